@@ -1,0 +1,307 @@
+//! [`App`]: routes plus the app-wide chain, driven in-process. The server is a thin adapter
+//! over these entry points, and tests can call them without sockets.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde_json::Value;
+
+use crate::chain::Chain;
+use crate::erased::{DynNext, ErasedMiddleware};
+use crate::hook::{
+    ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs,
+};
+use crate::message::{ChannelMessage, ClientMessage};
+use crate::middleware::PulseMiddleware;
+use crate::outcome::{
+    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+};
+use crate::page::PageContext;
+use crate::prerender::{Prerender, PrerenderPayload, View};
+use crate::request::Request;
+use crate::route::{RouteEntry, RouteInfo, Routes};
+use crate::session::Session;
+
+/// Why a prerender could not produce a response; the server answers 400, 404 or 500.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrerenderError {
+    /// The payload named no path (400).
+    #[error("'paths' must be a non-empty list")]
+    EmptyPaths,
+    /// The payload named a path that is not a route (404).
+    #[error("unknown route `{0}`")]
+    UnknownPath(String),
+    /// A hook or a page panicked (500).
+    #[error("a prerender hook or page panicked: {0}")]
+    Panic(String),
+    /// A hook redirected to something that is not a local path (500; never sent).
+    #[error("refusing to redirect to `{0}`: redirect targets must be local paths")]
+    UnsafeRedirect(String),
+}
+
+/// An app: its routes and its middleware chain.
+///
+/// Cheap to clone (a shared handle).
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    routes: Routes,
+    chain: Box<dyn ErasedMiddleware>,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App").field("routes", &self.inner.routes).finish_non_exhaustive()
+    }
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+/// Runs `groups` (outermost first) around `terminal` for one hook, boxing each step.
+macro_rules! through_groups {
+    ($groups:expr, $method:ident, $args:expr, $terminal:expr) => {{
+        fn go<'a, F>(
+            groups: &'a [Arc<dyn ErasedMiddleware>],
+            args: <crate::hook::$method as crate::hook::Hook>::Args<'a>,
+            terminal: F,
+        ) -> futures_util::future::BoxFuture<'a, <crate::hook::$method as crate::hook::Hook>::Response>
+        where
+            F: Future<Output = <crate::hook::$method as crate::hook::Hook>::Response> + Send + 'a,
+        {
+            match groups.split_first() {
+                None => Box::pin(terminal),
+                Some((first, rest)) => {
+                    through_groups!(@call first, $method, args, DynNext(go(rest, args, terminal)))
+                }
+            }
+        }
+        go($groups, $args, $terminal)
+    }};
+    (@call $mw:expr, PrerenderRoute, $args:expr, $next:expr) => { $mw.prerender_route($args, $next) };
+    (@call $mw:expr, Message, $args:expr, $next:expr) => { $mw.message($args, $next) };
+}
+
+impl App {
+    /// An app from its routes and its app-wide middleware (a chain from `ps::middleware![…]`,
+    /// a single middleware, or `()` for none).
+    pub fn new(routes: Routes, middleware: impl PulseMiddleware) -> App {
+        App {
+            inner: Arc::new(Inner {
+                routes,
+                // A lone dev-only middleware is filtered like one inside a chain.
+                chain: Box::new(Chain::new(middleware, ())),
+            }),
+        }
+    }
+
+    /// The route table.
+    pub fn routes(&self) -> &Routes {
+        &self.inner.routes
+    }
+
+    /// A page request: resolves the request's URL, runs `prerender`, then `prerender_route` for
+    /// the matched route, and renders. A URL matching no route is `NotFound` (no hook runs).
+    pub async fn prerender(&self, request: &Request, session: &Session) -> Result<PrerenderResponse, PrerenderError> {
+        let target = if request.query().is_empty() {
+            request.path().to_owned()
+        } else {
+            format!("{}?{}", request.path(), request.query())
+        };
+        let Some((pattern, route_info)) = self.inner.routes.resolve(&target) else {
+            return Ok(PrerenderResponse::NotFound);
+        };
+        let payload = PrerenderPayload {
+            paths: vec![pattern.to_owned()],
+            route_info,
+        };
+        self.prerender_payload(&payload, request, session).await
+    }
+
+    /// The JSON form of a page request (`POST /_pulse/prerender`): renders the given route
+    /// patterns for the given URL.
+    pub async fn prerender_payload(
+        &self,
+        payload: &PrerenderPayload,
+        request: &Request,
+        session: &Session,
+    ) -> Result<PrerenderResponse, PrerenderError> {
+        if payload.paths.is_empty() {
+            return Err(PrerenderError::EmptyPaths);
+        }
+        let mut entries = Vec::with_capacity(payload.paths.len());
+        for path in &payload.paths {
+            let normalized = if path.starts_with('/') {
+                path.clone()
+            } else {
+                format!("/{path}")
+            };
+            let entry = self
+                .inner
+                .routes
+                .find(&normalized)
+                .ok_or_else(|| PrerenderError::UnknownPath(path.clone()))?;
+            entries.push(entry);
+        }
+        let request_arc = Arc::new(request.clone());
+        let args = PrerenderArgs {
+            payload,
+            request,
+            session,
+        };
+        let render = self.render_all(&entries, &payload.route_info, request, &request_arc, session);
+        let outcome = AssertUnwindSafe(self.inner.chain.prerender(args, DynNext(Box::pin(render))))
+            .catch_unwind()
+            .await
+            .map_err(|panic| {
+                let message = panic_message(panic);
+                tracing::error!(panic = %message, "prerender hook or page panicked");
+                PrerenderError::Panic(message)
+            })?;
+        match outcome {
+            PrerenderResponse::Redirect(redirect) if !redirect.is_local() => {
+                tracing::error!(target = redirect.path(), "refused a non-local redirect");
+                Err(PrerenderError::UnsafeRedirect(redirect.path().to_owned()))
+            }
+            outcome => Ok(outcome),
+        }
+    }
+
+    async fn render_all(
+        &self,
+        entries: &[&RouteEntry],
+        route_info: &RouteInfo,
+        request: &Request,
+        request_arc: &Arc<Request>,
+        session: &Session,
+    ) -> PrerenderResponse {
+        let mut views = BTreeMap::new();
+        for entry in entries {
+            let path = entry.pattern.as_str();
+            let args = PrerenderRouteArgs {
+                path,
+                route_info,
+                request,
+                session,
+            };
+            let cx = PageContext::new(path, route_info.clone(), session.clone(), request_arc.clone());
+            let render = async move {
+                let html = entry.component.render(cx).await.into_string();
+                RoutePrerenderResponse::Ok(View {
+                    path: path.to_owned(),
+                    html,
+                })
+            };
+            let terminal = through_groups!(&entry.groups, PrerenderRoute, args, render);
+            match self.inner.chain.prerender_route(args, DynNext(terminal)).await {
+                RoutePrerenderResponse::Ok(view) => {
+                    views.insert(path.to_owned(), view);
+                }
+                RoutePrerenderResponse::Redirect(redirect) => return PrerenderResponse::Redirect(redirect),
+                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
+            }
+        }
+        PrerenderResponse::Ok(Prerender {
+            views,
+            directives: Default::default(),
+        })
+    }
+
+    /// A WebSocket opening: runs `connect`. A panicking hook denies (fails closed).
+    pub async fn connect(&self, request: &Request, session: &Session) -> ConnectResponse {
+        let args = ConnectArgs { request, session };
+        let next = DynNext(Box::pin(async { ConnectResponse::Ok }));
+        AssertUnwindSafe(self.inner.chain.connect(args, next))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                tracing::error!(panic = %panic_message(panic), "connect hook panicked; denying");
+                ConnectResponse::Deny
+            })
+    }
+
+    /// A client message: runs `message` through the app-wide chain, then the middleware of the
+    /// group owning the addressed route, then `execute` (the framework's handling of the
+    /// message). A panic anywhere denies.
+    pub async fn message<F, Fut>(
+        &self,
+        data: &ClientMessage,
+        request: &Request,
+        session: &Session,
+        execute: F,
+    ) -> MessageResponse
+    where
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = MessageResponse> + Send,
+    {
+        let args = MessageArgs {
+            data,
+            session,
+            request,
+        };
+        let groups = data
+            .path()
+            .and_then(|path| self.inner.routes.find(path))
+            .map_or(&[][..], |entry| &entry.groups[..]);
+        let terminal = through_groups!(groups, Message, args, async move { execute().await });
+        AssertUnwindSafe(self.inner.chain.message(args, DynNext(terminal)))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                tracing::error!(panic = %panic_message(panic), "message hook or handler panicked; denying");
+                MessageResponse::Deny
+            })
+    }
+
+    /// A channel message: runs `channel`, then `deliver` (publishing it). A panic denies.
+    pub async fn channel<F, Fut>(
+        &self,
+        message: &ChannelMessage,
+        session: &Session,
+        deliver: F,
+    ) -> ChannelResponse
+    where
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = ChannelResponse> + Send,
+    {
+        let args = ChannelArgs {
+            channel_id: &message.channel_id,
+            event: &message.event,
+            payload: &message.payload,
+            request_id: message.request_id.as_deref(),
+            session,
+        };
+        let next = DynNext(Box::pin(async move { deliver().await }));
+        AssertUnwindSafe(self.inner.chain.channel(args, next))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                tracing::error!(panic = %panic_message(panic), "channel hook panicked; denying");
+                ChannelResponse::Deny
+            })
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send(app: &App, r: &Request, s: &Session, m: &ClientMessage, c: &ChannelMessage) {
+    fn send<T: Send>(_: T) {}
+    send(app.prerender(r, s));
+    send(app.connect(r, s));
+    send(app.message(m, r, s, || async { MessageResponse::Ok }));
+    send(app.channel(c, s, || async { ChannelResponse::Ok }));
+    let _: Option<Value> = None;
+}

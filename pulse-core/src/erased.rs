@@ -1,0 +1,59 @@
+//! Type erasure at the app boundary: the one place a chain is boxed.
+//!
+//! Chains built with `middleware![…]` are static and allocation-free. The [`App`](crate::App)
+//! stores its chain behind `dyn`, so each dispatch through an app costs one boxed future for the
+//! chain and one for the framework's continuation.
+
+use futures_util::future::BoxFuture;
+
+use crate::hook::{
+    self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+};
+use crate::middleware::PulseMiddleware;
+use crate::outcome::{
+    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+};
+
+/// A continuation behind a box.
+pub(crate) struct DynNext<'a, H: Hook>(pub(crate) BoxFuture<'a, H::Response>);
+
+impl<H: Hook> Next<H> for DynNext<'_, H> {
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        self.0
+    }
+}
+
+macro_rules! erased {
+    ($($method:ident: $args:ident, $marker:ident, $response:ty;)*) => {
+        /// Object-safe form of [`PulseMiddleware`].
+        pub(crate) trait ErasedMiddleware: Send + Sync {
+            $(
+                fn $method<'a>(
+                    &'a self,
+                    args: $args<'a>,
+                    next: DynNext<'a, hook::$marker>,
+                ) -> BoxFuture<'a, $response>;
+            )*
+        }
+
+        impl<M: PulseMiddleware> ErasedMiddleware for M {
+            $(
+                fn $method<'a>(
+                    &'a self,
+                    args: $args<'a>,
+                    next: DynNext<'a, hook::$marker>,
+                ) -> BoxFuture<'a, $response> {
+                    Box::pin(PulseMiddleware::$method(self, args, next))
+                }
+            )*
+        }
+    };
+}
+
+erased! {
+    prerender: PrerenderArgs, Prerender, PrerenderResponse;
+    prerender_route: PrerenderRouteArgs, PrerenderRoute, RoutePrerenderResponse;
+    connect: ConnectArgs, Connect, ConnectResponse;
+    message: MessageArgs, Message, MessageResponse;
+    channel: ChannelArgs, Channel, ChannelResponse;
+}

@@ -1,0 +1,210 @@
+//! The five hook points, what each one is given, and [`Next`], the continuation.
+//!
+//! Each hook has a marker type ([`Prerender`], [`PrerenderRoute`], [`Connect`], [`Message`],
+//! [`Channel`]) implementing [`Hook`]: its arguments, its response type and how to call it on a
+//! middleware. Chains are generic over the hook, so one piece of code composes all five.
+
+use std::future::Future;
+
+use serde_json::Value;
+
+use crate::message::ClientMessage;
+use crate::middleware::PulseMiddleware;
+use crate::outcome::{
+    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+};
+use crate::prerender::PrerenderPayload;
+use crate::request::Request;
+use crate::route::RouteInfo;
+use crate::session::Session;
+
+/// A hook point: its arguments, its response and how a middleware is called there.
+///
+/// Implemented by the five marker types of this module; sealed.
+pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
+    /// The hook's name as users write it (`"prerender_route"`).
+    const NAME: &'static str;
+    /// What the hook is given, a `Copy` bundle of references.
+    type Args<'a>: Copy + Send + Sync;
+    /// What the hook returns.
+    type Response: Send + 'static;
+
+    /// Calls this hook on `middleware`.
+    fn call<M: PulseMiddleware + ?Sized>(
+        middleware: &M,
+        args: Self::Args<'_>,
+        next: impl Next<Self>,
+    ) -> impl Future<Output = Self::Response> + Send;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The continuation handed to a hook: `next.run().await` runs the rest of the chain and the
+/// framework's own work, and returns their full outcome. Not calling it stops the chain.
+///
+/// Because `run` returns the downstream outcome unchanged, an inner `Deny` reaches the outer
+/// middleware as `Deny`; nothing converts it into an allow.
+pub trait Next<H: Hook>: Send + Sized {
+    /// Runs the rest of the chain.
+    fn run(self) -> impl Future<Output = H::Response> + Send;
+}
+
+/// The continuation that calls the next middleware of a chain.
+#[derive(Debug)]
+pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
+    middleware: &'m M,
+    args: H::Args<'a>,
+    next: N,
+}
+
+impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
+    /// Continue into `middleware` with `args`, then into `next`.
+    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
+        Link {
+            middleware,
+            args,
+            next,
+        }
+    }
+}
+
+impl<H, M, N> Next<H> for Link<'_, '_, H, M, N>
+where
+    H: Hook,
+    M: PulseMiddleware + ?Sized,
+    N: Next<H>,
+{
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        H::call(self.middleware, self.args, self.next)
+    }
+}
+
+/// The end of a chain: the framework's own work, as a closure returning a future.
+///
+/// ```
+/// # use pulse_core as ps;
+/// # async fn demo(chain: &impl ps::PulseMiddleware, request: &ps::Request, session: &ps::Session) {
+/// let args = ps::ConnectArgs { request, session };
+/// let verdict = chain
+///     .connect(args, ps::next_fn(|| async { ps::ConnectResponse::Ok }))
+///     .await;
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct NextFn<F>(F);
+
+/// Makes the end of a chain from a closure.
+pub fn next_fn<F>(f: F) -> NextFn<F> {
+    NextFn(f)
+}
+
+impl<H, F, Fut> Next<H> for NextFn<F>
+where
+    H: Hook,
+    F: FnOnce() -> Fut + Send,
+    Fut: Future<Output = H::Response> + Send,
+{
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        (self.0)()
+    }
+}
+
+/// What the `prerender` hook is given: once per page request.
+#[derive(Clone, Copy, Debug)]
+pub struct PrerenderArgs<'a> {
+    /// The route patterns being rendered and the URL.
+    pub payload: &'a PrerenderPayload,
+    /// The HTTP request.
+    pub request: &'a Request,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
+/// What the `prerender_route` hook is given: once per matched route.
+#[derive(Clone, Copy, Debug)]
+pub struct PrerenderRouteArgs<'a> {
+    /// The route's pattern as declared (`/users/:id`).
+    pub path: &'a str,
+    /// The concrete URL: pathname, params, query.
+    pub route_info: &'a RouteInfo,
+    /// The HTTP request.
+    pub request: &'a Request,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
+/// What the `connect` hook is given: when a WebSocket opens, before it is accepted.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectArgs<'a> {
+    /// The upgrade request.
+    pub request: &'a Request,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
+/// What the `message` hook is given: for each client message.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageArgs<'a> {
+    /// The message.
+    pub data: &'a ClientMessage,
+    /// The browser's session.
+    pub session: &'a Session,
+    /// The WebSocket's upgrade request.
+    pub request: &'a Request,
+}
+
+/// What the `channel` hook is given: for each pub/sub channel message.
+#[derive(Clone, Copy, Debug)]
+pub struct ChannelArgs<'a> {
+    /// The channel's name.
+    pub channel_id: &'a str,
+    /// The event name.
+    pub event: &'a str,
+    /// The message's payload.
+    pub payload: &'a Value,
+    /// Set when the client waits for exactly one reply.
+    pub request_id: Option<&'a str>,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
+macro_rules! hooks {
+    ($( $(#[$doc:meta])* $marker:ident = $name:literal, $args:ident, $response:ty, $method:ident; )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy, Debug, Default)]
+            pub struct $marker;
+
+            impl sealed::Sealed for $marker {}
+
+            impl Hook for $marker {
+                const NAME: &'static str = $name;
+                type Args<'a> = $args<'a>;
+                type Response = $response;
+
+                fn call<M: PulseMiddleware + ?Sized>(
+                    middleware: &M,
+                    args: Self::Args<'_>,
+                    next: impl Next<Self>,
+                ) -> impl Future<Output = $response> + Send {
+                    middleware.$method(args, next)
+                }
+            }
+        )*
+    };
+}
+
+hooks! {
+    /// The `prerender` hook: once per page request, around the rendering of all matched routes.
+    Prerender = "prerender", PrerenderArgs, PrerenderResponse, prerender;
+    /// The `prerender_route` hook: once per matched route, inside `prerender`.
+    PrerenderRoute = "prerender_route", PrerenderRouteArgs, RoutePrerenderResponse, prerender_route;
+    /// The `connect` hook: a WebSocket opening.
+    Connect = "connect", ConnectArgs, ConnectResponse, connect;
+    /// The `message` hook: each client message.
+    Message = "message", MessageArgs, MessageResponse, message;
+    /// The `channel` hook: each pub/sub message.
+    Channel = "channel", ChannelArgs, ChannelResponse, channel;
+}

@@ -1,0 +1,105 @@
+//! [`LatencyMiddleware`]: simulated network latency for development, always dev-only.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::hook::{
+    self, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+};
+use crate::middleware::PulseMiddleware;
+use crate::outcome::{
+    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+};
+
+/// Sleeps before continuing at each hook, to see how an app behaves on a slow network.
+///
+/// Always dev-only: it never runs when `PULSE_ENV` is `prod` or `ci`. The defaults are Pulse's:
+/// prerender 80 ms, prerender_route 60 ms, connect 40 ms, message 25 ms, channel 20 ms. A zero
+/// duration does not sleep.
+///
+/// ```
+/// # use pulse_core as ps;
+/// # use std::time::Duration;
+/// let latency = ps::LatencyMiddleware {
+///     message: Duration::from_millis(100),
+///     ..Default::default()
+/// };
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LatencyMiddleware {
+    /// Delay before `prerender` continues.
+    pub prerender: Duration,
+    /// Delay before each `prerender_route` continues.
+    pub prerender_route: Duration,
+    /// Delay before `connect` continues.
+    pub connect: Duration,
+    /// Delay before each `message` continues.
+    pub message: Duration,
+    /// Delay before each `channel` message continues.
+    pub channel: Duration,
+}
+
+impl Default for LatencyMiddleware {
+    fn default() -> Self {
+        LatencyMiddleware {
+            prerender: Duration::from_millis(80),
+            prerender_route: Duration::from_millis(60),
+            connect: Duration::from_millis(40),
+            message: Duration::from_millis(25),
+            channel: Duration::from_millis(20),
+        }
+    }
+}
+
+async fn delayed<T>(delay: Duration, next: impl Future<Output = T>) -> T {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    next.await
+}
+
+impl PulseMiddleware for LatencyMiddleware {
+    fn dev_only(&self) -> bool {
+        true
+    }
+
+    fn prerender(
+        &self,
+        _: PrerenderArgs<'_>,
+        next: impl Next<hook::Prerender>,
+    ) -> impl Future<Output = PrerenderResponse> + Send {
+        delayed(self.prerender, next.run())
+    }
+
+    fn prerender_route(
+        &self,
+        _: PrerenderRouteArgs<'_>,
+        next: impl Next<hook::PrerenderRoute>,
+    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
+        delayed(self.prerender_route, next.run())
+    }
+
+    fn connect(
+        &self,
+        _: ConnectArgs<'_>,
+        next: impl Next<hook::Connect>,
+    ) -> impl Future<Output = ConnectResponse> + Send {
+        delayed(self.connect, next.run())
+    }
+
+    fn message(
+        &self,
+        _: MessageArgs<'_>,
+        next: impl Next<hook::Message>,
+    ) -> impl Future<Output = MessageResponse> + Send {
+        delayed(self.message, next.run())
+    }
+
+    fn channel(
+        &self,
+        _: ChannelArgs<'_>,
+        next: impl Next<hook::Channel>,
+    ) -> impl Future<Output = ChannelResponse> + Send {
+        delayed(self.channel, next.run())
+    }
+}

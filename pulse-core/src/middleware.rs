@@ -1,0 +1,101 @@
+//! The [`PulseMiddleware`] trait: five hooks, each passing through unless overridden.
+
+use std::future::Future;
+
+use crate::hook::{
+    self, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+};
+use crate::outcome::{
+    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+};
+
+/// Code that runs at Pulse's five hook points and may continue (`next.run().await`) or stop
+/// with a result that fits the hook.
+///
+/// Usually written with [`#[ps::middleware]`](../pulse/attr.middleware.html); the attribute
+/// generates an impl of this trait. Writing it by hand works the same way: implement any subset
+/// of the hooks, the others pass through.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// struct RejectAnonymous;
+///
+/// impl ps::PulseMiddleware for RejectAnonymous {
+///     async fn connect(
+///         &self,
+///         args: ps::ConnectArgs<'_>,
+///         next: impl ps::Next<ps::hook::Connect>,
+///     ) -> ps::ConnectResponse {
+///         if !args.session.contains("user_email") {
+///             return ps::ConnectResponse::Deny;
+///         }
+///         next.run().await
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Pulse middleware",
+    label = "not a middleware",
+    note = "put `#[ps::middleware(hook)]` on an async fn, `#[ps::middleware]` on an impl block, or implement `ps::PulseMiddleware`"
+)]
+pub trait PulseMiddleware: Send + Sync + 'static {
+    /// Whether this middleware only runs in development (`PULSE_ENV` is `dev`). Read once,
+    /// when a chain is built.
+    fn dev_only(&self) -> bool {
+        false
+    }
+
+    /// Once per page request, around the rendering of all matched routes.
+    fn prerender(
+        &self,
+        args: PrerenderArgs<'_>,
+        next: impl Next<hook::Prerender>,
+    ) -> impl Future<Output = PrerenderResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// Once per matched route, inside `prerender`.
+    fn prerender_route(
+        &self,
+        args: PrerenderRouteArgs<'_>,
+        next: impl Next<hook::PrerenderRoute>,
+    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// When a WebSocket opens, before it is accepted.
+    fn connect(
+        &self,
+        args: ConnectArgs<'_>,
+        next: impl Next<hook::Connect>,
+    ) -> impl Future<Output = ConnectResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// For each client message.
+    fn message(
+        &self,
+        args: MessageArgs<'_>,
+        next: impl Next<hook::Message>,
+    ) -> impl Future<Output = MessageResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// For each pub/sub channel message.
+    fn channel(
+        &self,
+        args: ChannelArgs<'_>,
+        next: impl Next<hook::Channel>,
+    ) -> impl Future<Output = ChannelResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+}
+
+/// The empty chain: every hook passes through.
+impl PulseMiddleware for () {}

@@ -1,0 +1,147 @@
+//! [`Request`]: what hooks know about the HTTP request (or the WebSocket upgrade request).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+/// `http` or `https`, as the app was reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP.
+    #[default]
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        })
+    }
+}
+
+/// An HTTP request as hooks see it: method, path, query, headers, cookies, client address and
+/// scheme. Built by the server for each page request and each WebSocket upgrade.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    method: Method,
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    cookies: BTreeMap<String, String>,
+    client: Option<SocketAddr>,
+    scheme: Scheme,
+}
+
+impl Request {
+    /// A request for `target`, a path with an optional query (`/users/1?tab=2`).
+    pub fn new(method: Method, target: &str) -> Request {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Request {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            ..Request::default()
+        }
+    }
+
+    /// A `GET` request for `target`.
+    pub fn get(target: &str) -> Request {
+        Request::new(Method::GET, target)
+    }
+
+    /// Builds a request from the parts of an `http` request.
+    pub fn from_parts(parts: &http::request::Parts, client: Option<SocketAddr>, scheme: Scheme) -> Request {
+        let mut request = Request::new(parts.method.clone(), "");
+        request.path = parts.uri.path().to_owned();
+        request.query = parts.uri.query().unwrap_or("").to_owned();
+        request.headers = parts.headers.clone();
+        request.cookies = parse_cookies(&parts.headers);
+        request.client = client;
+        request.scheme = scheme;
+        request
+    }
+
+    /// Adds a header (and re-reads cookies when it is `Cookie`).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Request {
+        self.headers.append(name, value);
+        self.cookies = parse_cookies(&self.headers);
+        self
+    }
+
+    /// Sets the client address.
+    pub fn with_client(mut self, client: SocketAddr) -> Request {
+        self.client = Some(client);
+        self
+    }
+
+    /// Sets the scheme.
+    pub fn with_scheme(mut self, scheme: Scheme) -> Request {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path, without query (`/users/1`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The raw query string, without `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header's value, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The cookies sent with the request, by name.
+    pub fn cookies(&self) -> &BTreeMap<String, String> {
+        &self.cookies
+    }
+
+    /// One cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    /// The TCP peer's address, when known.
+    pub fn client(&self) -> Option<SocketAddr> {
+        self.client
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+}
+
+/// Parses every `Cookie` header; malformed pairs are skipped, the first of two equal names wins.
+fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut cookies = BTreeMap::new();
+    for value in headers.get_all(http::header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for cookie in cookie::Cookie::split_parse_encoded(value).flatten() {
+            cookies
+                .entry(cookie.name().to_owned())
+                .or_insert_with(|| cookie.value().to_owned());
+        }
+    }
+    cookies
+}

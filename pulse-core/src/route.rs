@@ -1,0 +1,206 @@
+//! The route table: patterns (parsed by `pulse-route`, the same parser the macros use), page
+//! components, scoped middleware groups, and the matcher that turns a URL into a [`RouteInfo`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use percent_encoding::percent_decode_str;
+use pulse_route::{Conflict, Pattern, PatternError};
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+use crate::erased::ErasedMiddleware;
+use crate::middleware::PulseMiddleware;
+use crate::page::{Component, ErasedComponent};
+
+/// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RouteInfo {
+    /// The path (`/users/42`).
+    pub pathname: String,
+    /// The fragment, without `#` (browsers do not send it to servers).
+    pub hash: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Query parameters, one value per key (the last one wins).
+    pub query_params: BTreeMap<String, String>,
+    /// Path parameters, percent-decoded.
+    pub path_params: BTreeMap<String, String>,
+    /// Segments captured by a catch-all `*`, percent-decoded.
+    pub catchall: Vec<String>,
+}
+
+/// Why a route could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// The pattern is malformed.
+    #[error("invalid route pattern `{pattern}`: {error}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong.
+        error: PatternError,
+    },
+    /// The same pattern twice.
+    #[error("duplicate route `{0}`")]
+    Duplicate(String),
+    /// Two patterns matching the same URLs with equal precedence.
+    #[error("routes `{0}` and `{1}` match the same URLs; rename one so they differ")]
+    Ambiguous(String, String),
+    /// A pattern under the reserved `/_pulse` prefix.
+    #[error("route `{0}` is under `/_pulse`, which Pulse reserves for its own endpoints")]
+    Reserved(String),
+}
+
+pub(crate) struct RouteEntry {
+    pub(crate) pattern: Pattern,
+    pub(crate) component: Arc<dyn ErasedComponent>,
+    /// Scoped middleware, outermost first; runs after the app-wide chain.
+    pub(crate) groups: Vec<Arc<dyn ErasedMiddleware>>,
+}
+
+/// The app's pages: patterns mapped to components, possibly inside scoped middleware groups.
+///
+/// Usually built with `ps::routes!{…}`, which checks every pattern at compile time. Built by
+/// hand, [`Routes::route`] panics on a bad pattern, as axum's router does; [`Routes::try_route`]
+/// returns the error.
+#[derive(Default)]
+pub struct Routes {
+    entries: Vec<RouteEntry>,
+}
+
+impl Routes {
+    /// An empty table.
+    pub fn new() -> Routes {
+        Routes::default()
+    }
+
+    /// Adds a page.
+    ///
+    /// # Panics
+    /// When the pattern is malformed or conflicts with a route already added.
+    #[track_caller]
+    pub fn route<C: Component>(self, pattern: &str, component: C) -> Routes {
+        match self.try_route(pattern, component) {
+            Ok(routes) => routes,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Adds a page, or says why it cannot be added.
+    pub fn try_route<C: Component>(mut self, pattern: &str, component: C) -> Result<Routes, RouteError> {
+        let parsed = Pattern::parse(pattern).map_err(|error| RouteError::Pattern {
+            pattern: pattern.to_owned(),
+            error,
+        })?;
+        self.push(RouteEntry {
+            pattern: parsed,
+            component: Arc::new(component),
+            groups: Vec::new(),
+        })?;
+        Ok(self)
+    }
+
+    /// Adds `routes` inside a scoped group: `middleware` runs after the app-wide chain, only for
+    /// these routes (their `prerender_route`, and `message`s addressed to them).
+    ///
+    /// # Panics
+    /// When a route of the group conflicts with one already added.
+    #[track_caller]
+    pub fn group<M: PulseMiddleware>(self, middleware: M, routes: Routes) -> Routes {
+        match self.try_group(middleware, routes) {
+            Ok(routes) => routes,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Adds a scoped group, or says why it cannot be added.
+    pub fn try_group<M: PulseMiddleware>(mut self, middleware: M, routes: Routes) -> Result<Routes, RouteError> {
+        let active = Env::current().is_dev() || !middleware.dev_only();
+        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(middleware);
+        for mut entry in routes.entries {
+            if active {
+                entry.groups.insert(0, middleware.clone());
+            }
+            self.push(entry)?;
+        }
+        Ok(self)
+    }
+
+    fn push(&mut self, entry: RouteEntry) -> Result<(), RouteError> {
+        let source = entry.pattern.as_str();
+        if source == "/_pulse" || source.starts_with("/_pulse/") {
+            return Err(RouteError::Reserved(source.to_owned()));
+        }
+        for other in &self.entries {
+            match pulse_route::conflict(&other.pattern, &entry.pattern) {
+                Some(Conflict::Duplicate) => return Err(RouteError::Duplicate(source.to_owned())),
+                Some(Conflict::Ambiguous) => {
+                    return Err(RouteError::Ambiguous(
+                        other.pattern.as_str().to_owned(),
+                        source.to_owned(),
+                    ));
+                }
+                None => {}
+            }
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// The patterns, in declaration order.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.pattern.as_str())
+    }
+
+    /// Number of routes.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is no route.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn find(&self, pattern: &str) -> Option<&RouteEntry> {
+        self.entries.iter().find(|e| e.pattern.as_str() == pattern)
+    }
+
+    /// Matches a URL (`/users/42?tab=1`) to the best route by precedence, returning the route's
+    /// pattern and the [`RouteInfo`].
+    pub fn resolve(&self, target: &str) -> Option<(&str, RouteInfo)> {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let (path, hash) = path.split_once('#').unwrap_or((path, ""));
+        let (entry, found) = self
+            .entries
+            .iter()
+            .filter_map(|e| e.pattern.matches(path).map(|m| (e, m)))
+            .max_by(|a, b| a.1.rank.cmp(&b.1.rank))?;
+        let info = RouteInfo {
+            pathname: path.to_owned(),
+            hash: hash.to_owned(),
+            query: query.to_owned(),
+            query_params: form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+            path_params: found
+                .params
+                .iter()
+                .map(|(name, value)| (name.clone(), decode(value)))
+                .collect(),
+            catchall: found.catchall.iter().map(|s| decode(s)).collect(),
+        };
+        Some((entry.pattern.as_str(), info))
+    }
+}
+
+fn decode(raw: &str) -> String {
+    percent_decode_str(raw).decode_utf8_lossy().into_owned()
+}
+
+impl fmt::Debug for Routes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.patterns()).finish()
+    }
+}
