@@ -13,9 +13,7 @@ use serde_json::Value;
 
 use crate::chain::Chain;
 use crate::erased::{DynNext, ErasedMiddleware};
-use crate::hook::{
-    ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs,
-};
+use crate::hook::{ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs};
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -60,7 +58,9 @@ struct Inner {
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("App").field("routes", &self.inner.routes).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("routes", &self.inner.routes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,7 +116,11 @@ impl App {
 
     /// A page request: resolves the request's URL, runs `prerender`, then `prerender_route` for
     /// the matched route, and renders. A URL matching no route is `NotFound` (no hook runs).
-    pub async fn prerender(&self, request: &Request, session: &Session) -> Result<PrerenderResponse, PrerenderError> {
+    pub async fn prerender(
+        &self,
+        request: &Request,
+        session: &Session,
+    ) -> Result<PrerenderResponse, PrerenderError> {
         let target = if request.query().is_empty() {
             request.path().to_owned()
         } else {
@@ -163,7 +167,13 @@ impl App {
             request,
             session,
         };
-        let render = self.render_all(&entries, &payload.route_info, request, &request_arc, session);
+        let render = self.render_all(
+            &entries,
+            &payload.route_info,
+            request,
+            &request_arc,
+            session,
+        );
         let outcome = AssertUnwindSafe(self.inner.chain.prerender(args, DynNext(Box::pin(render))))
             .catch_unwind()
             .await
@@ -198,7 +208,12 @@ impl App {
                 request,
                 session,
             };
-            let cx = PageContext::new(path, route_info.clone(), session.clone(), request_arc.clone());
+            let cx = PageContext::new(
+                path,
+                route_info.clone(),
+                session.clone(),
+                request_arc.clone(),
+            );
             let render = async move {
                 let html = entry.component.render(cx).await.into_string();
                 RoutePrerenderResponse::Ok(View {
@@ -207,11 +222,18 @@ impl App {
                 })
             };
             let terminal = through_groups!(&entry.groups, PrerenderRoute, args, render);
-            match self.inner.chain.prerender_route(args, DynNext(terminal)).await {
+            match self
+                .inner
+                .chain
+                .prerender_route(args, DynNext(terminal))
+                .await
+            {
                 RoutePrerenderResponse::Ok(view) => {
                     views.insert(path.to_owned(), view);
                 }
-                RoutePrerenderResponse::Redirect(redirect) => return PrerenderResponse::Redirect(redirect),
+                RoutePrerenderResponse::Redirect(redirect) => {
+                    return PrerenderResponse::Redirect(redirect);
+                }
                 RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
             }
         }

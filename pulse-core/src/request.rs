@@ -56,7 +56,11 @@ impl Request {
     }
 
     /// Builds a request from the parts of an `http` request.
-    pub fn from_parts(parts: &http::request::Parts, client: Option<SocketAddr>, scheme: Scheme) -> Request {
+    pub fn from_parts(
+        parts: &http::request::Parts,
+        client: Option<SocketAddr>,
+        scheme: Scheme,
+    ) -> Request {
         let mut request = Request::new(parts.method.clone(), "");
         request.path = parts.uri.path().to_owned();
         request.query = parts.uri.query().unwrap_or("").to_owned();

@@ -90,7 +90,11 @@ impl Routes {
     }
 
     /// Adds a page, or says why it cannot be added.
-    pub fn try_route<C: Component>(mut self, pattern: &str, component: C) -> Result<Routes, RouteError> {
+    pub fn try_route<C: Component>(
+        mut self,
+        pattern: &str,
+        component: C,
+    ) -> Result<Routes, RouteError> {
         let parsed = Pattern::parse(pattern).map_err(|error| RouteError::Pattern {
             pattern: pattern.to_owned(),
             error,
@@ -117,7 +121,11 @@ impl Routes {
     }
 
     /// Adds a scoped group, or says why it cannot be added.
-    pub fn try_group<M: PulseMiddleware>(mut self, middleware: M, routes: Routes) -> Result<Routes, RouteError> {
+    pub fn try_group<M: PulseMiddleware>(
+        mut self,
+        middleware: M,
+        routes: Routes,
+    ) -> Result<Routes, RouteError> {
         let active = Env::current().is_dev() || !middleware.dev_only();
         let middleware: Arc<dyn ErasedMiddleware> = Arc::new(middleware);
         for mut entry in routes.entries {
@@ -183,7 +191,9 @@ impl Routes {
             pathname: path.to_owned(),
             hash: hash.to_owned(),
             query: query.to_owned(),
-            query_params: form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+            query_params: form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
             path_params: found
                 .params
                 .iter()

@@ -43,7 +43,9 @@ pub enum SessionError {
         source: serde_json::Error,
     },
     /// The data would no longer fit the store (for the cookie store, a cookie).
-    #[error("session data would be {size} bytes, over the store's limit of {limit} bytes; the write was refused and the previous data kept")]
+    #[error(
+        "session data would be {size} bytes, over the store's limit of {limit} bytes; the write was refused and the previous data kept"
+    )]
     TooLarge {
         /// Encoded size the write would have produced.
         size: usize,
@@ -75,7 +77,10 @@ impl Session {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // No user code runs while the lock is held, so a poisoned lock still holds valid data.
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The session id.
@@ -108,7 +113,11 @@ impl Session {
     ///
     /// Fails, keeping the previous data, when the value is not JSON or the data would exceed the
     /// store's size limit: a session is never wiped silently.
-    pub fn insert<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
+    pub fn insert<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionError> {
         let key = key.into();
         let value = serde_json::to_value(value).map_err(|source| SessionError::Serialize {
             key: key.clone(),

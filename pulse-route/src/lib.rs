@@ -167,7 +167,10 @@ impl Pattern {
                     return err(PatternErrorKind::MissingParamName, span);
                 }
                 if !is_name(name) {
-                    return err(PatternErrorKind::InvalidParamName(name.to_owned()), name_span);
+                    return err(
+                        PatternErrorKind::InvalidParamName(name.to_owned()),
+                        name_span,
+                    );
                 }
                 if names.contains(&name) {
                     return err(PatternErrorKind::DuplicateParam(name.to_owned()), name_span);

@@ -41,14 +41,23 @@ fn rejects_malformed_patterns_with_precise_spans() {
     assert_eq!(kind("/a:b"), PatternErrorKind::InvalidChar(':'));
     assert_eq!(kind("/:"), PatternErrorKind::MissingParamName);
     assert_eq!(kind("/:?"), PatternErrorKind::MissingParamName);
-    assert_eq!(kind("/:1d"), PatternErrorKind::InvalidParamName("1d".into()));
+    assert_eq!(
+        kind("/:1d"),
+        PatternErrorKind::InvalidParamName("1d".into())
+    );
     assert_eq!(span("/u/:1d"), "1d");
     assert_eq!(kind("/*/a"), PatternErrorKind::CatchAllNotLast);
     assert_eq!(span("/files/*/a"), "*");
     assert_eq!(kind("/files*"), PatternErrorKind::CatchAllNotAlone);
-    assert_eq!(kind("/:id/:id"), PatternErrorKind::DuplicateParam("id".into()));
+    assert_eq!(
+        kind("/:id/:id"),
+        PatternErrorKind::DuplicateParam("id".into())
+    );
     assert_eq!(span("/:id/x/:id"), "id");
-    assert_eq!(&"/:id/x/:id"[Pattern::parse("/:id/x/:id").unwrap_err().span], "id");
+    assert_eq!(
+        &"/:id/x/:id"[Pattern::parse("/:id/x/:id").unwrap_err().span],
+        "id"
+    );
     assert_eq!(Pattern::parse("/:id/x/:id").unwrap_err().span, 8..10);
 }
 
@@ -80,7 +89,10 @@ fn matches_static_params_and_trailing_slash() {
 fn optional_params_backtrack() {
     let p = Pattern::parse("/a/:x?/b").unwrap();
     assert_eq!(p.matches("/a/b").unwrap().params, vec![]);
-    assert_eq!(p.matches("/a/1/b").unwrap().params, vec![("x".to_owned(), "1")]);
+    assert_eq!(
+        p.matches("/a/1/b").unwrap().params,
+        vec![("x".to_owned(), "1")]
+    );
     assert!(p.matches("/a/1/2/b").is_none());
     let q = Pattern::parse("/docs/:page?").unwrap();
     assert!(q.matches("/docs").unwrap().params.is_empty());
@@ -92,7 +104,10 @@ fn catch_all_takes_zero_or_more_segments() {
     let p = Pattern::parse("/files/*").unwrap();
     assert_eq!(p.matches("/files").unwrap().catchall, Vec::<&str>::new());
     assert_eq!(p.matches("/files/a").unwrap().catchall, vec!["a"]);
-    assert_eq!(p.matches("/files/a/b/c").unwrap().catchall, vec!["a", "b", "c"]);
+    assert_eq!(
+        p.matches("/files/a/b/c").unwrap().catchall,
+        vec!["a", "b", "c"]
+    );
     assert!(p.matches("/filesx").is_none());
 }
 
@@ -101,7 +116,13 @@ fn precedence_static_param_optional_catch_all() {
     let pats = ["/users/new", "/users/:id", "/users/:id?", "/users/*"];
     let ranks: Vec<Vec<u8>> = pats
         .iter()
-        .map(|p| Pattern::parse(p).unwrap().matches("/users/new").unwrap().rank)
+        .map(|p| {
+            Pattern::parse(p)
+                .unwrap()
+                .matches("/users/new")
+                .unwrap()
+                .rank
+        })
         .collect();
     for pair in ranks.windows(2) {
         assert!(pair[0] > pair[1], "{ranks:?}");
@@ -112,7 +133,10 @@ fn precedence_static_param_optional_catch_all() {
 fn conflicts_are_found_by_shape() {
     let p = |s| Pattern::parse(s).unwrap();
     assert_eq!(conflict(&p("/a"), &p("/a")), Some(Conflict::Duplicate));
-    assert_eq!(conflict(&p("/users/:id"), &p("/users/:name")), Some(Conflict::Ambiguous));
+    assert_eq!(
+        conflict(&p("/users/:id"), &p("/users/:name")),
+        Some(Conflict::Ambiguous)
+    );
     assert_eq!(conflict(&p("/users/:id"), &p("/users/new")), None);
     assert_eq!(conflict(&p("/users/:id"), &p("/users/:id?")), None);
     assert_eq!(conflict(&p("/f/*"), &p("/f/*")), Some(Conflict::Duplicate));
