@@ -19,7 +19,7 @@ use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
-use crate::page::PageContext;
+use crate::page::{Component, ErasedComponent, PageContext};
 use crate::prerender::{Prerender, PrerenderPayload, View};
 use crate::request::Request;
 use crate::route::{RouteEntry, RouteInfo, Routes};
@@ -48,12 +48,13 @@ pub enum PrerenderError {
 /// Cheap to clone (a shared handle).
 #[derive(Clone)]
 pub struct App {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) not_found: Option<Arc<dyn ErasedComponent>>,
 }
 
-struct Inner {
-    routes: Routes,
-    chain: Box<dyn ErasedMiddleware>,
+pub(crate) struct Inner {
+    pub(crate) routes: Routes,
+    pub(crate) chain: Box<dyn ErasedMiddleware>,
 }
 
 impl fmt::Debug for App {
@@ -64,7 +65,7 @@ impl fmt::Debug for App {
     }
 }
 
-fn panic_message(payload: Box<dyn Any + Send>) -> String {
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -106,6 +107,36 @@ impl App {
                 // A lone dev-only middleware is filtered like one inside a chain.
                 chain: Box::new(Chain::new(middleware, ())),
             }),
+            not_found: None,
+        }
+    }
+
+    /// Uses `page` for "not found" answers (no route matched, or a hook returned `NotFound`).
+    /// Without one, the server answers with a plain 404 page.
+    pub fn not_found<C: Component>(mut self, page: C) -> App {
+        self.not_found = Some(Arc::new(page));
+        self
+    }
+
+    /// Renders the app's not-found page for `request`, if it has one. A panicking page yields
+    /// `None` (the caller falls back to a plain page).
+    pub async fn render_not_found(&self, request: &Request, session: &Session) -> Option<String> {
+        let page = self.not_found.as_ref()?;
+        let route_info = RouteInfo {
+            pathname: request.path().to_owned(),
+            query: request.query().to_owned(),
+            query_params: form_urlencoded::parse(request.query().as_bytes())
+                .into_owned()
+                .collect(),
+            ..RouteInfo::default()
+        };
+        let cx = PageContext::new("", route_info, session.clone(), Arc::new(request.clone()));
+        match AssertUnwindSafe(page.render(cx)).catch_unwind().await {
+            Ok(markup) => Some(markup.into_string()),
+            Err(panic) => {
+                tracing::error!(panic = %panic_message(panic), "not-found page panicked");
+                None
+            }
         }
     }
 

@@ -68,7 +68,7 @@ pub(crate) struct RouteEntry {
 /// returns the error.
 #[derive(Default)]
 pub struct Routes {
-    entries: Vec<RouteEntry>,
+    pub(crate) entries: Vec<RouteEntry>,
 }
 
 impl Routes {
