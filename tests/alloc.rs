@@ -69,7 +69,6 @@ macro_rules! chain {
 
 /// Dispatches every hook once through `chain` and returns the allocations it made.
 fn allocations_per_dispatch(chain: &impl ps::PulseMiddleware) -> usize {
-    use ps::PulseMiddleware as _;
     let request = ps::Request::get("/dashboard");
     let session = ps::Session::new();
     let payload = ps::PrerenderPayload {
