@@ -92,3 +92,132 @@ pub fn raw_location(response: &str) -> Option<String> {
                 .then(|| value.trim().to_owned())
         })
 }
+
+// ---------------------------------------------------------------- a test app
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+async fn page(cx: ps::PageContext) -> ps::Markup {
+    let visits: u64 = cx.session().get("visits").unwrap_or(0);
+    ps::html! {
+        h1 { "page " (cx.pattern()) }
+        p id="visits" { (visits) }
+        p id="client" { (cx.request().client().map(|a| a.ip().to_string()).unwrap_or_default()) }
+        p id="scheme" { (cx.request().scheme()) }
+    }
+}
+
+async fn user(cx: ps::PageContext) -> ps::Markup {
+    ps::html! { p { "user " (cx.param("id").unwrap_or("?")) } }
+}
+
+async fn exploding(_: ps::PageContext) -> ps::Markup {
+    panic!("page exploded")
+}
+
+async fn custom_not_found(cx: ps::PageContext) -> ps::Markup {
+    ps::html! { h1 { "Nothing at " (cx.route().pathname) } }
+}
+
+/// Hooks driven by the path: `/boom-hook` panics, `/gone` is not found, `/bounce?to=…`
+/// redirects to `to` (whatever it is), `/count` adds one to the session's `visits`.
+pub struct Hooks;
+
+impl ps::PulseMiddleware for Hooks {
+    async fn prerender_route(
+        &self,
+        args: ps::PrerenderRouteArgs<'_>,
+        next: impl ps::Next<ps::hook::PrerenderRoute>,
+    ) -> ps::RoutePrerenderResponse {
+        match args.path {
+            "/boom-hook" => panic!("hook exploded"),
+            "/gone" => ps::NotFound.into(),
+            "/bounce" => {
+                let to = args.route_info.query_params.get("to").cloned();
+                ps::Redirect::to(to.unwrap_or_default()).into()
+            }
+            "/count" => {
+                let visits: u64 = args.session.get("visits").unwrap_or(0);
+                args.session.insert("visits", visits + 1).unwrap();
+                next.run().await
+            }
+            _ => next.run().await,
+        }
+    }
+}
+
+pub fn app() -> ps::App {
+    let routes = ps::Routes::new()
+        .route("/", page)
+        .route("/users/:id", user)
+        .route("/count", page)
+        .route("/gone", page)
+        .route("/bounce", page)
+        .route("/boom-hook", page)
+        .route("/boom-page", exploding);
+    ps::App::new(routes, Hooks).not_found(custom_not_found)
+}
+
+async fn read_session(session: ps::Session) -> Json<Map<String, Value>> {
+    Json(session.to_map())
+}
+
+/// Stores each field of the JSON object body; 413 with the error when one does not fit.
+async fn write_session(session: ps::Session, Json(body): Json<Map<String, Value>>) -> Response {
+    for (key, value) in body {
+        if let Err(error) = session.insert(key, value) {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({"error": error.to_string()})),
+            )
+                .into_response();
+        }
+    }
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn explode() -> &'static str {
+    panic!("endpoint exploded")
+}
+
+pub fn endpoints() -> Router {
+    Router::new()
+        .route("/api/session", get(read_session).post(write_session))
+        .route("/api/panic", get(explode))
+}
+
+/// The test app with its endpoints and a cookie store keyed by [`secret`].
+pub fn server() -> ps::Server {
+    app()
+        .server()
+        .routes(endpoints())
+        .session_store(ps::CookieStore::new(secret()))
+}
+
+/// `GET base+path` with an optional `Cookie` header.
+pub async fn get_with(base: &str, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = client().get(format!("{base}{path}"));
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// `POST base+path` with a JSON body and an optional `Cookie` header.
+pub async fn post_json(
+    base: &str,
+    path: &str,
+    body: &Value,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut request = client().post(format!("{base}{path}")).json(body);
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
