@@ -7,7 +7,6 @@
 //! - `<script src="/_pulse/client.js" defer></script>`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -59,31 +58,38 @@ pub(crate) fn plain(body: &str) -> String {
 }
 
 fn escape_attribute(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    escape(out, value, |c| match c {
+        '&' => Some("&amp;"),
+        '"' => Some("&quot;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    });
 }
 
 /// JSON safe inside a `<script>` element: no `</script>`, `<!--` or `&` survives.
 fn escape_script_json(out: &mut String, json: &str) {
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => {
-                let _ = out.write_char(c);
-            }
+    escape(out, json, |c| match c {
+        '<' => Some("\\u003c"),
+        '>' => Some("\\u003e"),
+        '&' => Some("\\u0026"),
+        '\u{2028}' => Some("\\u2028"),
+        '\u{2029}' => Some("\\u2029"),
+        _ => None,
+    });
+}
+
+/// Copies `text` to `out`, replacing the characters `replacement` names, in runs.
+fn escape(out: &mut String, text: &str, replacement: impl Fn(char) -> Option<&'static str>) {
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        if let Some(escaped) = replacement(c) {
+            out.push_str(&text[start..at]);
+            out.push_str(escaped);
+            start = at + c.len_utf8();
         }
     }
+    out.push_str(&text[start..]);
 }
 
 #[cfg(test)]

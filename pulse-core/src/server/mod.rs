@@ -156,10 +156,7 @@ impl Server {
             .fallback(page::handle)
             .with_state(state)
             .merge(self.routes)
-            .layer(axum::middleware::from_fn_with_state(
-                sessions,
-                session::layer,
-            ));
+            .layer(session::SessionLayer::new(sessions));
         Ok(router)
     }
 

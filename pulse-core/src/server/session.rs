@@ -5,13 +5,17 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request as AxumRequest, State};
-use axum::middleware::Next;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use axum::extract::{FromRequestParts, Request as AxumRequest};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use http::header::{COOKIE, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use tower::{Layer, Service};
 
 use super::store::{LoadedSession, SessionStore};
 use crate::app::panic_message;
@@ -91,26 +95,71 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|cookie| cookie.value().to_owned())
 }
 
-/// Around every request: load the session, run the request (a panic becomes a 500 and the
-/// session is not saved), then persist it.
-pub(crate) async fn layer(
-    State(sessions): State<Sessions>,
-    mut request: AxumRequest,
-    next: Next,
-) -> Response {
-    let loaded = sessions.load(request.headers()).await;
-    request.extensions_mut().insert(loaded.session.clone());
-    let mut response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-        Ok(response) => response,
-        Err(panic) => {
-            tracing::error!(panic = %panic_message(panic), "request handler panicked");
-            return super::page::internal_error();
-        }
-    };
-    if let Some(cookie) = sessions.persist(&loaded).await {
-        response.headers_mut().append(SET_COOKIE, cookie);
+/// The tower layer around every route: load the session, run the request (a panic becomes a
+/// 500 and the session is not saved), then persist it.
+#[derive(Clone)]
+pub(crate) struct SessionLayer {
+    sessions: Sessions,
+}
+
+impl SessionLayer {
+    pub(crate) fn new(sessions: Sessions) -> SessionLayer {
+        SessionLayer { sessions }
     }
-    response
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            sessions: self.sessions.clone(),
+        }
+    }
+}
+
+/// The service [`SessionLayer`] wraps routes in.
+#[derive(Clone)]
+pub(crate) struct SessionService<S> {
+    inner: S,
+    sessions: Sessions,
+}
+
+impl<S> Service<AxumRequest> for SessionService<S>
+where
+    S: Service<AxumRequest, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: AxumRequest) -> Self::Future {
+        // The clone is not ready; keep the ready service for this call (tower's usual dance).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let sessions = self.sessions.clone();
+        Box::pin(async move {
+            let loaded = sessions.load(request.headers()).await;
+            request.extensions_mut().insert(loaded.session.clone());
+            let mut response = match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
+                Ok(Ok(response)) => response,
+                Err(panic) => {
+                    tracing::error!(panic = %panic_message(panic), "request handler panicked");
+                    return Ok(super::page::internal_error());
+                }
+            };
+            if let Some(cookie) = sessions.persist(&loaded).await {
+                response.headers_mut().append(SET_COOKIE, cookie);
+            }
+            Ok(response)
+        })
+    }
 }
 
 /// The browser's session in a custom endpoint:

@@ -1,5 +1,7 @@
 //! HMAC-SHA256 signatures for cookie values, compared in constant time.
 
+use std::fmt;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -11,23 +13,31 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Signs `payload` strings as `payload.signature` under a secret and a purpose, so a value signed
 /// for one purpose (a whole-session cookie) never verifies for another (a session id).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Signer {
-    secret: Secret,
-    purpose: &'static str,
+    /// Keyed with the secret and fed the purpose; cloned for each value, which saves hashing
+    /// the key each time.
+    keyed: HmacSha256,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer(..)")
+    }
 }
 
 impl Signer {
     pub(crate) fn new(secret: Secret, purpose: &'static str) -> Signer {
-        Signer { secret, purpose }
+        // Any key length is accepted by HMAC.
+        let mut keyed = HmacSha256::new_from_slice(secret.bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        keyed.update(purpose.as_bytes());
+        keyed.update(b"|");
+        Signer { keyed }
     }
 
     fn mac(&self, payload: &str) -> HmacSha256 {
-        // Any key length is accepted by HMAC.
-        let mut mac = HmacSha256::new_from_slice(self.secret.bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(self.purpose.as_bytes());
-        mac.update(b"|");
+        let mut mac = self.keyed.clone();
         mac.update(payload.as_bytes());
         mac
     }
