@@ -106,9 +106,9 @@ impl Server {
 
     /// Adds the app's own endpoints (an API, webhooks, static files). They run inside the
     /// session layer: handlers take [`Session`](crate::Session) as an extractor and what they
-    /// write is saved. Pages and `/_pulse/*` take precedence over nothing: a route given here
-    /// wins over a page with the same path. The router must not have a fallback (pages are the
-    /// fallback). May be called several times.
+    /// write is saved. A route given here wins over a page at the same path; one overlapping a
+    /// `/_pulse` route makes building the router panic (axum's rule for overlapping routes). The
+    /// router must not have a fallback: pages are the fallback. May be called several times.
     pub fn routes(mut self, routes: Router) -> Server {
         self.routes = self.routes.merge(routes);
         self

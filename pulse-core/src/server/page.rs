@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request as AxumRequest, State};
 use axum::response::{Html, IntoResponse, Response};
-use http::header::{ALLOW, LOCATION};
+use http::header::{ALLOW, CACHE_CONTROL, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 
 use super::ServerState;
@@ -34,6 +34,9 @@ pub(crate) fn request_session(parts: &http::request::Parts) -> Session {
         .unwrap_or_default()
 }
 
+/// Pages depend on the session: shared caches must not keep them.
+pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+
 pub(crate) async fn handle(State(state): State<ServerState>, request: AxumRequest) -> Response {
     let (parts, _body) = request.into_parts();
     if parts.method != Method::GET && parts.method != Method::HEAD {
@@ -58,12 +61,15 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
         .prerender_payload(&payload, &request, &session)
         .await
     {
-        Ok(PrerenderResponse::Ok(prerender)) => Html(document::page(
-            &payload.paths,
-            &payload.route_info,
-            &prerender.views,
-        ))
-        .into_response(),
+        Ok(PrerenderResponse::Ok(prerender)) => (
+            [(CACHE_CONTROL, PRIVATE)],
+            Html(document::page(
+                &payload.paths,
+                &payload.route_info,
+                &prerender.views,
+            )),
+        )
+            .into_response(),
         Ok(PrerenderResponse::Redirect(redirect)) => redirect_to(redirect.path()),
         Ok(PrerenderResponse::NotFound) => not_found(&state, &request, &session).await,
         Err(PrerenderError::UnknownPath(_) | PrerenderError::EmptyPaths) => {

@@ -5,11 +5,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use http::header::CACHE_CONTROL;
 use http::request::Parts;
 use serde_json::json;
 
 use super::ServerState;
-use super::page::{pulse_request, request_session};
+use super::page::{PRIVATE, pulse_request, request_session};
 use crate::app::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
@@ -38,7 +39,9 @@ pub(crate) async fn handle(
         .prerender_payload(&payload, &request, &session)
         .await
     {
-        Ok(PrerenderResponse::Ok(prerender)) => Json(prerender).into_response(),
+        Ok(PrerenderResponse::Ok(prerender)) => {
+            ([(CACHE_CONTROL, PRIVATE)], Json(prerender)).into_response()
+        }
         Ok(PrerenderResponse::Redirect(redirect)) if redirect.is_local() => {
             Json(json!({ "redirect": redirect.path() })).into_response()
         }

@@ -170,7 +170,7 @@ where
 ///     let _ = session.insert("user_email", "ada@example.com");
 ///     "ok"
 /// }
-/// let endpoints = axum::Router::new().route("/api/login", axum::routing::post(login));
+/// let endpoints: axum::Router = axum::Router::new().route("/api/login", axum::routing::post(login));
 /// ```
 ///
 /// Available on routes given to [`Server::routes`](super::Server::routes); elsewhere the

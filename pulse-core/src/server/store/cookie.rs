@@ -34,6 +34,10 @@ pub const COOKIE_DATA_LIMIT: usize = (COOKIE_BUDGET - ATTRIBUTES - SIGNATURE) / 
 /// The data is signed, not encrypted: the browser can read it, not change it. Keep secrets out
 /// of the session or use a server-side store ([`MemoryStore`](super::MemoryStore)). The data is
 /// limited to [`COOKIE_DATA_LIMIT`] JSON bytes.
+///
+/// Like every stateless cookie session, an old cookie stays valid until it expires: after a
+/// logout, a copy of the logged-in cookie still authenticates for up to `max_age`. A server-side
+/// store forgets data on the server and has no such window.
 #[derive(Clone)]
 pub struct CookieStore {
     signer: Signer,
@@ -164,7 +168,9 @@ mod tests {
         assert_eq!(later.session.id(), session.id());
         let expired = store.load_at(Some(&cookie), T0 + DEFAULT_MAX_AGE.as_secs() + 1);
         assert_ne!(expired.session.id(), session.id());
-        let from_the_future = store.load_at(Some(&cookie), T0 - 1);
+        let skewed = store.load_at(Some(&cookie), T0 - 60);
+        assert_eq!(skewed.session.id(), session.id());
+        let from_the_future = store.load_at(Some(&cookie), T0 - 3600);
         assert_ne!(from_the_future.session.id(), session.id());
     }
 

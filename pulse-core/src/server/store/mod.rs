@@ -72,8 +72,15 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// How far in the future an issue time may be (clocks of several servers, or one clock stepped
+/// back) before a cookie is refused.
+const CLOCK_SKEW: u64 = 5 * 60;
+
 /// Whether a cookie issued at `issued` is still valid at `now`, and whether it needs refreshing.
 pub(crate) fn age_check(issued: u64, now: u64, max_age: Duration) -> Option<bool> {
-    let age = now.checked_sub(issued)?;
+    if issued > now.saturating_add(CLOCK_SKEW) {
+        return None;
+    }
+    let age = now.saturating_sub(issued);
     (age <= max_age.as_secs()).then_some(age >= REFRESH_AFTER.as_secs())
 }
