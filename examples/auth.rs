@@ -12,6 +12,9 @@
 //! The middleware is written against `ps::PulseMiddleware` by hand; each item maps one to one
 //! onto a `#[ps::middleware]` item.
 
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
@@ -229,19 +232,38 @@ pub fn server(env: ps::Env) -> ps::Server {
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let port = match std::env::var("PORT") {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = match std::env::var("PORT") {
         Ok(port) => port
-            .parse::<u16>()
-            .map_err(|_| std::io::Error::other(format!("PORT is not a port number: {port:?}")))?,
+            .parse()
+            .map_err(|_| format!("PORT is not a port number: {port:?}"))?,
         Err(_) => 8000,
     };
+    // Built first, so a missing PULSE_SECRET in production stops the app before it listens.
+    let router = server(ps::Env::current()).try_into_router()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("Pulse auth example on http://{}", listener.local_addr()?);
-    server(ps::Env::current()).serve_on(listener).await
+    // The router is a plain axum router: serve it with axum (connect info gives hooks the
+    // client address), add tower layers, or nest it.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
 }

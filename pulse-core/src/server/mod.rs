@@ -173,16 +173,21 @@ impl Server {
 
     /// Binds `addr` and serves until Ctrl-C.
     pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let router = self.try_into_router().map_err(io::Error::other)?;
+        let router = self.try_into_router().map_err(startup_error)?;
         let listener = TcpListener::bind(addr).await?;
         serve_router(listener, router, shutdown_signal()).await
     }
 
     /// Serves on an already bound listener (e.g. port 0 in tests) until the process ends.
     pub async fn serve_on(self, listener: TcpListener) -> io::Result<()> {
-        let router = self.try_into_router().map_err(io::Error::other)?;
+        let router = self.try_into_router().map_err(startup_error)?;
         serve_router(listener, router, std::future::pending()).await
     }
+}
+
+/// The message, not the variant, so `main() -> io::Result<()>` prints which variable to set.
+fn startup_error(error: ConfigError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
 }
 
 async fn serve_router(
