@@ -215,8 +215,8 @@ fn endpoints() -> Router {
 
 // ---------------------------------------------------------------- the app
 
-/// The whole app; `env` decides whether dev-only middleware (latency) runs.
-pub fn server(env: ps::Env) -> ps::Server {
+/// The pages and the middleware; `env` decides whether dev-only middleware (latency) runs.
+pub fn app(env: ps::Env) -> ps::App {
     let middleware = ps::Chain::new_in(
         env,
         Logging,
@@ -227,8 +227,11 @@ pub fn server(env: ps::Env) -> ps::Server {
         ),
     );
     ps::App::new(routes(), middleware)
-        .server()
-        .routes(endpoints())
+}
+
+/// The app with its endpoints.
+pub fn server(env: ps::Env) -> ps::Server {
+    app(env).server().routes(endpoints())
 }
 
 #[tokio::main]

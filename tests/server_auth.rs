@@ -157,3 +157,19 @@ async fn the_prerender_endpoint_redirects_anonymous_users_and_renders_for_logged
     let html = json["views"]["/dashboard"]["html"].as_str().unwrap();
     assert!(html.contains("ada@example.com"), "{json}");
 }
+
+#[tokio::test]
+async fn anonymous_websockets_are_refused_by_the_connect_hook() {
+    let app = auth::app(ps::Env::Ci);
+    let request = ps::Request::get("/_pulse/ws");
+    let session = ps::Session::new();
+    assert_eq!(
+        app.connect(&request, &session).await,
+        ps::ConnectResponse::Deny
+    );
+    session.insert("user_email", "ada@example.com").unwrap();
+    assert_eq!(
+        app.connect(&request, &session).await,
+        ps::ConnectResponse::Ok
+    );
+}

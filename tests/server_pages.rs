@@ -42,11 +42,28 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
 }
 
 #[tokio::test]
-async fn hooks_see_the_client_address_and_scheme() {
+async fn pages_see_the_request_method_headers_cookies_query_client_and_scheme() {
     let base = spawn(server()).await;
-    let html = get_with(&base, "/", None).await.text().await.unwrap();
-    assert!(html.contains(r#"<p id="client">127.0.0.1</p>"#), "{html}");
-    assert!(html.contains(r#"<p id="scheme">http</p>"#), "{html}");
+    let html = client()
+        .get(format!("{base}/?a=1&b=2"))
+        .header("user-agent", "pulse-test")
+        .header("cookie", "theme=dark; other=1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"<p id="client">127.0.0.1</p>"#,
+        r#"<p id="scheme">http</p>"#,
+        r#"<p id="method">GET</p>"#,
+        r#"<p id="agent">pulse-test</p>"#,
+        r#"<p id="theme">dark</p>"#,
+        r#"<p id="query">a=1&amp;b=2</p>"#,
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
 }
 
 #[tokio::test]

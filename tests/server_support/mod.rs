@@ -109,6 +109,10 @@ async fn page(cx: ps::PageContext) -> ps::Markup {
         p id="visits" { (visits) }
         p id="client" { (cx.request().client().map(|a| a.ip().to_string()).unwrap_or_default()) }
         p id="scheme" { (cx.request().scheme()) }
+        p id="method" { (cx.request().method()) }
+        p id="agent" { (cx.request().header("user-agent").unwrap_or_default()) }
+        p id="theme" { (cx.request().cookie("theme").unwrap_or_default()) }
+        p id="query" { (cx.request().query()) }
     }
 }
 
