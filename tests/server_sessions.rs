@@ -50,6 +50,15 @@ async fn custom_endpoints_read_and_write_the_same_session_as_pages() {
 }
 
 #[tokio::test]
+async fn a_request_that_panics_saves_nothing() {
+    let base = spawn(server()).await;
+    let cookie = logged_in(&base).await;
+    let response = get_with(&base, "/api/write-then-panic", Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(set_cookie_header(&response), None);
+}
+
+#[tokio::test]
 async fn writing_the_same_value_again_sends_no_cookie() {
     let base = spawn(server()).await;
     let cookie = logged_in(&base).await;

@@ -8,6 +8,7 @@
 //! - [`PulseMiddleware`], [`Chain`], [`Env`] and [`LatencyMiddleware`];
 //! - [`Request`], [`Session`], [`RouteInfo`], [`ClientMessage`];
 //! - [`Routes`] and [`App`], driven in-process (the server is a thin adapter over `App`).
+//! - [`server`]: [`Server`] (tokio + axum), the session layer and [`SessionStore`]s.
 
 mod app;
 mod chain;

@@ -189,10 +189,16 @@ async fn explode() -> &'static str {
     panic!("endpoint exploded")
 }
 
+async fn write_then_explode(session: ps::Session) -> &'static str {
+    session.insert("half_done", true).unwrap();
+    panic!("endpoint exploded after writing")
+}
+
 pub fn endpoints() -> Router {
     Router::new()
         .route("/api/session", get(read_session).post(write_session))
         .route("/api/panic", get(explode))
+        .route("/api/write-then-panic", get(write_then_explode))
 }
 
 /// The test app with its endpoints and a cookie store keyed by [`secret`].
