@@ -9,11 +9,14 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
+use futures_util::future::Either;
 use serde_json::Value;
 
 use crate::chain::Chain;
 use crate::erased::{DynNext, ErasedMiddleware};
-use crate::hook::{ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs};
+use crate::hook::{
+    ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs, next_fn,
+};
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -193,19 +196,14 @@ impl App {
             entries.push(entry);
         }
         let request_arc = Arc::new(request.clone());
-        let args = PrerenderArgs {
+        let job = PageJob {
+            entries: &entries,
             payload,
             request,
+            request_arc: &request_arc,
             session,
         };
-        let render = self.render_all(
-            &entries,
-            &payload.route_info,
-            request,
-            &request_arc,
-            session,
-        );
-        let outcome = AssertUnwindSafe(self.inner.chain.prerender(args, DynNext(Box::pin(render))))
+        let outcome = AssertUnwindSafe(self.inner.chain.page(job))
             .catch_unwind()
             .await
             .map_err(|panic| {
@@ -220,58 +218,6 @@ impl App {
             }
             outcome => Ok(outcome),
         }
-    }
-
-    async fn render_all(
-        &self,
-        entries: &[&RouteEntry],
-        route_info: &RouteInfo,
-        request: &Request,
-        request_arc: &Arc<Request>,
-        session: &Session,
-    ) -> PrerenderResponse {
-        let mut views = BTreeMap::new();
-        for entry in entries {
-            let path = entry.pattern.as_str();
-            let args = PrerenderRouteArgs {
-                path,
-                route_info,
-                request,
-                session,
-            };
-            let cx = PageContext::new(
-                path,
-                route_info.clone(),
-                session.clone(),
-                request_arc.clone(),
-            );
-            let render = async move {
-                let html = entry.component.render(cx).await.into_string();
-                RoutePrerenderResponse::Ok(View {
-                    path: path.to_owned(),
-                    html,
-                })
-            };
-            let terminal = through_groups!(&entry.groups, PrerenderRoute, args, render);
-            match self
-                .inner
-                .chain
-                .prerender_route(args, DynNext(terminal))
-                .await
-            {
-                RoutePrerenderResponse::Ok(view) => {
-                    views.insert(path.to_owned(), view);
-                }
-                RoutePrerenderResponse::Redirect(redirect) => {
-                    return PrerenderResponse::Redirect(redirect);
-                }
-                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
-            }
-        }
-        PrerenderResponse::Ok(Prerender {
-            views,
-            directives: Default::default(),
-        })
     }
 
     /// A WebSocket opening: runs `connect`. A panicking hook denies (fails closed).
@@ -357,4 +303,91 @@ fn _assert_send(app: &App, r: &Request, s: &Session, m: &ClientMessage, c: &Chan
     send(app.message(m, r, s, || async { MessageResponse::Ok }));
     send(app.channel(c, s, || async { ChannelResponse::Ok }));
     let _: Option<Value> = None;
+}
+
+/// One page request for the chain to run: the routes to render and what hooks are given.
+#[derive(Clone, Copy)]
+pub(crate) struct PageJob<'a> {
+    pub(crate) entries: &'a [&'a RouteEntry],
+    pub(crate) payload: &'a PrerenderPayload,
+    pub(crate) request: &'a Request,
+    pub(crate) request_arc: &'a Arc<Request>,
+    pub(crate) session: &'a Session,
+}
+
+/// `prerender` around `prerender_route` per route around each page, dispatched statically
+/// through `chain`. The first `Redirect` or `NotFound` ends the batch.
+pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) -> PrerenderResponse {
+    let args = PrerenderArgs {
+        payload: job.payload,
+        request: job.request,
+        session: job.session,
+    };
+    let render_all = || async move {
+        let mut views = BTreeMap::new();
+        for entry in job.entries {
+            let route_info = &job.payload.route_info;
+            match render_route(
+                chain,
+                entry,
+                route_info,
+                job.request,
+                job.request_arc,
+                job.session,
+            )
+            .await
+            {
+                RoutePrerenderResponse::Ok(view) => {
+                    views.insert(entry.pattern.as_str().to_owned(), view);
+                }
+                RoutePrerenderResponse::Redirect(redirect) => {
+                    return PrerenderResponse::Redirect(redirect);
+                }
+                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
+            }
+        }
+        PrerenderResponse::Ok(Prerender {
+            views,
+            directives: Default::default(),
+        })
+    };
+    chain.prerender(args, next_fn(render_all)).await
+}
+
+/// One route through `prerender_route`: the app-wide `chain`, then the route's group
+/// middleware (boxed, only when there is some), then the page.
+pub(crate) async fn render_route<M: PulseMiddleware>(
+    chain: &M,
+    entry: &RouteEntry,
+    route_info: &RouteInfo,
+    request: &Request,
+    request_arc: &Arc<Request>,
+    session: &Session,
+) -> RoutePrerenderResponse {
+    let path = entry.pattern.as_str();
+    let args = PrerenderRouteArgs {
+        path,
+        route_info,
+        request,
+        session,
+    };
+    let cx = PageContext::new(
+        path,
+        route_info.clone(),
+        session.clone(),
+        request_arc.clone(),
+    );
+    let render = async move {
+        let html = entry.component.render(cx).await.into_string();
+        RoutePrerenderResponse::Ok(View {
+            path: path.to_owned(),
+            html,
+        })
+    };
+    let terminal = if entry.groups.is_empty() {
+        Either::Left(render)
+    } else {
+        Either::Right(through_groups!(&entry.groups, PrerenderRoute, args, render))
+    };
+    chain.prerender_route(args, next_fn(|| terminal)).await
 }

@@ -6,9 +6,8 @@
 
 use futures_util::future::BoxFuture;
 
-use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
-};
+use crate::app::{PageJob, run_page};
+use crate::hook::{self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
@@ -27,6 +26,10 @@ macro_rules! erased {
     ($($method:ident: $args:ident, $marker:ident, $response:ty;)*) => {
         /// Object-safe form of [`PulseMiddleware`].
         pub(crate) trait ErasedMiddleware: Send + Sync {
+            /// A whole page request (`prerender`, then `prerender_route` per route, then the
+            /// pages) in one boxed future, dispatched statically inside.
+            fn page<'a>(&'a self, job: PageJob<'a>) -> BoxFuture<'a, PrerenderResponse>;
+
             $(
                 fn $method<'a>(
                     &'a self,
@@ -37,6 +40,10 @@ macro_rules! erased {
         }
 
         impl<M: PulseMiddleware> ErasedMiddleware for M {
+            fn page<'a>(&'a self, job: PageJob<'a>) -> BoxFuture<'a, PrerenderResponse> {
+                Box::pin(run_page(self, job))
+            }
+
             $(
                 fn $method<'a>(
                     &'a self,
@@ -51,7 +58,6 @@ macro_rules! erased {
 }
 
 erased! {
-    prerender: PrerenderArgs, Prerender, PrerenderResponse;
     prerender_route: PrerenderRouteArgs, PrerenderRoute, RoutePrerenderResponse;
     connect: ConnectArgs, Connect, ConnectResponse;
     message: MessageArgs, Message, MessageResponse;

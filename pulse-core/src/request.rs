@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
@@ -27,13 +28,20 @@ impl fmt::Display for Scheme {
 
 /// An HTTP request as hooks see it: method, path, query, headers, cookies, client address and
 /// scheme. Built by the server for each page request and each WebSocket upgrade.
+///
+/// A cheap handle: cloning shares the data. Cookies are parsed on first use.
 #[derive(Clone, Debug, Default)]
 pub struct Request {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Inner {
     method: Method,
     path: String,
     query: String,
     headers: HeaderMap,
-    cookies: BTreeMap<String, String>,
+    cookies: OnceLock<BTreeMap<String, String>>,
     client: Option<SocketAddr>,
     scheme: Scheme,
 }
@@ -43,10 +51,12 @@ impl Request {
     pub fn new(method: Method, target: &str) -> Request {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         Request {
-            method,
-            path: path.to_owned(),
-            query: query.to_owned(),
-            ..Request::default()
+            inner: Arc::new(Inner {
+                method,
+                path: path.to_owned(),
+                query: query.to_owned(),
+                ..Inner::default()
+            }),
         }
     }
 
@@ -61,78 +71,88 @@ impl Request {
         client: Option<SocketAddr>,
         scheme: Scheme,
     ) -> Request {
-        let mut request = Request::new(parts.method.clone(), "");
-        request.path = parts.uri.path().to_owned();
-        request.query = parts.uri.query().unwrap_or("").to_owned();
-        request.headers = parts.headers.clone();
-        request.cookies = parse_cookies(&parts.headers);
-        request.client = client;
-        request.scheme = scheme;
-        request
+        Request {
+            inner: Arc::new(Inner {
+                method: parts.method.clone(),
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().unwrap_or("").to_owned(),
+                headers: parts.headers.clone(),
+                cookies: OnceLock::new(),
+                client,
+                scheme,
+            }),
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.inner)
     }
 
     /// Adds a header (and re-reads cookies when it is `Cookie`).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Request {
-        self.headers.append(name, value);
-        self.cookies = parse_cookies(&self.headers);
+        let inner = self.inner_mut();
+        inner.headers.append(name, value);
+        inner.cookies = OnceLock::new();
         self
     }
 
     /// Sets the client address.
     pub fn with_client(mut self, client: SocketAddr) -> Request {
-        self.client = Some(client);
+        self.inner_mut().client = Some(client);
         self
     }
 
     /// Sets the scheme.
     pub fn with_scheme(mut self, scheme: Scheme) -> Request {
-        self.scheme = scheme;
+        self.inner_mut().scheme = scheme;
         self
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.inner.method
     }
 
     /// The path, without query (`/users/1`).
     pub fn path(&self) -> &str {
-        &self.path
+        &self.inner.path
     }
 
     /// The raw query string, without `?` (empty when there is none).
     pub fn query(&self) -> &str {
-        &self.query
+        &self.inner.query
     }
 
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.inner.headers
     }
 
     /// A header's value, if present and valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.inner.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The cookies sent with the request, by name.
     pub fn cookies(&self) -> &BTreeMap<String, String> {
-        &self.cookies
+        self.inner
+            .cookies
+            .get_or_init(|| parse_cookies(&self.inner.headers))
     }
 
     /// One cookie's value.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies.get(name).map(String::as_str)
+        self.cookies().get(name).map(String::as_str)
     }
 
     /// The TCP peer's address, when known.
     pub fn client(&self) -> Option<SocketAddr> {
-        self.client
+        self.inner.client
     }
 
     /// `http` or `https`.
     pub fn scheme(&self) -> Scheme {
-        self.scheme
+        self.inner.scheme
     }
 }
 

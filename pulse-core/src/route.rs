@@ -182,11 +182,16 @@ impl Routes {
     pub fn resolve(&self, target: &str) -> Option<(&str, RouteInfo)> {
         let (target, hash) = target.split_once('#').unwrap_or((target, ""));
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let (entry, found) = self
-            .entries
-            .iter()
-            .filter_map(|e| e.pattern.matches(path).map(|m| (e, m)))
-            .max_by(|a, b| a.1.rank.cmp(&b.1.rank))?;
+        // The highest rank wins; on a tie, the route declared first.
+        let mut best: Option<(&RouteEntry, pulse_route::Match<'_, '_>)> = None;
+        for entry in &self.entries {
+            if let Some(found) = entry.pattern.matches(path) {
+                if best.as_ref().is_none_or(|(_, b)| found.rank > b.rank) {
+                    best = Some((entry, found));
+                }
+            }
+        }
+        let (entry, found) = best?;
         let info = RouteInfo {
             pathname: path.to_owned(),
             hash: hash.to_owned(),
@@ -197,7 +202,7 @@ impl Routes {
             path_params: found
                 .params
                 .iter()
-                .map(|(name, value)| (name.clone(), decode(value)))
+                .map(|(name, value)| ((*name).to_owned(), decode(value)))
                 .collect(),
             catchall: found.catchall.iter().map(|s| decode(s)).collect(),
         };

@@ -230,64 +230,108 @@ impl Pattern {
         shape
     }
 
-    /// Matches a URL path (without query), returning the captures and the rank vector used
-    /// to choose between several matching patterns (compare lexicographically, higher wins).
+    /// Matches a URL path (without query), returning the captures and the rank used to choose
+    /// between several matching patterns (higher wins).
     ///
     /// A trailing slash in the path is ignored (`/dashboard/` matches `/dashboard`). Captured
-    /// values are returned raw (still percent-encoded); decoding is the caller's job.
-    pub fn matches<'p>(&self, path: &'p str) -> Option<Match<'p>> {
+    /// values are returned raw (still percent-encoded); decoding is the caller's job. Matching
+    /// allocates only for the captures.
+    pub fn matches<'s, 'p>(&'s self, path: &'p str) -> Option<Match<'s, 'p>> {
         let trimmed = path.strip_prefix('/')?;
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-        let parts: Vec<&'p str> = if trimmed.is_empty() {
-            Vec::new()
+        const INLINE: usize = 32;
+        let mut inline = [""; INLINE];
+        let spilled: Vec<&'p str>;
+        let parts: &[&'p str] = if trimmed.is_empty() {
+            &[]
+        } else if trimmed.split('/').count() <= INLINE {
+            let mut n = 0;
+            for part in trimmed.split('/') {
+                inline[n] = part;
+                n += 1;
+            }
+            &inline[..n]
         } else {
-            trimmed.split('/').collect()
+            spilled = trimmed.split('/').collect();
+            &spilled
         };
-        let mut found = Match::default();
-        match_from(&self.segments, &parts, &mut found).then_some(found)
+        let mut found = Match {
+            params: Vec::new(),
+            catchall: Vec::new(),
+            rank: 0,
+        };
+        match_from(&self.segments, parts, 0, true, &mut found).then_some(found)
     }
 }
 
-/// Backtracking matcher: an optional parameter first tries to take a segment, then to take none.
-fn match_from<'p>(segments: &[Segment], parts: &[&'p str], found: &mut Match<'p>) -> bool {
-    let Some((segment, rest)) = segments.split_first() else {
-        return parts.is_empty();
-    };
-    let mark = (found.params.len(), found.rank.len());
-    found.rank.push(segment.rank());
-    let matched = match segment {
-        Segment::Static(s) => {
-            matches!(parts.split_first(), Some((p, tail)) if p == s && match_from(rest, tail, found))
+/// A rank value at a depth: 3 bits per URL segment, most significant first, for 21 segments
+/// (deeper segments no longer take part in precedence). Values: static 4, parameter 3,
+/// optional 2, catch-all 1; after the last URL segment, an end marker that is 2 when the
+/// pattern matched exactly and 1 when it skipped an optional or caught nothing.
+fn slot(value: u64, depth: usize) -> u64 {
+    const SLOTS: usize = 21;
+    if depth >= SLOTS {
+        0
+    } else {
+        value << (3 * (SLOTS - 1 - depth))
+    }
+}
+
+/// Backtracking matcher: an optional parameter first tries to take a segment, then none.
+fn match_from<'s, 'p>(
+    segments: &'s [Segment],
+    parts: &[&'p str],
+    depth: usize,
+    exact: bool,
+    found: &mut Match<'s, 'p>,
+) -> bool {
+    let (rank, params) = (found.rank, found.params.len());
+    let matched = match segments.split_first() {
+        None => {
+            found.rank += slot(if exact { 2 } else { 1 }, depth);
+            parts.is_empty()
         }
-        Segment::Param(name) => match parts.split_first() {
-            Some((p, tail)) if !p.is_empty() => {
-                found.params.push((name.clone(), p));
-                match_from(rest, tail, found)
+        Some((segment, rest)) => match (segment, parts.split_first()) {
+            (Segment::Static(s), Some((part, tail))) if part == s => {
+                found.rank += slot(4, depth);
+                match_from(rest, tail, depth + 1, exact, found)
             }
-            _ => false,
-        },
-        Segment::Optional(name) => {
-            let took = match parts.split_first() {
-                Some((p, tail)) if !p.is_empty() => {
-                    found.params.push((name.clone(), p));
-                    match_from(rest, tail, found)
+            (Segment::Static(_), _) => false,
+            (Segment::Param(name), Some((part, tail))) if !part.is_empty() => {
+                found.rank += slot(3, depth);
+                found.params.push((name, part));
+                match_from(rest, tail, depth + 1, exact, found)
+            }
+            (Segment::Param(_), _) => false,
+            (Segment::Optional(name), next) => {
+                let took = match next {
+                    Some((part, tail)) if !part.is_empty() => {
+                        found.rank += slot(2, depth);
+                        found.params.push((name, part));
+                        match_from(rest, tail, depth + 1, exact, found)
+                    }
+                    _ => false,
+                };
+                took || {
+                    found.rank = rank;
+                    found.params.truncate(params);
+                    match_from(rest, parts, depth, false, found)
                 }
-                _ => false,
-            };
-            took || {
-                found.params.truncate(mark.0);
-                found.rank.truncate(mark.1 + 1);
-                match_from(rest, parts, found)
             }
-        }
-        Segment::CatchAll => {
-            found.catchall = parts.to_vec();
-            true
-        }
+            (Segment::CatchAll, _) => {
+                for i in 0..parts.len() {
+                    found.rank += slot(1, depth + i);
+                }
+                let end = if exact && !parts.is_empty() { 2 } else { 1 };
+                found.rank += slot(end, depth + parts.len());
+                found.catchall = parts.to_vec();
+                true
+            }
+        },
     };
     if !matched {
-        found.params.truncate(mark.0);
-        found.rank.truncate(mark.1);
+        found.rank = rank;
+        found.params.truncate(params);
     }
     matched
 }
@@ -299,14 +343,15 @@ impl fmt::Display for Pattern {
 }
 
 /// The result of [`Pattern::matches`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Match<'p> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Match<'s, 'p> {
     /// Parameter name and raw value, in pattern order (absent optionals are left out).
-    pub params: Vec<(String, &'p str)>,
+    pub params: Vec<(&'s str, &'p str)>,
     /// The segments captured by a catch-all.
     pub catchall: Vec<&'p str>,
-    /// Segment ranks of the pattern, for precedence.
-    pub rank: Vec<u8>,
+    /// Precedence of the match: compare two ranks, the higher wins (static > parameter >
+    /// optional > catch-all, segment by segment).
+    pub rank: u64,
 }
 
 /// Why two patterns cannot both be in one route table.
