@@ -15,6 +15,7 @@ mod env;
 mod erased;
 pub mod hook;
 mod latency;
+pub mod live;
 mod message;
 mod middleware;
 pub mod outcome;
@@ -41,6 +42,8 @@ pub use outcome::{
     NotFound, Ok, PrerenderResponse, Redirect, RoutePrerenderResponse,
 };
 pub use page::{Component, PageContext};
+pub use page::{Page, ViewState};
+pub use live::{ChannelEvent, Hub, Live};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View};
 pub use pulse_route::{Pattern, PatternError};
 pub use request::{Request, Scheme};
