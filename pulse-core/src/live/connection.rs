@@ -140,6 +140,12 @@ impl Connection {
         self.sync_session(was_changed).await;
     }
 
+    /// Answers a binary frame: the protocol is JSON text.
+    pub(crate) async fn reject_binary(&self) {
+        let error = ErrorBody::new(ErrorKind::BadRequest, "binary frames are not supported");
+        self.send_error(None, error).await;
+    }
+
     /// Leaves every channel. Call when the socket closes.
     pub(crate) fn close(&mut self) {
         self.hub.unsubscribe_all(self.id, &self.channels);

@@ -13,6 +13,8 @@ mod connection;
 mod hub;
 pub mod protocol;
 mod render;
+mod sessions;
+mod socket;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +24,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::app::App;
+use sessions::LiveSessions;
 
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
@@ -45,6 +48,7 @@ const QUEUE: usize = 1024;
 pub struct Live {
     app: App,
     hub: Hub,
+    sessions: LiveSessions,
     max_message_size: usize,
     allowed_origins: Vec<String>,
     any_origin: bool,
@@ -66,6 +70,7 @@ impl Live {
         Live {
             app,
             hub: Hub::default(),
+            sessions: LiveSessions::default(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             allowed_origins: Vec::new(),
             any_origin: false,
