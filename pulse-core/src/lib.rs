@@ -33,6 +33,7 @@ pub use hook::{
     next_fn,
 };
 pub use latency::LatencyMiddleware;
+pub use live::{ChannelEvent, Hub, Live};
 pub use maud::{Markup, PreEscaped, html};
 pub use message::{ChannelMessage, ClientMessage, MessageError};
 pub use middleware::PulseMiddleware;
@@ -43,7 +44,6 @@ pub use outcome::{
 };
 pub use page::{Component, PageContext};
 pub use page::{Page, ViewState};
-pub use live::{ChannelEvent, Hub, Live};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View};
 pub use pulse_route::{Pattern, PatternError};
 pub use request::{Request, Scheme};

@@ -170,7 +170,9 @@ impl Connection {
                 .await
         };
         match (verdict, done) {
-            (MessageResponse::Deny, Some(Done::Failed(error))) if error.kind == ErrorKind::Internal => {
+            (MessageResponse::Deny, Some(Done::Failed(error)))
+                if error.kind == ErrorKind::Internal =>
+            {
                 self.send_error(path, error).await;
             }
             (MessageResponse::Deny, _) => {
@@ -278,9 +280,13 @@ impl Connection {
     /// Renders a view through `prerender_route`.
     async fn render(&self, entry: &RouteEntry, slot: Slot, attach: bool) -> Done {
         let path = entry.pattern.as_str();
-        let render = self
-            .app
-            .render_live(entry, &slot.route_info, &self.request, &self.session, &slot.state);
+        let render = self.app.render_live(
+            entry,
+            &slot.route_info,
+            &self.request,
+            &self.session,
+            &slot.state,
+        );
         match AssertUnwindSafe(render).catch_unwind().await {
             Ok(RoutePrerenderResponse::Ok(view)) => {
                 let (path, html) = (view.path, view.html);
@@ -317,7 +323,10 @@ impl Connection {
             }
             Err(panic) => {
                 tracing::error!(path, panic = %panic_message(panic), "page panicked");
-                Done::Failed(ErrorBody::new(ErrorKind::Internal, "the page failed to render"))
+                Done::Failed(ErrorBody::new(
+                    ErrorKind::Internal,
+                    "the page failed to render",
+                ))
             }
         }
     }

@@ -204,7 +204,11 @@ impl ChannelOut {
     }
 
     /// The one reply to request `request_id`.
-    pub(crate) fn reply(channel: &str, request_id: String, result: Result<Value, ErrorBody>) -> Outgoing {
+    pub(crate) fn reply(
+        channel: &str,
+        request_id: String,
+        result: Result<Value, ErrorBody>,
+    ) -> Outgoing {
         let (payload, error) = match result {
             Ok(payload) => (payload, None),
             Err(error) => (Value::Null, Some(error)),

@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::State;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
@@ -64,7 +64,12 @@ impl Live {
 
 fn refuse(reason: &str) -> Response {
     let body = serde_json::json!({ "error": reason }).to_string();
-    (StatusCode::FORBIDDEN, [(CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        StatusCode::FORBIDDEN,
+        [(CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 async fn upgrade(
@@ -89,7 +94,11 @@ async fn upgrade(
         .copied()
         .unwrap_or_default();
     let request = Arc::new(Request::from_parts(&parts, client, scheme));
-    let loaded = parts.extensions.get::<Session>().cloned().unwrap_or_default();
+    let loaded = parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .unwrap_or_default();
     let session = live.sessions.checkout(loaded);
     if live.app.connect(&request, &session).await.is_deny() {
         live.sessions.release(session.id());

@@ -128,7 +128,10 @@ impl Client {
 async fn attach_then_callbacks_update_the_view() {
     let mut client = Client::new(&app(), &Hub::default());
     let ack = client.attach("/").await;
-    assert_eq!(ack, json!({"type": "attach_ack", "path": "/", "html": "<p>count 0</p>"}));
+    assert_eq!(
+        ack,
+        json!({"type": "attach_ack", "path": "/", "html": "<p>count 0</p>"})
+    );
     for (args, expected) in [(json!([]), 1), (json!([5]), 6)] {
         client
             .send(json!({"type": "callback", "path": "/", "callback": "increment", "args": args}))
@@ -144,7 +147,10 @@ async fn attach_then_callbacks_update_the_view() {
 async fn attaching_a_page_the_user_may_not_see_navigates_away() {
     let mut client = Client::new(&app(), &Hub::default());
     let answer = client.attach("/secret").await;
-    assert_eq!(answer, json!({"type": "navigate_to", "path": "/login", "replace": true}));
+    assert_eq!(
+        answer,
+        json!({"type": "navigate_to", "path": "/login", "replace": true})
+    );
     client
         .send(json!({"type": "callback", "path": "/secret", "callback": "increment"}))
         .await;
@@ -188,7 +194,10 @@ async fn panics_deny_and_are_reported() {
     client
         .send(json!({"type": "callback", "path": "/", "callback": "leave"}))
         .await;
-    assert_eq!(client.recv(), json!({"type": "navigate_to", "path": "/", "replace": false}));
+    assert_eq!(
+        client.recv(),
+        json!({"type": "navigate_to", "path": "/", "replace": false})
+    );
 }
 
 #[tokio::test]
@@ -257,12 +266,21 @@ async fn channels_reach_other_subscribers_and_answer_every_request() {
             .send(json!({"type": "channel_message", "channel": channel, "event": "e", "requestId": "r"}))
             .await;
         let reply = alice.recv();
-        assert_eq!((reply["responseTo"].as_str(), reply["error"]["kind"].as_str()), (Some("r"), Some(kind)));
+        assert_eq!(
+            (
+                reply["responseTo"].as_str(),
+                reply["error"]["kind"].as_str()
+            ),
+            (Some("r"), Some(kind))
+        );
         alice
             .send(json!({"type": "channel_message", "channel": channel, "event": "e"}))
             .await;
         let event = alice.recv();
-        assert_eq!((event["event"].as_str(), event["error"]["kind"].as_str()), (Some("pulse:error"), Some(kind)));
+        assert_eq!(
+            (event["event"].as_str(), event["error"]["kind"].as_str()),
+            (Some("pulse:error"), Some(kind))
+        );
         assert!(alice.is_quiet());
     }
     alice
