@@ -23,6 +23,10 @@ use super::{CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
 use crate::request::{Request, Scheme};
 use crate::session::Session;
 
+/// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
+/// connection; messages of the protocol are small, and larger ones are read in several steps.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// The client script.
 pub(crate) const CLIENT_JS: &str = include_str!("client.js");
 
@@ -106,6 +110,7 @@ async fn upgrade(
     }
     let limit = live.max_message_size;
     upgrade
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| serve(live, socket, request, session))
