@@ -1,11 +1,34 @@
-//! The wire protocol: JSON text frames, client → server ([`Incoming`]) and server → client
-//! ([`Outgoing`]).
+//! The wire protocol of `/_pulse/ws`: one JSON object per text frame.
 //!
-//! Client → server (`type`): `attach`, `update`, `callback`, `detach` (read by
-//! [`ClientMessage::from_json`]), `channel_message`, `channel_subscribe`, `channel_unsubscribe`.
+//! Client → server (`type`):
 //!
-//! Server → client (`type`): `attach_ack`, `view_update`, `navigate_to`, `reload`,
-//! `server_error`, `channel_message` (events, replies, error events) and `refresh_cookies`.
+//! | type | fields | passes |
+//! |---|---|---|
+//! | `attach` | `path` (route pattern), `routeInfo` | `message` hook, then `prerender_route` |
+//! | `update` | `path`, `routeInfo` | `message` hook, then `prerender_route` |
+//! | `callback` | `path`, `callback`, `args` (array, optional) | `message` hook, the callback, then `prerender_route` |
+//! | `detach` | `path` | `message` hook |
+//! | `channel_message` | `channel`, `event`, `payload`?, `requestId`? | `channel` hook |
+//! | `channel_subscribe` | `channel`, `requestId`? | `channel` hook with event `pulse:subscribe` |
+//! | `channel_unsubscribe` | `channel`, `requestId`? | none |
+//!
+//! Server → client (`type`):
+//!
+//! | type | fields | when |
+//! |---|---|---|
+//! | `attach_ack` | `path`, `html` | a view was attached |
+//! | `view_update` | `path`, `html` | a view changed (callback, `update`) |
+//! | `navigate_to` | `path`, `replace` | `prerender_route` redirected or said not found, or a callback navigated |
+//! | `reload` | — | reserved: reload the page |
+//! | `server_error` | `path` (or `null`), `error: {message, kind}` | see [`ErrorKind`] |
+//! | `channel_message` | `channel`, `event`, `payload`, `error` | an event from another client or the app; `event: "pulse:error"` for an error nobody can be replied to |
+//! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
+//! | `refresh_cookies` | `url` | the session changed over the socket: `GET url` with credentials stores it |
+//!
+//! A `Deny` is always answered: `server_error` of kind `deny` for client messages, an error reply
+//! (with `requestId`) or a `pulse:error` event (without) for channels. Frames that cannot be read
+//! get `server_error` of kind `bad_request`; the connection stays open in every case. A frame
+//! over the size limit closes the connection with 1009.
 
 use serde::Serialize;
 use serde_json::Value;

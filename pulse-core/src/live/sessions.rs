@@ -19,7 +19,7 @@ impl LiveSessions {
     /// The shared session for a socket whose cookie loaded `loaded`. While other sockets of the
     /// browser are open their handle is used; it takes the cookie's data unless the sockets
     /// changed it since the cookie was last stored.
-    pub(crate) fn checkout(&self, loaded: Session) -> Session {
+    fn checkout(&self, loaded: Session) -> Session {
         let mut map = self.map();
         match map.get_mut(loaded.id()) {
             Some((live, count)) => {
@@ -37,8 +37,18 @@ impl LiveSessions {
         }
     }
 
+    /// Checks out the session for a socket, released when the returned guard drops (the socket
+    /// closed, or its upgrade never completed).
+    pub(crate) fn hold(&self, loaded: Session) -> Held {
+        let session = self.checkout(loaded);
+        Held {
+            sessions: self.clone(),
+            session,
+        }
+    }
+
     /// A socket of session `id` closed.
-    pub(crate) fn release(&self, id: &str) {
+    fn release(&self, id: &str) {
         let mut map = self.map();
         if let Some((_, count)) = map.get_mut(id) {
             *count -= 1;
@@ -71,5 +81,18 @@ fn copy(from: &Session, to: &Session) {
         if let Err(error) = to.insert(key, value) {
             tracing::error!(%error, "could not copy a session value");
         }
+    }
+}
+
+/// A socket's hold on its shared session.
+#[derive(Debug)]
+pub(crate) struct Held {
+    sessions: LiveSessions,
+    pub(crate) session: Session,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.sessions.release(self.session.id());
     }
 }

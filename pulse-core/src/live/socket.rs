@@ -19,6 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::connection::Connection;
 use super::hub::Subscriber;
+use super::sessions::Held;
 use super::{CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
 use crate::request::{Request, Scheme};
 use crate::session::Session;
@@ -103,9 +104,8 @@ async fn upgrade(
         .get::<Session>()
         .cloned()
         .unwrap_or_default();
-    let session = live.sessions.checkout(loaded);
-    if live.app.connect(&request, &session).await.is_deny() {
-        live.sessions.release(session.id());
+    let held = live.sessions.hold(loaded);
+    if live.app.connect(&request, &held.session).await.is_deny() {
         return refuse("connection denied");
     }
     let limit = live.max_message_size;
@@ -113,10 +113,10 @@ async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(live, socket, request, session))
+        .on_upgrade(move |socket| serve(live, socket, request, held))
 }
 
-async fn serve(live: Live, socket: WebSocket, request: Arc<Request>, session: Session) {
+async fn serve(live: Live, socket: WebSocket, request: Arc<Request>, held: Held) {
     let (sink, mut stream) = socket.split();
     let (queue, outgoing) = mpsc::channel(QUEUE);
     let lagged = Arc::new(Notify::new());
@@ -130,7 +130,7 @@ async fn serve(live: Live, socket: WebSocket, request: Arc<Request>, session: Se
         live.app.clone(),
         live.hub.clone(),
         request,
-        session.clone(),
+        held.session.clone(),
         out,
         Some(SET_COOKIES_PATH.to_owned()),
     );
@@ -155,7 +155,7 @@ async fn serve(live: Live, socket: WebSocket, request: Arc<Request>, session: Se
         let _ = close.send(frame);
     }
     let _ = writer.await;
-    live.sessions.release(session.id());
+    drop(held);
 }
 
 /// The close frame for a read error: 1009 for a message over the limit, 1002 otherwise.
