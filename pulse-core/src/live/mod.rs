@@ -3,7 +3,7 @@
 //!
 //! [`Live`] holds the live half of an [`App`]: its [`Hub`] of channels and the socket settings
 //! (message size limit, allowed origins). The wire protocol is described in
-//! [`protocol`](self::protocol) and in the client script.
+//! [`protocol`] and in the client script.
 //!
 //! Every client message passes the `message` hook and every channel message the `channel` hook;
 //! a `Deny` is always answered (`server_error` of kind `deny`, or a channel error reply/event),
