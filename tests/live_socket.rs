@@ -18,6 +18,13 @@ async fn increment(cx: ps::PageContext, args: Vec<Value>) {
     cx.state().set("count", count + by);
 }
 
+/// Released by the test that holds a callback in flight.
+static GATE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+async fn wait_for_gate(_: ps::PageContext, _: Vec<Value>) {
+    GATE.notified().await;
+}
+
 /// Lets everything through; listed first, it sees every outcome of the one behind it.
 struct Audit;
 impl ps::PulseMiddleware for Audit {}
@@ -71,7 +78,8 @@ fn app() -> ps::App {
     let page = ps::Page::new(counter)
         .callback("increment", increment)
         .callback("forbidden", increment)
-        .callback("explode", increment);
+        .callback("explode", increment)
+        .callback("wait", wait_for_gate);
     ps::App::new(
         ps::Routes::new().route("/", page),
         ps::Chain::new(Audit, ps::Chain::new(Guard, ())),
@@ -297,4 +305,25 @@ async fn the_client_script_is_served() {
             .starts_with("text/javascript")
     );
     assert!(response.text().await.unwrap().contains("/_pulse/ws"));
+}
+
+#[tokio::test]
+async fn a_busy_connection_does_not_hold_up_others() {
+    let addr = start().await;
+    let (mut busy, mut other) = (connect(addr).await, connect(addr).await);
+    busy.attach("/").await;
+    busy.send(json!({"type": "callback", "path": "/", "callback": "wait"}))
+        .await;
+    busy.send(json!({"type": "callback", "path": "/", "callback": "increment"}))
+        .await;
+    // While `busy` waits inside a callback, `other` is served.
+    assert_eq!(other.attach("/").await["type"], "attach_ack");
+    assert_eq!(
+        other.callback("/", "increment", json!([])).await["html"],
+        "<p>count 1</p>"
+    );
+    GATE.notify_one();
+    // `busy` then answers its two messages in order.
+    assert_eq!(busy.recv().await["html"], "<p>count 0</p>");
+    assert_eq!(busy.recv().await["html"], "<p>count 1</p>");
 }

@@ -308,3 +308,31 @@ async fn a_thousand_callbacks_are_answered_in_order() {
         assert_eq!(client.recv()["html"], format!("<p>count {n}</p>"));
     }
 }
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_dropped_not_waited_for() {
+    let app = app();
+    let hub = Hub::default();
+    let (queue, mut rx) = mpsc::channel(1);
+    let lagged = Arc::new(Notify::new());
+    let slow = Subscriber {
+        queue,
+        lagged: lagged.clone(),
+    };
+    let request = Arc::new(Request::get("/_pulse/ws"));
+    let mut slow = Connection::new(
+        app.clone(),
+        hub.clone(),
+        request,
+        Session::new(),
+        slow,
+        None,
+    );
+    slow.handle(r#"{"type": "channel_subscribe", "channel": "room"}"#)
+        .await;
+    assert_eq!(hub.publish("room", "a", json!(1)), 1);
+    // The queue is full: the publisher does not wait, and the slow connection is told to close.
+    assert_eq!(hub.publish("room", "b", json!(2)), 0);
+    lagged.notified().await;
+    assert!(rx.recv().await.unwrap().contains(r#""event":"a""#));
+}
