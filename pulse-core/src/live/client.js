@@ -28,6 +28,8 @@
   let queue = [];
   let attempts = 0;
   let nextRequest = 0;
+  // A session change made over the socket is stored by this fetch; navigations wait for it.
+  let storing = Promise.resolve();
 
   function send(message) {
     const text = JSON.stringify(message);
@@ -85,14 +87,16 @@
         break;
       }
       case "navigate_to":
-        if (message.replace) location.replace(message.path);
-        else location.assign(message.path);
+        storing.finally(() => {
+          if (message.replace) location.replace(message.path);
+          else location.assign(message.path);
+        });
         break;
       case "reload":
         location.reload();
         break;
       case "refresh_cookies":
-        fetch(message.url, { credentials: "include", cache: "no-store" }).catch(() => {});
+        storing = fetch(message.url, { credentials: "include", cache: "no-store" }).catch(() => {});
         break;
       case "server_error":
         console.warn("pulse:", message.path, message.error);

@@ -66,6 +66,8 @@ pub(crate) struct Connection {
     channels: Vec<String>,
     out: Subscriber,
     refresh_url: Option<String>,
+    /// A `refresh_cookies` was sent for the session's current unsaved changes.
+    refresh_sent: bool,
 }
 
 impl Connection {
@@ -89,6 +91,7 @@ impl Connection {
             channels: Vec::new(),
             out,
             refresh_url,
+            refresh_sent: false,
         }
     }
 
@@ -101,20 +104,23 @@ impl Connection {
         self.send(Outgoing::ServerError { path, error }).await;
     }
 
-    /// Tells the client to store the session if this connection changed it: call once after
-    /// the connection is accepted and after each message.
-    pub(crate) async fn sync_session(&self, was_changed: bool) {
-        if let Some(url) = &self.refresh_url {
-            if !was_changed && self.session.is_changed() {
-                self.send(Outgoing::RefreshCookies { url: url.clone() })
-                    .await;
-            }
+    /// Tells the client to store the session when it has unsaved changes (once per batch of
+    /// changes): called when the connection is accepted, and before each answer so that a
+    /// `navigate_to` comes after the `refresh_cookies` it depends on.
+    pub(crate) async fn sync_session(&mut self) {
+        let Some(url) = &self.refresh_url else {
+            return;
+        };
+        let changed = self.session.is_changed();
+        if changed && !self.refresh_sent {
+            let url = url.clone();
+            self.send(Outgoing::RefreshCookies { url }).await;
         }
+        self.refresh_sent = changed;
     }
 
     /// Handles one text frame. Never panics: hooks, pages, callbacks and handlers are caught.
     pub(crate) async fn handle(&mut self, text: &str) {
-        let was_changed = self.session.is_changed();
         match Incoming::parse(text) {
             Err(bad) => {
                 self.send_error(bad.path, ErrorBody::new(ErrorKind::BadRequest, bad.message))
@@ -137,7 +143,7 @@ impl Connection {
                 }
             }
         }
-        self.sync_session(was_changed).await;
+        self.sync_session().await;
     }
 
     /// Answers a binary frame: the protocol is JSON text.
@@ -182,6 +188,7 @@ impl Connection {
             // A middleware allowed the message without running it: nothing was done.
             (MessageResponse::Ok, None) => {}
             (MessageResponse::Ok, Some(done)) => {
+                self.sync_session().await;
                 let path = path.unwrap_or_default();
                 match done {
                     Done::Attached(slot, answer) | Done::Rendered(slot, answer) => {

@@ -134,7 +134,7 @@ async fn serve(live: Live, socket: WebSocket, request: Arc<Request>, held: Held)
         out,
         Some(SET_COOKIES_PATH.to_owned()),
     );
-    connection.sync_session(false).await;
+    connection.sync_session().await;
     let frame = loop {
         tokio::select! {
             () = lagged.notified() => {
