@@ -214,6 +214,10 @@ impl Connection {
             return Done::Failed(ErrorBody::new(ErrorKind::BadRequest, "missing `path`"));
         };
         let Some(entry) = self.app.live_route(path) else {
+            // The page was rendered by another version of the app: load it again.
+            if matches!(message, ClientMessage::Attach { .. }) {
+                return Done::Gone(Outgoing::Reload);
+            }
             return Done::Failed(ErrorBody::new(
                 ErrorKind::NotFound,
                 format!("no route `{path}`"),

@@ -19,7 +19,7 @@
 //! | `attach_ack` | `path`, `html` | a view was attached |
 //! | `view_update` | `path`, `html` | a view changed (callback, `update`) |
 //! | `navigate_to` | `path`, `replace` | `prerender_route` redirected or said not found, or a callback navigated |
-//! | `reload` | — | reserved: reload the page |
+//! | `reload` | — | an `attach` named a route the app does not have (the page came from another version of the app) |
 //! | `server_error` | `path` (or `null`), `error: {message, kind}` | see [`ErrorKind`] |
 //! | `channel_message` | `channel`, `event`, `payload`, `error` | an event from another client or the app; `event: "pulse:error"` for an error nobody can be replied to |
 //! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
@@ -187,8 +187,8 @@ pub(crate) enum Outgoing {
     ViewUpdate { path: String, html: String },
     /// Load `path` (a redirect from `prerender_route`, a not-found, or a callback's request).
     NavigateTo { path: String, replace: bool },
-    /// Reload the page.
-    #[allow(dead_code)]
+    /// Reload the page (it attached a route this app does not have: another version of the
+    /// app rendered it).
     Reload,
     /// A message failed or was denied.
     ServerError {

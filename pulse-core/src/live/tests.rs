@@ -146,6 +146,7 @@ async fn attach_then_callbacks_update_the_view() {
 #[tokio::test]
 async fn attaching_a_page_the_user_may_not_see_navigates_away() {
     let mut client = Client::new(&app(), &Hub::default());
+    assert_eq!(client.attach("/gone").await, json!({"type": "reload"}));
     let answer = client.attach("/secret").await;
     assert_eq!(
         answer,
