@@ -50,13 +50,16 @@ impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
         self.head_active
     }
 
+    #[inline]
     fn dispatch<H: Hook>(
         &self,
         args: H::Args<'_>,
         next: impl Next<H>,
     ) -> impl Future<Output = H::Response> + Send {
         let rest = Link::<H, B, _>::new(&self.tail, args, next);
-        if self.head_active {
+        // `dev_only()` of an ordinary middleware inlines to `false`, so this branch folds away
+        // and the chain compiles to straight nested calls; only dev-only heads pay for the test.
+        if !self.head.dev_only() || self.head_active {
             Either::Left(H::call(&self.head, args, rest))
         } else {
             Either::Right(rest.run())
@@ -65,6 +68,7 @@ impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
+    #[inline]
     fn prerender(
         &self,
         args: PrerenderArgs<'_>,
@@ -73,6 +77,7 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
         self.dispatch::<hook::Prerender>(args, next)
     }
 
+    #[inline]
     fn prerender_route(
         &self,
         args: PrerenderRouteArgs<'_>,
@@ -81,6 +86,7 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
         self.dispatch::<hook::PrerenderRoute>(args, next)
     }
 
+    #[inline]
     fn connect(
         &self,
         args: ConnectArgs<'_>,
@@ -89,6 +95,7 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
         self.dispatch::<hook::Connect>(args, next)
     }
 
+    #[inline]
     fn message(
         &self,
         args: MessageArgs<'_>,
@@ -97,6 +104,7 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
         self.dispatch::<hook::Message>(args, next)
     }
 
+    #[inline]
     fn channel(
         &self,
         args: ChannelArgs<'_>,

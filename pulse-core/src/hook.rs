@@ -61,6 +61,7 @@ pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
 
 impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
     /// Continue into `middleware` with `args`, then into `next`.
+    #[inline]
     pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
         Link {
             middleware,
@@ -76,6 +77,7 @@ where
     M: PulseMiddleware + ?Sized,
     N: Next<H>,
 {
+    #[inline]
     fn run(self) -> impl Future<Output = H::Response> + Send {
         H::call(self.middleware, self.args, self.next)
     }
@@ -96,6 +98,7 @@ where
 pub struct NextFn<F>(F);
 
 /// Makes the end of a chain from a closure.
+#[inline]
 pub fn next_fn<F>(f: F) -> NextFn<F> {
     NextFn(f)
 }
@@ -106,6 +109,7 @@ where
     F: FnOnce() -> Fut + Send,
     Fut: Future<Output = H::Response> + Send,
 {
+    #[inline]
     fn run(self) -> impl Future<Output = H::Response> + Send {
         (self.0)()
     }
@@ -184,6 +188,7 @@ macro_rules! hooks {
                 type Args<'a> = $args<'a>;
                 type Response = $response;
 
+                #[inline]
                 fn call<M: PulseMiddleware + ?Sized>(
                     middleware: &M,
                     args: Self::Args<'_>,

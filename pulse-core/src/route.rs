@@ -180,8 +180,8 @@ impl Routes {
     /// Matches a URL (`/users/42?tab=1`) to the best route by precedence, returning the route's
     /// pattern and the [`RouteInfo`].
     pub fn resolve(&self, target: &str) -> Option<(&str, RouteInfo)> {
+        let (target, hash) = target.split_once('#').unwrap_or((target, ""));
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let (path, hash) = path.split_once('#').unwrap_or((path, ""));
         let (entry, found) = self
             .entries
             .iter()

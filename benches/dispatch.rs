@@ -1,0 +1,171 @@
+//! Hook dispatch through static chains of N pass-through middlewares, beside a hand-written
+//! baseline of N nested async calls, in one run: `cargo bench --bench dispatch`.
+//!
+//! Futures are polled once with a no-op waker (`now_or_never`): every future here is ready on
+//! its first poll, so the figures are the cost of the chain itself, with no executor around it.
+//! Each module `nNN` holds the four benches for N = NN layers; compare `*_chain` with
+//! `*_baseline` in the same module.
+
+use std::hint::black_box;
+
+use futures_util::FutureExt;
+use ps::hook;
+use pulse as ps;
+
+fn main() {
+    divan::main();
+}
+
+/// A hand-written pass-through middleware.
+struct Pass;
+
+impl ps::PulseMiddleware for Pass {
+    async fn connect(
+        &self,
+        _: ps::ConnectArgs<'_>,
+        next: impl ps::Next<hook::Connect>,
+    ) -> ps::ConnectResponse {
+        next.run().await
+    }
+    async fn message(
+        &self,
+        _: ps::MessageArgs<'_>,
+        next: impl ps::Next<hook::Message>,
+    ) -> ps::MessageResponse {
+        next.run().await
+    }
+}
+
+struct Fixture {
+    request: ps::Request,
+    session: ps::Session,
+    data: ps::ClientMessage,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            request: ps::Request::get("/_pulse/ws"),
+            session: ps::Session::new(),
+            data: ps::ClientMessage::from_json(serde_json::json!({
+                "type": "callback", "path": "/", "callback": "increment", "args": []
+            }))
+            .expect("valid message"),
+        }
+    }
+
+    fn connect(&self) -> ps::ConnectArgs<'_> {
+        ps::ConnectArgs {
+            request: &self.request,
+            session: &self.session,
+        }
+    }
+
+    fn message(&self) -> ps::MessageArgs<'_> {
+        ps::MessageArgs {
+            data: &self.data,
+            session: &self.session,
+            request: &self.request,
+        }
+    }
+}
+
+#[inline(never)]
+async fn connect_terminal(_: ps::ConnectArgs<'_>) -> ps::ConnectResponse {
+    ps::ConnectResponse::Ok
+}
+
+#[inline(never)]
+async fn message_terminal(_: ps::MessageArgs<'_>) -> ps::MessageResponse {
+    ps::MessageResponse::Ok
+}
+
+/// `Chain<Pass, Chain<Pass, …()>>`, one link per token, built for `Env::Prod`.
+macro_rules! chain {
+    () => { () };
+    ($head:tt $($rest:tt)*) => {
+        ps::Chain::new_in(ps::Env::Prod, Pass, chain!($($rest)*))
+    };
+}
+
+/// The baseline: one plain async fn per layer, each awaiting the next, then the terminal.
+macro_rules! nested {
+    ($terminal:ident, $args:ty, $response:ty, $first:ident, []) => {
+        pub(super) async fn $first(args: $args) -> $response {
+            $terminal(black_box(args)).await
+        }
+    };
+    ($terminal:ident, $args:ty, $response:ty, $first:ident, [$next:ident $($rest:ident)*]) => {
+        pub(super) async fn $first(args: $args) -> $response {
+            $next(black_box(args)).await
+        }
+        nested!($terminal, $args, $response, $next, [$($rest)*]);
+    };
+}
+
+macro_rules! layers {
+    ($module:ident, [$($link:ident)*]) => {
+        mod $module {
+            use super::*;
+
+            mod connect_layers {
+                use super::*;
+                nested!(connect_terminal, ps::ConnectArgs<'_>, ps::ConnectResponse, entry, [$($link)*]);
+            }
+
+            mod message_layers {
+                use super::*;
+                nested!(message_terminal, ps::MessageArgs<'_>, ps::MessageResponse, entry, [$($link)*]);
+            }
+
+            #[divan::bench]
+            fn connect_baseline(b: divan::Bencher<'_, '_>) {
+                let f = Fixture::new();
+                let args = f.connect();
+                b.bench_local(|| connect_layers::entry(black_box(args)).now_or_never());
+            }
+
+            #[divan::bench]
+            fn connect_chain(b: divan::Bencher<'_, '_>) {
+                let f = Fixture::new();
+                let args = f.connect();
+                let chain = chain!($($link)*);
+                b.bench_local(|| {
+                    ps::PulseMiddleware::connect(
+                        black_box(&chain),
+                        black_box(args),
+                        ps::next_fn(|| connect_terminal(args)),
+                    )
+                    .now_or_never()
+                });
+            }
+
+            #[divan::bench]
+            fn message_baseline(b: divan::Bencher<'_, '_>) {
+                let f = Fixture::new();
+                let args = f.message();
+                b.bench_local(|| message_layers::entry(black_box(args)).now_or_never());
+            }
+
+            #[divan::bench]
+            fn message_chain(b: divan::Bencher<'_, '_>) {
+                let f = Fixture::new();
+                let args = f.message();
+                let chain = chain!($($link)*);
+                b.bench_local(|| {
+                    ps::PulseMiddleware::message(
+                        black_box(&chain),
+                        black_box(args),
+                        ps::next_fn(|| message_terminal(args)),
+                    )
+                    .now_or_never()
+                });
+            }
+        }
+    };
+}
+
+layers!(n00, []);
+layers!(n01, [l1]);
+layers!(n03, [l1 l2 l3]);
+layers!(n10, [l1 l2 l3 l4 l5 l6 l7 l8 l9 l10]);

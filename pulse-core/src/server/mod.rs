@@ -1,0 +1,232 @@
+//! The HTTP server: an [`App`] served with tokio and axum.
+//!
+//! ```no_run
+//! # use pulse_core as ps;
+//! # async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+//! # async fn run() -> std::io::Result<()> {
+//! use axum::routing::post;
+//!
+//! async fn login(session: ps::Session) -> &'static str {
+//!     let _ = session.insert("user_email", "ada@example.com");
+//!     "ok"
+//! }
+//!
+//! let app = ps::App::new(ps::Routes::new().route("/", home), ());
+//! ps::Server::new(app)
+//!     .routes(axum::Router::new().route("/api/login", post(login)))
+//!     .serve("127.0.0.1:8000")
+//!     .await
+//! # }
+//! ```
+//!
+//! Every request — pages, `/_pulse/*` and the routes given to [`Server::routes`] — passes the
+//! session layer: the session is loaded from the `pulse.sid` cookie before the request runs and
+//! saved after it, with a `Set-Cookie` only when it changed or its cookie needs refreshing.
+//! A panicking handler yields a 500 and the server keeps serving.
+
+mod config;
+mod document;
+mod page;
+mod prerender;
+mod session;
+mod signer;
+mod store;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::app::App;
+use crate::request::Scheme;
+
+pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
+pub(crate) use self::session::Sessions;
+pub use self::session::{COOKIE_NAME, MissingSession};
+pub use self::store::{
+    COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_AGE, LoadedSession, MemoryStore, SessionStore,
+    StoreError,
+};
+
+/// What every framework handler shares: the app, its sessions and the scheme it is served on.
+#[derive(Clone)]
+pub(crate) struct ServerState {
+    pub(crate) app: App,
+    #[allow(
+        dead_code,
+        reason = "for endpoints that load or persist sessions themselves (the WebSocket)"
+    )]
+    pub(crate) sessions: Sessions,
+    pub(crate) scheme: Scheme,
+}
+
+/// The framework's own routes under `/_pulse` (pages are the fallback, added by
+/// [`Server::try_into_router`]). Add further framework endpoints here; they run inside the
+/// session layer, so a handler can take the [`Session`](crate::Session) extractor, and
+/// `State<ServerState>` gives the app and [`Sessions`] (load/persist for a request's headers).
+pub(crate) fn framework_routes() -> Router<ServerState> {
+    Router::new().route("/_pulse/prerender", post(prerender::handle))
+}
+
+/// Builds the HTTP server of an [`App`]: its session store, its scheme and the app's own
+/// endpoints. See the [module docs](self).
+pub struct Server {
+    app: App,
+    routes: Router,
+    store: Option<Arc<dyn SessionStore>>,
+    config: Option<Config>,
+    scheme: Scheme,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("app", &self.app)
+            .field("scheme", &self.scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A server for `app`, with the default session store (a signed cookie keyed by
+    /// `PULSE_SECRET`) and no custom endpoints.
+    pub fn new(app: App) -> Server {
+        Server {
+            app,
+            routes: Router::new(),
+            store: None,
+            config: None,
+            scheme: Scheme::Http,
+        }
+    }
+
+    /// Adds the app's own endpoints (an API, webhooks, static files). They run inside the
+    /// session layer: handlers take [`Session`](crate::Session) as an extractor and what they
+    /// write is saved. A route given here wins over a page at the same path; one overlapping a
+    /// `/_pulse` route makes building the router panic (axum's rule for overlapping routes). The
+    /// router must not have a fallback: pages are the fallback. May be called several times.
+    pub fn routes(mut self, routes: Router) -> Server {
+        self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// Uses `store` for sessions instead of the default signed cookie.
+    pub fn session_store(mut self, store: impl SessionStore) -> Server {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Reads `PULSE_ENV` and `PULSE_SECRET` from `config` instead of the process environment.
+    pub fn config(mut self, config: Config) -> Server {
+        self.config = Some(config);
+        self
+    }
+
+    /// The scheme browsers reach the app with (default `http`). Set `Scheme::Https` behind a TLS
+    /// proxy: session cookies then carry `Secure`, and hooks see `https`.
+    pub fn scheme(mut self, scheme: Scheme) -> Server {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The axum router serving the app, or why it cannot start (a missing `PULSE_SECRET` in
+    /// production).
+    ///
+    /// Routes merged into the returned router are outside the session layer; give them to
+    /// [`Server::routes`] instead. Tower layers added to it wrap everything.
+    pub fn try_into_router(self) -> Result<Router, ConfigError> {
+        let store = match self.store {
+            Some(store) => store,
+            None => {
+                let config = self.config.unwrap_or_else(Config::from_env);
+                Arc::new(CookieStore::new(config.secret()?))
+            }
+        };
+        let sessions = Sessions::new(store, self.scheme);
+        let state = ServerState {
+            app: self.app,
+            sessions: sessions.clone(),
+            scheme: self.scheme,
+        };
+        let router = framework_routes()
+            .fallback(page::handle)
+            .with_state(state)
+            .merge(self.routes)
+            .layer(session::SessionLayer::new(sessions));
+        Ok(router)
+    }
+
+    /// The axum router serving the app.
+    ///
+    /// # Panics
+    /// When the configuration is invalid (see [`Server::try_into_router`]).
+    pub fn into_router(self) -> Router {
+        match self.try_into_router() {
+            Ok(router) => router,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Binds `addr` and serves until Ctrl-C.
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let router = self.try_into_router().map_err(startup_error)?;
+        let listener = TcpListener::bind(addr).await?;
+        serve_router(listener, router, shutdown_signal()).await
+    }
+
+    /// Serves on an already bound listener (e.g. port 0 in tests) until the process ends.
+    pub async fn serve_on(self, listener: TcpListener) -> io::Result<()> {
+        let router = self.try_into_router().map_err(startup_error)?;
+        serve_router(listener, router, std::future::pending()).await
+    }
+}
+
+/// The message, not the variant, so `main() -> io::Result<()>` prints which variable to set.
+fn startup_error(error: ConfigError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
+}
+
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn shutdown_signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handler: run until the process is killed.
+        std::future::pending::<()>().await;
+    }
+}
+
+impl App {
+    /// A [`Server`] for this app, to add endpoints or choose a session store.
+    pub fn server(self) -> Server {
+        Server::new(self)
+    }
+
+    /// The axum router serving this app with default settings.
+    ///
+    /// # Panics
+    /// When `PULSE_ENV` is `prod` and `PULSE_SECRET` is unset or too short; use
+    /// [`Server::try_into_router`] to handle that.
+    pub fn into_router(self) -> Router {
+        Server::new(self).into_router()
+    }
+
+    /// Serves this app on `addr` with default settings until Ctrl-C.
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        Server::new(self).serve(addr).await
+    }
+}

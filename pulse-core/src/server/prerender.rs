@@ -1,0 +1,66 @@
+//! `POST /_pulse/prerender`: the JSON form of a page request (Pulse's wire shapes).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::header::CACHE_CONTROL;
+use http::request::Parts;
+use serde_json::json;
+
+use super::ServerState;
+use super::page::{PRIVATE, pulse_request, request_session};
+use crate::app::PrerenderError;
+use crate::outcome::PrerenderResponse;
+use crate::prerender::PrerenderPayload;
+
+/// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
+/// 400 for a malformed body or empty `paths`, 404 for an unknown path, 500 for a panic or a
+/// non-local redirect. Errors are `{"detail": "…"}`.
+pub(crate) async fn handle(
+    State(state): State<ServerState>,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
+    let payload: PrerenderPayload = match serde_json::from_slice(&body) {
+        Ok(payload) => payload,
+        Err(error) => {
+            return detail(
+                StatusCode::BAD_REQUEST,
+                format!("invalid prerender payload: {error}"),
+            );
+        }
+    };
+    let request = pulse_request(&parts, &state);
+    let session = request_session(&parts);
+    match state
+        .app
+        .prerender_payload(&payload, &request, &session)
+        .await
+    {
+        Ok(PrerenderResponse::Ok(prerender)) => {
+            ([(CACHE_CONTROL, PRIVATE)], Json(prerender)).into_response()
+        }
+        Ok(PrerenderResponse::Redirect(redirect)) if redirect.is_local() => {
+            Json(json!({ "redirect": redirect.path() })).into_response()
+        }
+        Ok(PrerenderResponse::Redirect(redirect)) => {
+            tracing::error!(target = redirect.path(), "refused a non-local redirect");
+            detail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        }
+        Ok(PrerenderResponse::NotFound) => Json(json!({ "notFound": true })).into_response(),
+        Err(error @ PrerenderError::EmptyPaths) => {
+            detail(StatusCode::BAD_REQUEST, error.to_string())
+        }
+        Err(error @ PrerenderError::UnknownPath(_)) => {
+            detail(StatusCode::NOT_FOUND, error.to_string())
+        }
+        // Panics and refused redirects are logged by the app; their details stay on the server.
+        Err(_) => detail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"),
+    }
+}
+
+fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
+    (status, Json(json!({ "detail": detail.into() }))).into_response()
+}

@@ -1,0 +1,178 @@
+//! A hook dispatch through a static chain makes no heap allocation, for all five hooks.
+//!
+//! One test in its own binary: the counting allocator sees every thread of the process, so no
+//! other test may run beside it.
+
+use futures_util::FutureExt;
+use ps::hook;
+use pulse as ps;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Passes through every hook, reading its arguments so they are really used.
+struct Pass;
+
+impl ps::PulseMiddleware for Pass {
+    async fn prerender(
+        &self,
+        args: ps::PrerenderArgs<'_>,
+        next: impl ps::Next<hook::Prerender>,
+    ) -> ps::PrerenderResponse {
+        std::hint::black_box(args.payload.paths.len());
+        next.run().await
+    }
+    async fn prerender_route(
+        &self,
+        args: ps::PrerenderRouteArgs<'_>,
+        next: impl ps::Next<hook::PrerenderRoute>,
+    ) -> ps::RoutePrerenderResponse {
+        std::hint::black_box(args.path);
+        next.run().await
+    }
+    async fn connect(
+        &self,
+        args: ps::ConnectArgs<'_>,
+        next: impl ps::Next<hook::Connect>,
+    ) -> ps::ConnectResponse {
+        if args.request.path().is_empty() {
+            return ps::ConnectResponse::Deny;
+        }
+        next.run().await
+    }
+    async fn message(
+        &self,
+        args: ps::MessageArgs<'_>,
+        next: impl ps::Next<hook::Message>,
+    ) -> ps::MessageResponse {
+        std::hint::black_box(args.data.kind());
+        next.run().await
+    }
+    async fn channel(
+        &self,
+        args: ps::ChannelArgs<'_>,
+        next: impl ps::Next<hook::Channel>,
+    ) -> ps::ChannelResponse {
+        if args.channel_id.starts_with("admin:") {
+            return ps::ChannelResponse::Deny;
+        }
+        next.run().await
+    }
+}
+
+macro_rules! chain {
+    () => { () };
+    ($head:tt $($rest:tt)*) => { ps::Chain::new_in(ps::Env::Prod, Pass, chain!($($rest)*)) };
+}
+
+/// Dispatches every hook once through `chain` and returns the allocations it made.
+fn allocations_per_dispatch(chain: &impl ps::PulseMiddleware) -> usize {
+    let request = ps::Request::get("/dashboard");
+    let session = ps::Session::new();
+    let payload = ps::PrerenderPayload {
+        paths: vec!["/dashboard".into()],
+        route_info: ps::RouteInfo::default(),
+    };
+    let data = ps::ClientMessage::from_json(serde_json::json!({"type": "detach", "path": "/"}))
+        .expect("valid message");
+    let event_payload = serde_json::Value::Null;
+
+    let region = Region::new(GLOBAL);
+    let prerender = chain
+        .prerender(
+            ps::PrerenderArgs {
+                payload: &payload,
+                request: &request,
+                session: &session,
+            },
+            ps::next_fn(|| async { ps::PrerenderResponse::NotFound }),
+        )
+        .now_or_never();
+    let route = chain
+        .prerender_route(
+            ps::PrerenderRouteArgs {
+                path: "/dashboard",
+                route_info: &payload.route_info,
+                request: &request,
+                session: &session,
+            },
+            ps::next_fn(|| async { ps::RoutePrerenderResponse::NotFound }),
+        )
+        .now_or_never();
+    let connect = chain
+        .connect(
+            ps::ConnectArgs {
+                request: &request,
+                session: &session,
+            },
+            ps::next_fn(|| async { ps::ConnectResponse::Ok }),
+        )
+        .now_or_never();
+    let message = chain
+        .message(
+            ps::MessageArgs {
+                data: &data,
+                session: &session,
+                request: &request,
+            },
+            ps::next_fn(|| async { ps::MessageResponse::Ok }),
+        )
+        .now_or_never();
+    let channel = chain
+        .channel(
+            ps::ChannelArgs {
+                channel_id: "room",
+                event: "say",
+                payload: &event_payload,
+                request_id: Some("1"),
+                session: &session,
+            },
+            ps::next_fn(|| async { ps::ChannelResponse::Ok }),
+        )
+        .now_or_never();
+    let stats = region.change();
+
+    // The dispatches really ran to the end of the chain.
+    assert_eq!(prerender, Some(ps::PrerenderResponse::NotFound));
+    assert_eq!(route, Some(ps::RoutePrerenderResponse::NotFound));
+    assert_eq!(connect, Some(ps::ConnectResponse::Ok));
+    assert_eq!(message, Some(ps::MessageResponse::Ok));
+    assert_eq!(channel, Some(ps::ChannelResponse::Ok));
+    stats.allocations + stats.reallocations
+}
+
+#[test]
+fn static_chains_dispatch_every_hook_without_allocating() {
+    // The counter works: something that allocates is seen.
+    let region = Region::new(GLOBAL);
+    let boxed = std::hint::black_box(Box::new(7u64));
+    assert!(region.change().allocations >= 1);
+    drop(boxed);
+
+    assert_eq!(allocations_per_dispatch(&chain!()), 0, "empty chain");
+    assert_eq!(allocations_per_dispatch(&chain!(a)), 0, "1 middleware");
+    assert_eq!(allocations_per_dispatch(&chain!(a b c)), 0, "3 middlewares");
+    assert_eq!(
+        allocations_per_dispatch(&chain!(a b c d e f g h i j)),
+        0,
+        "10 middlewares"
+    );
+    // A dev-only head, active and skipped, allocates nothing either.
+    let latency = ps::LatencyMiddleware {
+        prerender: Default::default(),
+        prerender_route: Default::default(),
+        connect: Default::default(),
+        message: Default::default(),
+        channel: Default::default(),
+    };
+    assert_eq!(
+        allocations_per_dispatch(&ps::Chain::new_in(ps::Env::Dev, latency, chain!(a))),
+        0
+    );
+    assert_eq!(
+        allocations_per_dispatch(&ps::Chain::new_in(ps::Env::Prod, latency, chain!(a))),
+        0
+    );
+}

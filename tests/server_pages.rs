@@ -1,0 +1,182 @@
+//! `GET <path>` over a real socket: the HTML document, 404s, redirects (local only), panics.
+
+mod server_support;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use serde_json::{Value, json};
+use server_support::*;
+
+/// The JSON inside `<script id="pulse-state" …>`.
+fn pulse_state(html: &str) -> Value {
+    let start = html
+        .find(r#"<script id="pulse-state" type="application/json">"#)
+        .expect("a pulse-state script");
+    let rest = &html[start..];
+    let json = &rest[rest.find('>').unwrap() + 1..rest.find("</script>").unwrap()];
+    serde_json::from_str(json).unwrap()
+}
+
+#[tokio::test]
+async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
+    let base = spawn(server()).await;
+    let response = get_with(&base, "/users/42?tab=a%3Cb", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(response.headers()["cache-control"], "private, no-cache");
+    let html = response.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        html.contains(r#"<div data-pulse-view="/users/:id"><p>user 42</p></div>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<script src="/_pulse/client.js" defer></script>"#));
+    // The query holds `<`: escaped in the script element, intact once parsed.
+    assert!(!html.contains("a<b"), "{html}");
+    let state = pulse_state(&html);
+    assert_eq!(state["paths"], json!(["/users/:id"]));
+    assert_eq!(state["routeInfo"]["pathname"], "/users/42");
+    assert_eq!(state["routeInfo"]["pathParams"], json!({"id": "42"}));
+    assert_eq!(state["routeInfo"]["queryParams"], json!({"tab": "a<b"}));
+    assert_eq!(state.as_object().unwrap().len(), 2, "{state}");
+}
+
+#[tokio::test]
+async fn pages_see_the_request_method_headers_cookies_query_client_and_scheme() {
+    let base = spawn(server()).await;
+    let html = client()
+        .get(format!("{base}/?a=1&b=2"))
+        .header("user-agent", "pulse-test")
+        .header("cookie", "theme=dark; other=1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"<p id="client">127.0.0.1</p>"#,
+        r#"<p id="scheme">http</p>"#,
+        r#"<p id="method">GET</p>"#,
+        r#"<p id="agent">pulse-test</p>"#,
+        r#"<p id="theme">dark</p>"#,
+        r#"<p id="query">a=1&amp;b=2</p>"#,
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_not_found_hooks_answer_404_with_the_apps_page() {
+    let base = spawn(server()).await;
+    for path in ["/nope", "/users/1/extra", "/gone", "/_pulse/nope"] {
+        let response = get_with(&base, path, None).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<h1>Nothing at "), "{path}: {html}");
+        assert!(!html.contains("pulse-state"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_not_found_page_the_404_is_plain() {
+    let base = spawn(ps_server_without_not_found()).await;
+    let response = get_with(&base, "/nope", None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.text().await.unwrap().contains("404 Not Found"));
+}
+
+fn ps_server_without_not_found() -> pulse::Server {
+    async fn home(_: pulse::PageContext) -> pulse::Markup {
+        pulse::html! { "home" }
+    }
+    pulse::App::new(pulse::Routes::new().route("/", home), ())
+        .server()
+        .session_store(pulse::CookieStore::new(secret()))
+}
+
+#[tokio::test]
+async fn local_redirects_are_302s_and_offsite_ones_are_refused() {
+    let base = spawn(server()).await;
+    let response = get_with(&base, "/bounce?to=/users/7", None).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()[LOCATION], "/users/7");
+
+    for target in [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/\r\nSet-Cookie: x=y",
+        "",
+    ] {
+        let path = format!("/bounce?to={}", urlencode(target));
+        let response = get_with(&base, &path, None).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{target}"
+        );
+        assert!(response.headers().get(LOCATION).is_none(), "{target}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+#[tokio::test]
+async fn crafted_request_targets_never_redirect_offsite() {
+    let base = spawn(server()).await;
+    for target in [
+        "//evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/\\/evil.example/",
+        "/%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "///evil.example",
+    ] {
+        let response = raw_get(&base, target).await;
+        let status = raw_status(&response);
+        assert!(status == 404 || status == 400, "{target}: {response}");
+        if let Some(location) = raw_location(&response) {
+            assert!(
+                pulse::Redirect::to(location.clone()).is_local(),
+                "{target}: {location}"
+            );
+        }
+    }
+    // An encoded `//` is a parameter's value, never a host.
+    let response = raw_get(&base, "/users/%2F%2Fevil.example").await;
+    assert_eq!(raw_status(&response), 200, "{response}");
+}
+
+#[tokio::test]
+async fn a_panicking_hook_or_page_is_a_500_and_the_server_keeps_serving() {
+    let base = spawn(server()).await;
+    for path in ["/boom-hook", "/boom-page", "/api/panic"] {
+        let response = get_with(&base, path, None).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.contains("exploded"),
+            "panic details stay on the server: {body}"
+        );
+        assert_eq!(get_with(&base, "/", None).await.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn pages_answer_get_and_head_only() {
+    let base = spawn(server()).await;
+    let response = client().head(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().is_empty());
+    let response = client().post(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+}
