@@ -24,6 +24,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::app::App;
+use crate::request::Scheme;
 use sessions::LiveSessions;
 
 pub use hub::{ChannelEvent, Hub};
@@ -52,6 +53,7 @@ pub struct Live {
     max_message_size: usize,
     allowed_origins: Vec<String>,
     any_origin: bool,
+    scheme: Scheme,
 }
 
 impl fmt::Debug for Live {
@@ -74,6 +76,7 @@ impl Live {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             allowed_origins: Vec::new(),
             any_origin: false,
+            scheme: Scheme::Http,
         }
     }
 
@@ -105,6 +108,12 @@ impl Live {
         Fut: Future<Output = Result<Value, String>> + Send + 'static,
     {
         self.hub.handle(pattern, handler);
+        self
+    }
+
+    /// The scheme browsers reach the app with, as hooks see it (set by the server).
+    pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Live {
+        self.scheme = scheme;
         self
     }
 

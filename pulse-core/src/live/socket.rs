@@ -21,7 +21,7 @@ use super::connection::Connection;
 use super::hub::Subscriber;
 use super::sessions::Held;
 use super::{CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
-use crate::request::{Request, Scheme};
+use crate::request::Request;
 use crate::session::Session;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
@@ -33,8 +33,10 @@ pub(crate) const CLIENT_JS: &str = include_str!("client.js");
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
-    /// `GET /_pulse/set-cookies`. Mount it inside the session layer: the socket and the cookie
-    /// refresh take the browser's [`Session`] from the request's extensions.
+    /// `GET /_pulse/set-cookies`. The [`Server`](crate::Server) mounts it inside its session
+    /// layer (see [`Server::live`](crate::Server::live)); the socket and the cookie refresh take
+    /// the browser's [`Session`] from the request's extensions, and a router served without
+    /// that layer gives every socket a fresh session.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
             .route(WS_PATH, get(upgrade))
@@ -93,12 +95,7 @@ async fn upgrade(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    let scheme = parts
-        .extensions
-        .get::<Scheme>()
-        .copied()
-        .unwrap_or_default();
-    let request = Arc::new(Request::from_parts(&parts, client, scheme));
+    let request = Arc::new(Request::from_parts(&parts, client, live.scheme));
     let loaded = parts
         .extensions
         .get::<Session>()
