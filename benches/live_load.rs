@@ -1,6 +1,6 @@
 //! Load program for live connections (run with `cargo bench --bench live_load`).
 //!
-//! Starts the server in a child process (so its memory can be measured alone), opens 1,000
+//! Starts the server (`ps::Server`, with its session layer) in a child process (so its memory can be measured alone), opens 1,000
 //! WebSocket connections on loopback, attaches a view on each, measures the server's RSS per
 //! idle connection, then has every connection send 100 callbacks through three middlewares and
 //! checks that every answer arrives, in order. Prints messages per second.
@@ -84,13 +84,12 @@ fn serve() {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("{}", listener.local_addr().unwrap());
-        let router = app.live().router::<()>();
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        let secret = ps::Secret::new("load program secret, at least thirty-two bytes").unwrap();
+        app.server()
+            .session_store(ps::CookieStore::new(secret))
+            .serve_on(listener)
+            .await
+            .unwrap();
     });
 }
 
