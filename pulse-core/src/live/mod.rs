@@ -45,6 +45,27 @@ pub const SET_COOKIES_PATH: &str = "/_pulse/set-cookies";
 const QUEUE: usize = 1024;
 
 /// The live half of an app: WebSocket settings and the pub/sub [`Hub`]. Cheap to clone.
+///
+/// [`Server`](crate::Server) serves `app.live()` by default; configure it and hand it over with
+/// [`Server::live`](crate::Server::live):
+///
+/// ```no_run
+/// # use pulse_core as ps;
+/// # async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped(String::new()) }
+/// # async fn run() -> std::io::Result<()> {
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+/// let live = app
+///     .live()
+///     .max_message_size(64 * 1024)
+///     .allow_origin("https://admin.example.com")
+///     .on_channel("chat", |event: ps::ChannelEvent| async move {
+///         // Reaches every subscriber, the sender included; the value is the sender's reply.
+///         event.hub().publish("chat:log", &event.event, event.payload.clone());
+///         Ok(serde_json::json!({"stored": true}))
+///     });
+/// app.server().live(live).serve("127.0.0.1:8000").await
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Live {
     app: App,
