@@ -16,6 +16,7 @@ mod env;
 mod erased;
 pub mod hook;
 mod latency;
+pub mod live;
 mod message;
 mod middleware;
 pub mod outcome;
@@ -34,6 +35,7 @@ pub use hook::{
     next_fn,
 };
 pub use latency::LatencyMiddleware;
+pub use live::{ChannelEvent, Hub, Live};
 pub use maud::{Markup, PreEscaped, html};
 pub use message::{ChannelMessage, ClientMessage, MessageError};
 pub use middleware::PulseMiddleware;
@@ -43,6 +45,7 @@ pub use outcome::{
     NotFound, Ok, PrerenderResponse, Redirect, RoutePrerenderResponse,
 };
 pub use page::{Component, PageContext};
+pub use page::{Page, ViewState};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View};
 pub use pulse_route::{Pattern, PatternError};
 pub use request::{Request, Scheme};

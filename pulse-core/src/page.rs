@@ -1,10 +1,16 @@
-//! Page components: async fns from a [`PageContext`] to HTML.
+//! Page components: async fns from a [`PageContext`] to HTML, and [`Page`], a component with
+//! callbacks (the buttons of a live view).
 
+use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures_util::future::BoxFuture;
 use maud::Markup;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use crate::request::Request;
 use crate::route::RouteInfo;
@@ -17,17 +23,31 @@ pub struct PageContext {
     route: RouteInfo,
     session: Session,
     request: Arc<Request>,
+    state: ViewState,
 }
 
 impl PageContext {
-    /// A context for rendering `pattern` at `route`.
+    /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
     pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Arc<Request>) -> Self {
         PageContext {
             pattern: pattern.into(),
             route,
             session,
             request,
+            state: ViewState::default(),
         }
+    }
+
+    /// The same context over `state` (a live view keeps one state across renders).
+    pub fn with_state(mut self, state: ViewState) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// The view's state: empty on a plain page request; kept across callbacks and re-renders
+    /// while the view is attached over a WebSocket.
+    pub fn state(&self) -> &ViewState {
+        &self.state
     }
 
     /// The route pattern being rendered (`/users/:id`).
@@ -72,6 +92,21 @@ impl PageContext {
 pub trait Component: Send + Sync + 'static {
     /// Renders the page.
     fn render(&self, cx: PageContext) -> impl Future<Output = Markup> + Send;
+
+    /// Runs the callback `name` (a `data-pulse-callback` element was used) with its `args`,
+    /// or returns `None` when the page has no such callback. After it ran, the view is
+    /// rendered again and the update sent to the browser.
+    ///
+    /// The default has no callbacks; [`Page`] maps names to async fns.
+    fn callback(
+        &self,
+        name: &str,
+        cx: PageContext,
+        args: Vec<Value>,
+    ) -> Option<BoxFuture<'static, ()>> {
+        let _ = (name, cx, args);
+        None
+    }
 }
 
 impl<F, Fut> Component for F
@@ -87,10 +122,160 @@ where
 /// Object-safe form of [`Component`], for the route table.
 pub(crate) trait ErasedComponent: Send + Sync {
     fn render(&self, cx: PageContext) -> BoxFuture<'_, Markup>;
+    fn callback(
+        &self,
+        name: &str,
+        cx: PageContext,
+        args: Vec<Value>,
+    ) -> Option<BoxFuture<'static, ()>>;
 }
 
 impl<C: Component> ErasedComponent for C {
     fn render(&self, cx: PageContext) -> BoxFuture<'_, Markup> {
         Box::pin(Component::render(self, cx))
+    }
+    fn callback(
+        &self,
+        name: &str,
+        cx: PageContext,
+        args: Vec<Value>,
+    ) -> Option<BoxFuture<'static, ()>> {
+        Component::callback(self, name, cx, args)
+    }
+}
+
+type Callback = Arc<dyn Fn(PageContext, Vec<Value>) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// A page with callbacks: a render fn plus named async fns run when the browser uses an element
+/// marked `data-pulse-callback="name"` (arguments from `data-pulse-args`, a JSON array).
+///
+/// A callback changes state — the view's [`ViewState`] or the [`Session`] — and the view is
+/// rendered again through `prerender_route`, so a callback that logs the user out loses the view.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn counter(cx: ps::PageContext) -> ps::Markup {
+///     let count: i64 = cx.state().get("count").unwrap_or(0);
+///     ps::html! {
+///         p { "Clicked " (count) " times" }
+///         button data-pulse-callback="increment" { "+1" }
+///     }
+/// }
+///
+/// async fn increment(cx: ps::PageContext, _args: Vec<serde_json::Value>) {
+///     let count: i64 = cx.state().get("count").unwrap_or(0);
+///     cx.state().set("count", count + 1);
+/// }
+///
+/// let routes = ps::Routes::new().route("/", ps::Page::new(counter).callback("increment", increment));
+/// # let _ = routes;
+/// ```
+pub struct Page<R> {
+    render: R,
+    callbacks: HashMap<String, Callback>,
+}
+
+impl<R: Component> Page<R> {
+    /// A page rendered by `render`, without callbacks yet.
+    pub fn new(render: R) -> Self {
+        Page {
+            render,
+            callbacks: HashMap::new(),
+        }
+    }
+
+    /// Adds the callback `name`: `async fn(cx: ps::PageContext, args: Vec<serde_json::Value>)`.
+    pub fn callback<F, Fut>(mut self, name: impl Into<String>, callback: F) -> Self
+    where
+        F: Fn(PageContext, Vec<Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let callback: Callback = Arc::new(move |cx, args| Box::pin(callback(cx, args)));
+        self.callbacks.insert(name.into(), callback);
+        self
+    }
+}
+
+impl<R> fmt::Debug for Page<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<_> = self.callbacks.keys().collect();
+        names.sort();
+        f.debug_struct("Page").field("callbacks", &names).finish()
+    }
+}
+
+impl<R: Component> Component for Page<R> {
+    fn render(&self, cx: PageContext) -> impl Future<Output = Markup> + Send {
+        self.render.render(cx)
+    }
+
+    fn callback(
+        &self,
+        name: &str,
+        cx: PageContext,
+        args: Vec<Value>,
+    ) -> Option<BoxFuture<'static, ()>> {
+        self.callbacks.get(name).map(|callback| callback(cx, args))
+    }
+}
+
+/// A live view's own state: JSON values by key, kept on the server while the view is attached
+/// (like a component's state), shared by its renders and callbacks. Cheap to clone (a handle).
+///
+/// A view can also ask the browser to go elsewhere with [`ViewState::navigate_to`].
+#[derive(Clone, Default)]
+pub struct ViewState {
+    inner: Arc<Mutex<StateData>>,
+}
+
+#[derive(Default)]
+struct StateData {
+    values: Map<String, Value>,
+    navigate_to: Option<String>,
+}
+
+impl ViewState {
+    fn lock(&self) -> MutexGuard<'_, StateData> {
+        // No user code runs while the lock is held.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value at `key` as `T`; `None` when absent or not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let value = self.lock().values.get(key).cloned()?;
+        serde_json::from_value(value).ok()
+    }
+
+    /// Stores `value` at `key`. A value that is not JSON stores `null`.
+    pub fn set<T: Serialize>(&self, key: impl Into<String>, value: T) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.lock().values.insert(key.into(), value);
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.lock().values.remove(key)
+    }
+
+    /// Asks the browser to load `path` (a local path) once the current callback is done; the
+    /// view is detached. Ignored outside a live view.
+    pub fn navigate_to(&self, path: impl Into<String>) {
+        self.lock().navigate_to = Some(path.into());
+    }
+
+    /// Takes the pending navigation, if any.
+    pub(crate) fn take_navigation(&self) -> Option<String> {
+        self.lock().navigate_to.take()
+    }
+}
+
+impl fmt::Debug for ViewState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = self.lock();
+        f.debug_struct("ViewState")
+            .field("keys", &data.values.keys().collect::<Vec<_>>())
+            .field("navigate_to", &data.navigate_to)
+            .finish()
     }
 }

@@ -42,6 +42,7 @@ use axum::routing::post;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::app::App;
+use crate::live::Live;
 use crate::request::Scheme;
 
 pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
@@ -80,6 +81,7 @@ pub struct Server {
     store: Option<Arc<dyn SessionStore>>,
     config: Option<Config>,
     scheme: Scheme,
+    live: Option<Live>,
 }
 
 impl fmt::Debug for Server {
@@ -101,6 +103,7 @@ impl Server {
             store: None,
             config: None,
             scheme: Scheme::Http,
+            live: None,
         }
     }
 
@@ -111,6 +114,13 @@ impl Server {
     /// router must not have a fallback: pages are the fallback. May be called several times.
     pub fn routes(mut self, routes: Router) -> Server {
         self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// Serves live connections with `live` (channel handlers, message size limit, allowed
+    /// origins) instead of `app.live()`'s defaults. `live` must come from this server's app.
+    pub fn live(mut self, live: Live) -> Server {
+        self.live = Some(live);
         self
     }
 
@@ -147,6 +157,7 @@ impl Server {
             }
         };
         let sessions = Sessions::new(store, self.scheme);
+        let live = self.live.unwrap_or_else(|| self.app.live());
         let state = ServerState {
             app: self.app,
             sessions: sessions.clone(),
@@ -155,6 +166,7 @@ impl Server {
         let router = framework_routes()
             .fallback(page::handle)
             .with_state(state)
+            .merge(live.with_scheme(self.scheme).router())
             .merge(self.routes)
             .layer(session::SessionLayer::new(sessions));
         Ok(router)

@@ -1,0 +1,416 @@
+//! [`Connection`]: one live connection's state (attached views, subscriptions) and its message
+//! processor. Frames are handled one at a time, in arrival order; answers go to the
+//! connection's own outgoing queue, so a slow connection only slows itself.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde_json::Value;
+
+use super::hub::{Hub, Subscriber};
+use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
+use crate::app::{App, panic_message};
+use crate::message::{ChannelMessage, ClientMessage};
+use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse};
+use crate::page::{PageContext, ViewState};
+use crate::request::Request;
+use crate::route::{RouteEntry, RouteInfo};
+use crate::session::Session;
+
+/// An attached view: its URL and its state.
+#[derive(Clone, Debug)]
+struct Slot {
+    route_info: RouteInfo,
+    state: ViewState,
+}
+
+/// What the framework's handling of a client message produced, applied only if the `message`
+/// hook's final outcome allows it.
+enum Done {
+    /// The view is (re)attached with this slot; answer with this message.
+    Attached(Slot, Outgoing),
+    /// The view stays attached with this slot (an update or a callback); answer with this.
+    Rendered(Slot, Outgoing),
+    /// The view is gone (a redirect, a not-found, a navigation); answer with this.
+    Gone(Outgoing),
+    /// The view was detached; nothing to answer.
+    Detached,
+    /// The message could not be carried out.
+    Failed(ErrorBody),
+}
+
+impl Done {
+    /// The outcome the framework's work reports to the middleware around it: a panic denies.
+    fn verdict(&self) -> MessageResponse {
+        match self {
+            Done::Failed(ErrorBody {
+                kind: ErrorKind::Internal,
+                ..
+            }) => MessageResponse::Deny,
+            _ => MessageResponse::Ok,
+        }
+    }
+}
+
+/// One live connection.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    id: u64,
+    app: App,
+    hub: Hub,
+    request: Arc<Request>,
+    session: Session,
+    views: HashMap<String, Slot>,
+    channels: Vec<String>,
+    out: Subscriber,
+    refresh_url: Option<String>,
+    /// A `refresh_cookies` was sent for the session's current unsaved changes.
+    refresh_sent: bool,
+}
+
+impl Connection {
+    /// A connection of `app` for an accepted upgrade `request`, answering into `out`. When
+    /// `refresh_url` is set, a session change is followed by a `refresh_cookies` message.
+    pub(crate) fn new(
+        app: App,
+        hub: Hub,
+        request: Arc<Request>,
+        session: Session,
+        out: Subscriber,
+        refresh_url: Option<String>,
+    ) -> Connection {
+        Connection {
+            id: hub.new_connection_id(),
+            app,
+            hub,
+            request,
+            session,
+            views: HashMap::new(),
+            channels: Vec::new(),
+            out,
+            refresh_url,
+            refresh_sent: false,
+        }
+    }
+
+    async fn send(&self, message: Outgoing) {
+        // A closed queue means the socket is gone; the message has nobody to reach.
+        let _ = self.out.queue.send(message.to_text()).await;
+    }
+
+    async fn send_error(&self, path: Option<String>, error: ErrorBody) {
+        self.send(Outgoing::ServerError { path, error }).await;
+    }
+
+    /// Tells the client to store the session when it has unsaved changes (once per batch of
+    /// changes): called when the connection is accepted, and before each answer so that a
+    /// `navigate_to` comes after the `refresh_cookies` it depends on.
+    pub(crate) async fn sync_session(&mut self) {
+        let Some(url) = &self.refresh_url else {
+            return;
+        };
+        let changed = self.session.is_changed();
+        if changed && !self.refresh_sent {
+            let url = url.clone();
+            self.send(Outgoing::RefreshCookies { url }).await;
+        }
+        self.refresh_sent = changed;
+    }
+
+    /// Handles one text frame. Never panics: hooks, pages, callbacks and handlers are caught.
+    pub(crate) async fn handle(&mut self, text: &str) {
+        match Incoming::parse(text) {
+            Err(bad) => {
+                self.send_error(bad.path, ErrorBody::new(ErrorKind::BadRequest, bad.message))
+                    .await;
+            }
+            Ok(Incoming::Client(message)) => self.client_message(message).await,
+            Ok(Incoming::Publish(message)) => self.publish(message).await,
+            Ok(Incoming::Subscribe {
+                channel,
+                request_id,
+            }) => self.subscribe(channel, request_id).await,
+            Ok(Incoming::Unsubscribe {
+                channel,
+                request_id,
+            }) => {
+                self.hub.unsubscribe(self.id, &channel);
+                self.channels.retain(|c| *c != channel);
+                if let Some(reply) = ChannelOut::answer(&channel, request_id, Ok(Value::Null)) {
+                    self.send(reply).await;
+                }
+            }
+        }
+        self.sync_session().await;
+    }
+
+    /// Answers a binary frame: the protocol is JSON text.
+    pub(crate) async fn reject_binary(&self) {
+        let error = ErrorBody::new(ErrorKind::BadRequest, "binary frames are not supported");
+        self.send_error(None, error).await;
+    }
+
+    /// Leaves every channel. Call when the socket closes.
+    pub(crate) fn close(&mut self) {
+        self.hub.unsubscribe_all(self.id, &self.channels);
+        self.channels.clear();
+    }
+
+    async fn client_message(&mut self, message: ClientMessage) {
+        let path = message.path().map(str::to_owned);
+        let slot = path.as_ref().and_then(|p| self.views.get(p)).cloned();
+        let mut done = None;
+        let verdict = {
+            let this = &*self;
+            let done = &mut done;
+            let message = &message;
+            self.app
+                .message(message, &self.request, &self.session, move || async move {
+                    let result = this.execute(message, slot).await;
+                    let verdict = result.verdict();
+                    *done = Some(result);
+                    verdict
+                })
+                .await
+        };
+        match (verdict, done) {
+            (MessageResponse::Deny, Some(Done::Failed(error)))
+                if error.kind == ErrorKind::Internal =>
+            {
+                self.send_error(path, error).await;
+            }
+            (MessageResponse::Deny, _) => {
+                let error = ErrorBody::new(ErrorKind::Deny, "request denied by server");
+                self.send_error(path, error).await;
+            }
+            // A middleware allowed the message without running it: nothing was done.
+            (MessageResponse::Ok, None) => {}
+            (MessageResponse::Ok, Some(done)) => {
+                self.sync_session().await;
+                let path = path.unwrap_or_default();
+                match done {
+                    Done::Attached(slot, answer) | Done::Rendered(slot, answer) => {
+                        self.views.insert(path, slot);
+                        self.send(answer).await;
+                    }
+                    Done::Gone(answer) => {
+                        self.views.remove(&path);
+                        self.send(answer).await;
+                    }
+                    Done::Detached => {
+                        self.views.remove(&path);
+                    }
+                    Done::Failed(error) => self.send_error(Some(path), error).await,
+                }
+            }
+        }
+    }
+
+    /// The framework's handling of a message the hooks let through.
+    async fn execute(&self, message: &ClientMessage, slot: Option<Slot>) -> Done {
+        let Some(path) = message.path() else {
+            return Done::Failed(ErrorBody::new(ErrorKind::BadRequest, "missing `path`"));
+        };
+        let Some(entry) = self.app.live_route(path) else {
+            // The page was rendered by another version of the app: load it again.
+            if matches!(message, ClientMessage::Attach { .. }) {
+                return Done::Gone(Outgoing::Reload);
+            }
+            return Done::Failed(ErrorBody::new(
+                ErrorKind::NotFound,
+                format!("no route `{path}`"),
+            ));
+        };
+        match (message, slot) {
+            (ClientMessage::Attach { route_info, .. }, slot) => {
+                let slot = Slot {
+                    route_info: route_info.clone(),
+                    state: slot.map(|s| s.state).unwrap_or_default(),
+                };
+                self.render(entry, slot, true).await
+            }
+            (ClientMessage::Detach { .. }, _) => Done::Detached,
+            (_, None) => Done::Failed(ErrorBody::new(
+                ErrorKind::NotFound,
+                format!("view `{path}` is not attached"),
+            )),
+            (ClientMessage::Update { route_info, .. }, Some(slot)) => {
+                let slot = Slot {
+                    route_info: route_info.clone(),
+                    ..slot
+                };
+                self.render(entry, slot, false).await
+            }
+            (ClientMessage::Callback { callback, args, .. }, Some(slot)) => {
+                self.callback(entry, slot, callback, args.clone()).await
+            }
+            (_, Some(_)) => Done::Failed(ErrorBody::new(
+                ErrorKind::BadRequest,
+                format!("unknown message type `{}`", message.kind()),
+            )),
+        }
+    }
+
+    async fn callback(&self, entry: &RouteEntry, slot: Slot, name: &str, args: Vec<Value>) -> Done {
+        let path = entry.pattern.as_str();
+        let cx = PageContext::new(
+            path,
+            slot.route_info.clone(),
+            self.session.clone(),
+            self.request.clone(),
+        )
+        .with_state(slot.state.clone());
+        let Some(run) = entry.component.callback(name, cx, args) else {
+            return Done::Failed(ErrorBody::new(
+                ErrorKind::NotFound,
+                format!("view `{path}` has no callback `{name}`"),
+            ));
+        };
+        if let Err(panic) = AssertUnwindSafe(run).catch_unwind().await {
+            tracing::error!(path, callback = name, panic = %panic_message(panic), "callback panicked");
+            return Done::Failed(ErrorBody::new(ErrorKind::Internal, "the callback failed"));
+        }
+        if let Some(target) = slot.state.take_navigation() {
+            if !pulse_route::is_local_path(&target) {
+                tracing::error!(target, "refused a non-local navigation");
+                return Done::Failed(ErrorBody::new(
+                    ErrorKind::Internal,
+                    "refused a non-local navigation",
+                ));
+            }
+            return Done::Gone(Outgoing::NavigateTo {
+                path: target,
+                replace: false,
+            });
+        }
+        self.render(entry, slot, false).await
+    }
+
+    /// Renders a view through `prerender_route`.
+    async fn render(&self, entry: &RouteEntry, slot: Slot, attach: bool) -> Done {
+        let path = entry.pattern.as_str();
+        let render = self.app.render_live(
+            entry,
+            &slot.route_info,
+            &self.request,
+            &self.session,
+            &slot.state,
+        );
+        match AssertUnwindSafe(render).catch_unwind().await {
+            Ok(RoutePrerenderResponse::Ok(view)) => {
+                let (path, html) = (view.path, view.html);
+                if attach {
+                    Done::Attached(slot, Outgoing::AttachAck { path, html })
+                } else {
+                    Done::Rendered(slot, Outgoing::ViewUpdate { path, html })
+                }
+            }
+            Ok(RoutePrerenderResponse::Redirect(redirect)) if redirect.is_local() => {
+                Done::Gone(Outgoing::NavigateTo {
+                    path: redirect.path().to_owned(),
+                    replace: true,
+                })
+            }
+            Ok(RoutePrerenderResponse::Redirect(redirect)) => {
+                tracing::error!(target = redirect.path(), "refused a non-local redirect");
+                Done::Failed(ErrorBody::new(
+                    ErrorKind::Internal,
+                    "refused a non-local redirect",
+                ))
+            }
+            Ok(RoutePrerenderResponse::NotFound) => {
+                let pathname = &slot.route_info.pathname;
+                let target = if pulse_route::is_local_path(pathname) {
+                    pathname.clone()
+                } else {
+                    "/".to_owned()
+                };
+                Done::Gone(Outgoing::NavigateTo {
+                    path: target,
+                    replace: true,
+                })
+            }
+            Err(panic) => {
+                tracing::error!(path, panic = %panic_message(panic), "page panicked");
+                Done::Failed(ErrorBody::new(
+                    ErrorKind::Internal,
+                    "the page failed to render",
+                ))
+            }
+        }
+    }
+
+    async fn publish(&self, message: ChannelMessage) {
+        let mut delivered = None;
+        let verdict = {
+            let delivered = &mut delivered;
+            let message = &message;
+            self.app
+                .channel(message, &self.session, move || async move {
+                    let result = self
+                        .hub
+                        .deliver(
+                            self.id,
+                            &message.channel_id,
+                            &message.event,
+                            &message.payload,
+                            &self.session,
+                        )
+                        .await;
+                    let verdict = match &result {
+                        Err(e) if e.kind == ErrorKind::Internal => ChannelResponse::Deny,
+                        _ => ChannelResponse::Ok,
+                    };
+                    *delivered = Some(result);
+                    verdict
+                })
+                .await
+        };
+        let result = match (verdict, delivered) {
+            (ChannelResponse::Deny, Some(Err(error))) if error.kind == ErrorKind::Internal => {
+                Err(error)
+            }
+            (ChannelResponse::Deny, _) => Err(channel_denied()),
+            (ChannelResponse::Ok, delivered) => delivered.unwrap_or(Ok(Value::Null)),
+        };
+        if let Some(answer) = ChannelOut::answer(&message.channel_id, message.request_id, result) {
+            self.send(answer).await;
+        }
+    }
+
+    async fn subscribe(&mut self, channel: String, request_id: Option<String>) {
+        let message = ChannelMessage {
+            channel_id: channel,
+            event: SUBSCRIBE_EVENT.to_owned(),
+            payload: Value::Null,
+            request_id,
+        };
+        let verdict = self
+            .app
+            .channel(&message, &self.session, || async { ChannelResponse::Ok })
+            .await;
+        let ChannelMessage {
+            channel_id: channel,
+            request_id,
+            ..
+        } = message;
+        let result = if verdict.is_deny() {
+            Err(channel_denied())
+        } else {
+            self.hub.subscribe(self.id, &channel, self.out.clone());
+            if !self.channels.contains(&channel) {
+                self.channels.push(channel.clone());
+            }
+            Ok(Value::Null)
+        };
+        if let Some(answer) = ChannelOut::answer(&channel, request_id, result) {
+            self.send(answer).await;
+        }
+    }
+}
+
+fn channel_denied() -> ErrorBody {
+    ErrorBody::new(ErrorKind::Deny, "channel message denied by server")
+}

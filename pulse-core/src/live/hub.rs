@@ -1,0 +1,227 @@
+//! [`Hub`]: named pub/sub channels, their subscribers (connections) and the app's channel
+//! handlers.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc};
+
+use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
+use crate::app::panic_message;
+use crate::session::Session;
+
+/// A connection's outgoing queue, as the hub holds it.
+#[derive(Clone, Debug)]
+pub(crate) struct Subscriber {
+    pub(crate) queue: mpsc::Sender<String>,
+    /// Notified when the connection fell too far behind and must be closed.
+    pub(crate) lagged: Arc<Notify>,
+}
+
+impl Subscriber {
+    /// Queues `text` without waiting: a full queue means the reader is too slow, and the
+    /// connection is closed rather than slowing every publisher down.
+    fn offer(&self, text: String) -> bool {
+        match self.queue.try_send(text) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.lagged.notify_one();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// What a channel handler is given: one message published by a client (after the `channel`
+/// hook allowed it).
+#[derive(Debug, Clone)]
+pub struct ChannelEvent {
+    /// The channel's name.
+    pub channel: String,
+    /// The event name.
+    pub event: String,
+    /// The payload.
+    pub payload: Value,
+    /// The publishing browser's session.
+    pub session: Session,
+    hub: Hub,
+}
+
+impl ChannelEvent {
+    /// The hub, to publish further events (to everyone on a channel, sender included).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+}
+
+type Handler = Arc<dyn Fn(ChannelEvent) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+
+/// The pub/sub hub of an app's live connections. Cheap to clone (a shared handle).
+///
+/// A channel exists while it has a subscriber or the app has a handler for it; a message for any
+/// other channel is answered with an error of kind `not_found`.
+#[derive(Clone, Default)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+#[derive(Default)]
+struct HubInner {
+    channels: Mutex<HashMap<String, HashMap<u64, Subscriber>>>,
+    /// Patterns (an exact name, or a prefix ending in `*`) and their handlers.
+    handlers: RwLock<Vec<(String, Handler)>>,
+    next_id: AtomicU64,
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("channels", &self.channels().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    fn channels(&self) -> MutexGuard<'_, HashMap<String, HashMap<u64, Subscriber>>> {
+        // No user code runs while the lock is held.
+        self.inner
+            .channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a handler for the channels matching `pattern`: an exact name (`"chat"`) or a prefix
+    /// ending in `*` (`"room:*"`). The handler's `Ok` value is the reply to a request; its `Err`
+    /// is sent as an error of kind `rejected`.
+    pub fn handle<F, Fut>(&self, pattern: impl Into<String>, handler: F)
+    where
+        F: Fn(ChannelEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, String>> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
+        self.inner
+            .handlers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((pattern.into(), handler));
+    }
+
+    fn handler_for(&self, channel: &str) -> Option<Handler> {
+        let handlers = self
+            .inner
+            .handlers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        handlers
+            .iter()
+            .find(|(pattern, _)| match pattern.strip_suffix('*') {
+                Some(prefix) => channel.starts_with(prefix),
+                None => pattern == channel,
+            })
+            .map(|(_, handler)| handler.clone())
+    }
+
+    /// Publishes an event to every subscriber of `channel`; returns how many were reached.
+    pub fn publish(&self, channel: &str, event: &str, payload: Value) -> usize {
+        let text = ChannelOut::event(channel, event, payload).to_text();
+        self.fan_out(channel, None, &text)
+    }
+
+    /// The number of connections subscribed to `channel`.
+    pub fn subscribers(&self, channel: &str) -> usize {
+        self.channels().get(channel).map_or(0, HashMap::len)
+    }
+
+    fn fan_out(&self, channel: &str, except: Option<u64>, text: &str) -> usize {
+        let targets: Vec<Subscriber> = match self.channels().get(channel) {
+            Some(subscribers) => subscribers
+                .iter()
+                .filter(|(id, _)| Some(**id) != except)
+                .map(|(_, subscriber)| subscriber.clone())
+                .collect(),
+            None => return 0,
+        };
+        targets
+            .into_iter()
+            .filter(|subscriber| subscriber.offer(text.to_owned()))
+            .count()
+    }
+
+    pub(crate) fn new_connection_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn subscribe(&self, id: u64, channel: &str, subscriber: Subscriber) {
+        self.channels()
+            .entry(channel.to_owned())
+            .or_default()
+            .insert(id, subscriber);
+    }
+
+    pub(crate) fn unsubscribe(&self, id: u64, channel: &str) {
+        let mut channels = self.channels();
+        if let Some(subscribers) = channels.get_mut(channel) {
+            subscribers.remove(&id);
+            if subscribers.is_empty() {
+                channels.remove(channel);
+            }
+        }
+    }
+
+    pub(crate) fn unsubscribe_all(&self, id: u64, channels: &[String]) {
+        for channel in channels {
+            self.unsubscribe(id, channel);
+        }
+    }
+
+    /// Delivers a client's message: to the other subscribers of the channel, then to the app's
+    /// handler for it. The result is the reply for a request.
+    pub(crate) async fn deliver(
+        &self,
+        sender: u64,
+        channel: &str,
+        event: &str,
+        payload: &Value,
+        session: &Session,
+    ) -> Result<Value, ErrorBody> {
+        let handler = self.handler_for(channel);
+        let known = self.channels().contains_key(channel);
+        if handler.is_none() && !known {
+            return Err(ErrorBody::new(
+                ErrorKind::NotFound,
+                format!("unknown channel `{channel}`"),
+            ));
+        }
+        let text = ChannelOut::event(channel, event, payload.clone()).to_text();
+        self.fan_out(channel, Some(sender), &text);
+        let Some(handler) = handler else {
+            return Ok(Value::Null);
+        };
+        let event = ChannelEvent {
+            channel: channel.to_owned(),
+            event: event.to_owned(),
+            payload: payload.clone(),
+            session: session.clone(),
+            hub: self.clone(),
+        };
+        match AssertUnwindSafe(handler(event)).catch_unwind().await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(reason)) => Err(ErrorBody::new(ErrorKind::Rejected, reason)),
+            Err(panic) => {
+                tracing::error!(channel, panic = %panic_message(panic), "channel handler panicked");
+                Err(ErrorBody::new(
+                    ErrorKind::Internal,
+                    "the channel handler failed",
+                ))
+            }
+        }
+    }
+}

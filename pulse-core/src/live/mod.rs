@@ -1,0 +1,157 @@
+//! Live connections: the WebSocket endpoint (`GET /_pulse/ws`), client messages, pub/sub
+//! channels, page callbacks and the client script (`GET /_pulse/client.js`).
+//!
+//! [`Live`] holds the live half of an [`App`]: its [`Hub`] of channels and the socket settings
+//! (message size limit, allowed origins). The wire protocol is described in
+//! [`protocol`] and in the client script.
+//!
+//! Every client message passes the `message` hook and every channel message the `channel` hook;
+//! a `Deny` is always answered (`server_error` of kind `deny`, or a channel error reply/event),
+//! and the connection stays open.
+
+mod connection;
+mod hub;
+pub mod protocol;
+mod render;
+mod sessions;
+mod socket;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::future::Future;
+
+use serde_json::Value;
+
+use crate::app::App;
+use crate::request::Scheme;
+use sessions::LiveSessions;
+
+pub use hub::{ChannelEvent, Hub};
+pub use protocol::{ErrorBody, ErrorKind};
+
+/// The default largest client message: 1 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
+
+/// The path of the WebSocket endpoint.
+pub const WS_PATH: &str = "/_pulse/ws";
+/// The path of the client script.
+pub const CLIENT_JS_PATH: &str = "/_pulse/client.js";
+/// The path the client fetches to store a session changed over the WebSocket.
+pub const SET_COOKIES_PATH: &str = "/_pulse/set-cookies";
+
+/// How many messages may wait in one connection's outgoing queue; a connection whose reader
+/// falls further behind on channel events is closed (1008) instead of slowing publishers down.
+const QUEUE: usize = 1024;
+
+/// The live half of an app: WebSocket settings and the pub/sub [`Hub`]. Cheap to clone.
+///
+/// [`Server`](crate::Server) serves `app.live()` by default; configure it and hand it over with
+/// [`Server::live`](crate::Server::live):
+///
+/// ```no_run
+/// # use pulse_core as ps;
+/// # async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped(String::new()) }
+/// # async fn run() -> std::io::Result<()> {
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+/// let live = app
+///     .live()
+///     .max_message_size(64 * 1024)
+///     .allow_origin("https://admin.example.com")
+///     .on_channel("chat", |event: ps::ChannelEvent| async move {
+///         // Reaches every subscriber, the sender included; the value is the sender's reply.
+///         event.hub().publish("chat:log", &event.event, event.payload.clone());
+///         Ok(serde_json::json!({"stored": true}))
+///     });
+/// app.server().live(live).serve("127.0.0.1:8000").await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Live {
+    app: App,
+    hub: Hub,
+    sessions: LiveSessions,
+    max_message_size: usize,
+    allowed_origins: Vec<String>,
+    any_origin: bool,
+    scheme: Scheme,
+}
+
+impl fmt::Debug for Live {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Live")
+            .field("max_message_size", &self.max_message_size)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("any_origin", &self.any_origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Live {
+    /// The live half of `app` with the defaults: 1 MiB messages, same-origin sockets only.
+    pub fn new(app: App) -> Live {
+        Live {
+            app,
+            hub: Hub::default(),
+            sessions: LiveSessions::default(),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            allowed_origins: Vec::new(),
+            any_origin: false,
+            scheme: Scheme::Http,
+        }
+    }
+
+    /// Sets the largest client message (and frame) in bytes; a larger one closes the
+    /// connection with 1009.
+    pub fn max_message_size(mut self, bytes: usize) -> Live {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Also accepts sockets from pages served by `origin` (`https://app.example.com`).
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Live {
+        self.allowed_origins
+            .push(origin.into().trim_end_matches('/').to_ascii_lowercase());
+        self
+    }
+
+    /// Accepts sockets from any origin. Pages of other sites can then open sockets with your
+    /// users' cookies: use only when every `connect` hook checks something a cookie is not.
+    pub fn allow_any_origin(mut self) -> Live {
+        self.any_origin = true;
+        self
+    }
+
+    /// Adds a handler for channels matching `pattern` (see [`Hub::handle`]).
+    pub fn on_channel<F, Fut>(self, pattern: impl Into<String>, handler: F) -> Live
+    where
+        F: Fn(ChannelEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, String>> + Send + 'static,
+    {
+        self.hub.handle(pattern, handler);
+        self
+    }
+
+    /// The scheme browsers reach the app with, as hooks see it (set by the server).
+    pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Live {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The pub/sub hub, to publish from anywhere in the app.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The app.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+}
+
+impl App {
+    /// The live half of this app with default settings (see [`Live`]).
+    pub fn live(&self) -> Live {
+        Live::new(self.clone())
+    }
+}

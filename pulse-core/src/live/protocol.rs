@@ -1,0 +1,275 @@
+//! The wire protocol of `/_pulse/ws`: one JSON object per text frame.
+//!
+//! Client → server (`type`):
+//!
+//! | type | fields | passes |
+//! |---|---|---|
+//! | `attach` | `path` (route pattern), `routeInfo` | `message` hook, then `prerender_route` |
+//! | `update` | `path`, `routeInfo` | `message` hook, then `prerender_route` |
+//! | `callback` | `path`, `callback`, `args` (array, optional) | `message` hook, the callback, then `prerender_route` |
+//! | `detach` | `path` | `message` hook |
+//! | `channel_message` | `channel`, `event`, `payload`?, `requestId`? | `channel` hook |
+//! | `channel_subscribe` | `channel`, `requestId`? | `channel` hook with event `pulse:subscribe` |
+//! | `channel_unsubscribe` | `channel`, `requestId`? | none |
+//!
+//! Server → client (`type`):
+//!
+//! | type | fields | when |
+//! |---|---|---|
+//! | `attach_ack` | `path`, `html` | a view was attached |
+//! | `view_update` | `path`, `html` | a view changed (callback, `update`) |
+//! | `navigate_to` | `path`, `replace` | `prerender_route` redirected or said not found, or a callback navigated |
+//! | `reload` | — | an `attach` named a route the app does not have (the page came from another version of the app) |
+//! | `server_error` | `path` (or `null`), `error: {message, kind}` | see [`ErrorKind`] |
+//! | `channel_message` | `channel`, `event`, `payload`, `error` | an event from another client or the app; `event: "pulse:error"` for an error nobody can be replied to |
+//! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
+//! | `refresh_cookies` | `url` | the session changed over the socket: `GET url` with credentials stores it |
+//!
+//! A `Deny` is always answered: `server_error` of kind `deny` for client messages, an error reply
+//! (with `requestId`) or a `pulse:error` event (without) for channels. Frames that cannot be read
+//! get `server_error` of kind `bad_request`; the connection stays open in every case. A frame
+//! over the size limit closes the connection with 1009.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::message::{ChannelMessage, ClientMessage};
+
+/// Prefix of event names reserved for the framework (`pulse:subscribe`, `pulse:error`).
+pub(crate) const RESERVED_EVENT_PREFIX: &str = "pulse:";
+/// The event a subscription runs through the `channel` hook with.
+pub(crate) const SUBSCRIBE_EVENT: &str = "pulse:subscribe";
+/// The event of an error sent on a channel when there is no `requestId` to reply to.
+pub(crate) const ERROR_EVENT: &str = "pulse:error";
+
+/// A frame from the browser, read and checked.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// `attach`, `update`, `callback`, `detach`: passes the `message` hook.
+    Client(ClientMessage),
+    /// `channel_message`: passes the `channel` hook, then reaches subscribers and handlers.
+    Publish(ChannelMessage),
+    /// `channel_subscribe`: passes the `channel` hook with event `pulse:subscribe`.
+    Subscribe {
+        channel: String,
+        request_id: Option<String>,
+    },
+    /// `channel_unsubscribe`: no hook (giving up access needs no permission).
+    Unsubscribe {
+        channel: String,
+        request_id: Option<String>,
+    },
+}
+
+/// A frame that could not be read: answered with `server_error` of kind `bad_request`.
+#[derive(Debug)]
+pub(crate) struct BadRequest {
+    /// The `path` of the message, when it had one.
+    pub(crate) path: Option<String>,
+    pub(crate) message: String,
+}
+
+impl Incoming {
+    /// Reads a text frame.
+    pub(crate) fn parse(text: &str) -> Result<Incoming, BadRequest> {
+        let value: Value = serde_json::from_str(text).map_err(|e| BadRequest {
+            path: None,
+            message: format!("malformed JSON: {e}"),
+        })?;
+        let path = value.get("path").and_then(Value::as_str).map(str::to_owned);
+        let bad = |message: String| BadRequest {
+            path: path.clone(),
+            message,
+        };
+        if !value.is_object() {
+            return Err(bad("a message must be a JSON object".into()));
+        }
+        match value.get("type").and_then(Value::as_str) {
+            Some("channel_message") => {
+                let channel = string_field(&value, "channel").map_err(bad)?;
+                let event = string_field(&value, "event").map_err(bad)?;
+                if event.starts_with(RESERVED_EVENT_PREFIX) {
+                    return Err(bad(format!(
+                        "event names starting with `{RESERVED_EVENT_PREFIX}` are reserved"
+                    )));
+                }
+                Ok(Incoming::Publish(ChannelMessage {
+                    channel_id: channel,
+                    event,
+                    payload: value.get("payload").cloned().unwrap_or(Value::Null),
+                    request_id: request_id(&value).map_err(bad)?,
+                }))
+            }
+            Some(kind @ ("channel_subscribe" | "channel_unsubscribe")) => {
+                let channel = string_field(&value, "channel").map_err(bad)?;
+                let request_id = request_id(&value).map_err(bad)?;
+                Ok(if kind == "channel_subscribe" {
+                    Incoming::Subscribe {
+                        channel,
+                        request_id,
+                    }
+                } else {
+                    Incoming::Unsubscribe {
+                        channel,
+                        request_id,
+                    }
+                })
+            }
+            _ => match ClientMessage::from_json(value) {
+                Ok(ClientMessage::Raw(raw)) => {
+                    let kind = raw.get("type").and_then(Value::as_str).unwrap_or_default();
+                    Err(bad(format!("unknown message type `{kind}`")))
+                }
+                Ok(message) => Ok(Incoming::Client(message)),
+                Err(error) => Err(bad(error.to_string())),
+            },
+        }
+    }
+}
+
+fn string_field(value: &Value, name: &str) -> Result<String, String> {
+    match value.get(name) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(format!("field `{name}` must be a string")),
+        None => Err(format!("missing field `{name}`")),
+    }
+}
+
+fn request_id(value: &Value) -> Result<Option<String>, String> {
+    match value.get("requestId") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err("field `requestId` must be a string".into()),
+    }
+}
+
+/// What went wrong, as the client sees it (`error.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The frame could not be read: malformed JSON, unknown `type`, missing or mistyped fields.
+    BadRequest,
+    /// A `message` or `channel` hook denied (or panicked, which denies).
+    Deny,
+    /// No such route, attached view, callback or channel.
+    NotFound,
+    /// A channel handler refused the message.
+    Rejected,
+    /// A page, callback or channel handler panicked.
+    Internal,
+}
+
+/// An error as sent to the client: `{"message": …, "kind": …}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    /// What happened, for people.
+    pub message: String,
+    /// What happened, for programs.
+    pub kind: ErrorKind,
+}
+
+impl ErrorBody {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            message: message.into(),
+            kind,
+        }
+    }
+}
+
+/// A message to the browser.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Outgoing {
+    /// A view was attached; its current HTML.
+    AttachAck { path: String, html: String },
+    /// An attached view's new HTML (after a callback or an `update`).
+    ViewUpdate { path: String, html: String },
+    /// Load `path` (a redirect from `prerender_route`, a not-found, or a callback's request).
+    NavigateTo { path: String, replace: bool },
+    /// Reload the page (it attached a route this app does not have: another version of the
+    /// app rendered it).
+    Reload,
+    /// A message failed or was denied.
+    ServerError {
+        path: Option<String>,
+        error: ErrorBody,
+    },
+    /// A channel event, a reply (`responseTo`) or an error event.
+    ChannelMessage(ChannelOut),
+    /// The session changed during WebSocket activity: fetch `url` with credentials to store it.
+    RefreshCookies { url: String },
+}
+
+/// The body of a server → client `channel_message`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChannelOut {
+    pub(crate) channel: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) response_to: Option<String>,
+    pub(crate) payload: Value,
+    pub(crate) error: Option<ErrorBody>,
+}
+
+impl ChannelOut {
+    /// An event published on `channel`.
+    pub(crate) fn event(channel: &str, event: &str, payload: Value) -> Outgoing {
+        Outgoing::ChannelMessage(ChannelOut {
+            channel: channel.to_owned(),
+            event: Some(event.to_owned()),
+            response_to: None,
+            payload,
+            error: None,
+        })
+    }
+
+    /// The one reply to request `request_id`.
+    pub(crate) fn reply(
+        channel: &str,
+        request_id: String,
+        result: Result<Value, ErrorBody>,
+    ) -> Outgoing {
+        let (payload, error) = match result {
+            Ok(payload) => (payload, None),
+            Err(error) => (Value::Null, Some(error)),
+        };
+        Outgoing::ChannelMessage(ChannelOut {
+            channel: channel.to_owned(),
+            event: None,
+            response_to: Some(request_id),
+            payload,
+            error,
+        })
+    }
+
+    /// The answer to a channel message: a reply when the client gave a `requestId`, otherwise an
+    /// error event (and nothing for a success nobody waits for).
+    pub(crate) fn answer(
+        channel: &str,
+        request_id: Option<String>,
+        result: Result<Value, ErrorBody>,
+    ) -> Option<Outgoing> {
+        match (request_id, result) {
+            (Some(id), result) => Some(ChannelOut::reply(channel, id, result)),
+            (None, Ok(_)) => None,
+            (None, Err(error)) => Some(Outgoing::ChannelMessage(ChannelOut {
+                channel: channel.to_owned(),
+                event: Some(ERROR_EVENT.to_owned()),
+                response_to: None,
+                payload: Value::Null,
+                error: Some(error),
+            })),
+        }
+    }
+}
+
+impl Outgoing {
+    /// The JSON text of this message.
+    pub(crate) fn to_text(&self) -> String {
+        // Serializing these types cannot fail: string keys, JSON values.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from(r#"{"type":"reload"}"#))
+    }
+}

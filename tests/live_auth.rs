@@ -1,0 +1,317 @@
+//! Live connections behind the HTTP server's session: the auth example refuses anonymous
+//! sockets and accepts logged-in ones; session changes made over a socket reach the cookie
+//! through `/_pulse/set-cookies`; channel hooks see the session.
+
+#![allow(dead_code, missing_debug_implementations, unreachable_pub)]
+
+mod live_support;
+
+#[path = "../examples/auth.rs"]
+mod auth;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::routing::{get, post};
+use live_support::{Client, open};
+use pulse as ps;
+use serde_json::{Map, Value, json};
+
+fn secret() -> ps::Secret {
+    ps::Secret::new("live test secret, at least thirty-two bytes").unwrap()
+}
+
+async fn spawn(server: ps::Server) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.serve_on(listener));
+    addr
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The `pulse.sid=…` pair a response sets, if any.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("pulse.sid="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+async fn login(addr: SocketAddr, body: Value) -> String {
+    let response = http()
+        .post(format!("http://{addr}/api/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    session_cookie(&response).expect("login sets the session cookie")
+}
+
+async fn connect_with(addr: SocketAddr, cookie: &str) -> Client {
+    match open(addr, &[("cookie", cookie)]).await {
+        Ok(client) => client,
+        Err((status, body)) => panic!("refused with {status}: {body}"),
+    }
+}
+
+// ---------------------------------------------------------------- the auth example
+
+async fn start_auth_example() -> SocketAddr {
+    spawn(auth::server(ps::Env::Ci).session_store(ps::CookieStore::new(secret()))).await
+}
+
+#[tokio::test]
+async fn the_auth_example_refuses_anonymous_sockets_and_accepts_logged_in_ones() {
+    let addr = start_auth_example().await;
+    let refused = open(addr, &[])
+        .await
+        .err()
+        .expect("anonymous socket refused");
+    assert_eq!(refused.0, 403);
+    assert_eq!(
+        serde_json::from_str::<Value>(&refused.1).unwrap(),
+        json!({"error": "connection denied"})
+    );
+
+    let cookie = login(
+        addr,
+        json!({"email": "ada@example.com", "password": "pulse"}),
+    )
+    .await;
+    let mut client = connect_with(addr, &cookie).await;
+    let ack = client.attach("/dashboard").await;
+    assert_eq!(ack["type"], "attach_ack");
+    assert!(ack["html"].as_str().unwrap().contains("ada@example.com"));
+
+    // A page of another site cannot use the cookie.
+    let foreign = open(
+        addr,
+        &[("cookie", &cookie), ("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(foreign.err().map(|(status, _)| status), Some(403));
+}
+
+#[tokio::test]
+async fn pages_load_the_client_script_the_server_serves() {
+    let addr = start_auth_example().await;
+    let page = http()
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/_pulse/client.js"), "{page}");
+    let script = http()
+        .get(format!("http://{addr}/_pulse/client.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.unwrap().contains("pulse-state"));
+}
+
+// ---------------------------------------------------------------- a test app
+
+async fn prefs(cx: ps::PageContext) -> ps::Markup {
+    let theme: String = cx.session().get("theme").unwrap_or_else(|| "light".into());
+    ps::PreEscaped(format!("<p>theme {theme}</p>"))
+}
+
+async fn set_theme(cx: ps::PageContext, args: Vec<Value>) {
+    let theme = args
+        .first()
+        .and_then(Value::as_str)
+        .unwrap_or("dark")
+        .to_owned();
+    cx.session().insert("theme", theme).unwrap();
+}
+
+async fn sign_out(cx: ps::PageContext, _: Vec<Value>) {
+    cx.session().remove("user_email");
+    cx.state().navigate_to("/");
+}
+
+/// Refuses anonymous sockets; denies `admin:` channels unless the session has `is_admin`.
+struct Guard;
+
+impl ps::PulseMiddleware for Guard {
+    async fn connect(
+        &self,
+        args: ps::ConnectArgs<'_>,
+        next: impl ps::Next<ps::hook::Connect>,
+    ) -> ps::ConnectResponse {
+        if !args.session.contains("user_email") {
+            return ps::ConnectResponse::Deny;
+        }
+        next.run().await
+    }
+
+    async fn channel(
+        &self,
+        args: ps::ChannelArgs<'_>,
+        next: impl ps::Next<ps::hook::Channel>,
+    ) -> ps::ChannelResponse {
+        let admin = args.session.get::<bool>("is_admin").unwrap_or(false);
+        if args.channel_id.starts_with("admin:") && !admin {
+            return ps::ChannelResponse::Deny;
+        }
+        next.run().await
+    }
+}
+
+async fn write_session(session: ps::Session, axum::Json(body): axum::Json<Map<String, Value>>) {
+    for (key, value) in body {
+        session.insert(key, value).unwrap();
+    }
+}
+
+async fn read_session(session: ps::Session) -> axum::Json<Map<String, Value>> {
+    axum::Json(session.to_map())
+}
+
+async fn start_app() -> SocketAddr {
+    let app = ps::App::new(
+        ps::Routes::new().route(
+            "/prefs",
+            ps::Page::new(prefs)
+                .callback("theme", set_theme)
+                .callback("sign_out", sign_out),
+        ),
+        Guard,
+    );
+    let live = app
+        .live()
+        .on_channel("admin:*", |event: ps::ChannelEvent| async move {
+            Ok(json!({"ran": event.event}))
+        });
+    let endpoints = Router::new()
+        .route("/api/login", post(write_session))
+        .route("/api/session", get(read_session));
+    spawn(
+        app.server()
+            .routes(endpoints)
+            .live(live)
+            .session_store(ps::CookieStore::new(secret())),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn session_changes_over_a_socket_reach_the_cookie() {
+    let addr = start_app().await;
+    let cookie = login(addr, json!({"user_email": "ada@example.com"})).await;
+    let mut client = connect_with(addr, &cookie).await;
+    assert_eq!(client.attach("/prefs").await["html"], "<p>theme light</p>");
+    // The refresh comes first, so a client can store the session before acting on the answer.
+    assert_eq!(
+        client.callback("/prefs", "theme", json!(["dark"])).await,
+        json!({"type": "refresh_cookies", "url": "/_pulse/set-cookies"})
+    );
+    assert_eq!(client.recv().await["html"], "<p>theme dark</p>");
+
+    // The browser fetches the URL with its (old) cookie and gets the new one.
+    let response = http()
+        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let fresh = session_cookie(&response).expect("a new cookie");
+    let session: Value = http()
+        .get(format!("http://{addr}/api/session"))
+        .header("cookie", &fresh)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        session,
+        json!({"user_email": "ada@example.com", "theme": "dark"})
+    );
+
+    // Nothing changed since: no refresh is asked for, and a second fetch sets nothing.
+    assert_eq!(
+        client.callback("/prefs", "theme", json!(["dark"])).await["type"],
+        "view_update"
+    );
+    let response = http()
+        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .header("cookie", &fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session_cookie(&response), None);
+}
+
+#[tokio::test]
+async fn admin_channels_need_an_admin_session() {
+    let addr = start_app().await;
+    let user = login(addr, json!({"user_email": "bob@example.com"})).await;
+    let admin = login(
+        addr,
+        json!({"user_email": "ada@example.com", "is_admin": true}),
+    )
+    .await;
+    let request = json!({"type": "channel_message", "channel": "admin:ops", "event": "purge", "requestId": "1"});
+
+    let mut client = connect_with(addr, &user).await;
+    client.send(request.clone()).await;
+    let reply = client.recv().await;
+    assert_eq!(
+        (
+            reply["responseTo"].as_str(),
+            reply["error"]["kind"].as_str()
+        ),
+        (Some("1"), Some("deny"))
+    );
+
+    let mut client = connect_with(addr, &admin).await;
+    client.send(request).await;
+    assert_eq!(
+        client.recv().await,
+        json!({"type": "channel_message", "channel": "admin:ops", "responseTo": "1",
+               "payload": {"ran": "purge"}, "error": null})
+    );
+}
+
+#[tokio::test]
+async fn signing_out_in_a_callback_stores_the_session_before_navigating() {
+    let addr = start_app().await;
+    let cookie = login(addr, json!({"user_email": "ada@example.com"})).await;
+    let mut client = connect_with(addr, &cookie).await;
+    client.attach("/prefs").await;
+    assert_eq!(
+        client.callback("/prefs", "sign_out", json!([])).await["type"],
+        "refresh_cookies"
+    );
+    assert_eq!(
+        client.recv().await,
+        json!({"type": "navigate_to", "path": "/", "replace": false})
+    );
+    let response = http()
+        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let signed_out = session_cookie(&response).expect("a new cookie");
+    // The signed-out cookie no longer opens a socket.
+    let refused = open(addr, &[("cookie", &signed_out)]).await;
+    assert_eq!(refused.err().map(|(status, _)| status), Some(403));
+}
