@@ -22,7 +22,7 @@ use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
-use crate::page::{Component, ErasedComponent, PageContext};
+use crate::page::{Component, ErasedComponent, PageContext, ViewState};
 use crate::prerender::{Prerender, PrerenderPayload, View};
 use crate::request::Request;
 use crate::route::{RouteEntry, RouteInfo, Routes};
@@ -334,6 +334,7 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
                 job.request,
                 job.request_arc,
                 job.session,
+                ViewState::default(),
             )
             .await
             {
@@ -355,7 +356,8 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
 }
 
 /// One route through `prerender_route`: the app-wide `chain`, then the route's group
-/// middleware (boxed, only when there is some), then the page.
+/// middleware (boxed, only when there is some), then the page, rendered with `state` (empty for
+/// a page request, the live view's own while it is attached over a WebSocket).
 pub(crate) async fn render_route<M: PulseMiddleware>(
     chain: &M,
     entry: &RouteEntry,
@@ -363,6 +365,7 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
     request: &Request,
     request_arc: &Arc<Request>,
     session: &Session,
+    state: ViewState,
 ) -> RoutePrerenderResponse {
     let path = entry.pattern.as_str();
     let args = PrerenderRouteArgs {
@@ -376,7 +379,8 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
         route_info.clone(),
         session.clone(),
         request_arc.clone(),
-    );
+    )
+    .with_state(state);
     let render = async move {
         let html = entry.component.render(cx).await.into_string();
         RoutePrerenderResponse::Ok(View {

@@ -6,12 +6,18 @@
 
 use futures_util::future::BoxFuture;
 
-use crate::app::{PageJob, run_page};
+use std::sync::Arc;
+
+use crate::app::{PageJob, render_route, run_page};
 use crate::hook::{self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
+use crate::page::ViewState;
+use crate::request::Request;
+use crate::route::{RouteEntry, RouteInfo};
+use crate::session::Session;
 
 /// A continuation behind a box.
 pub(crate) struct DynNext<'a, H: Hook>(pub(crate) BoxFuture<'a, H::Response>);
@@ -30,6 +36,16 @@ macro_rules! erased {
             /// pages) in one boxed future, dispatched statically inside.
             fn page<'a>(&'a self, job: PageJob<'a>) -> BoxFuture<'a, PrerenderResponse>;
 
+            /// One route through `prerender_route` and its page, with a view's state.
+            fn route<'a>(
+                &'a self,
+                entry: &'a RouteEntry,
+                route_info: &'a RouteInfo,
+                request: &'a Arc<Request>,
+                session: &'a Session,
+                state: ViewState,
+            ) -> BoxFuture<'a, RoutePrerenderResponse>;
+
             $(
                 fn $method<'a>(
                     &'a self,
@@ -42,6 +58,17 @@ macro_rules! erased {
         impl<M: PulseMiddleware> ErasedMiddleware for M {
             fn page<'a>(&'a self, job: PageJob<'a>) -> BoxFuture<'a, PrerenderResponse> {
                 Box::pin(run_page(self, job))
+            }
+
+            fn route<'a>(
+                &'a self,
+                entry: &'a RouteEntry,
+                route_info: &'a RouteInfo,
+                request: &'a Arc<Request>,
+                session: &'a Session,
+                state: ViewState,
+            ) -> BoxFuture<'a, RoutePrerenderResponse> {
+                Box::pin(render_route(self, entry, route_info, request, request, session, state))
             }
 
             $(
