@@ -1,7 +1,7 @@
 //! [`Session`]: per-browser data that persists across requests, shared by every hook of a request.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,7 +19,8 @@ pub struct Session {
 }
 
 struct Inner {
-    id: String,
+    /// Drawn on first use: a fresh session that is never saved never needs one.
+    id: OnceLock<String>,
     limit: Option<usize>,
     state: Mutex<State>,
 }
@@ -57,12 +58,22 @@ pub enum SessionError {
 impl Session {
     /// An empty session with a fresh random id.
     pub fn new() -> Session {
-        Session::from_parts(new_id(), Map::new(), None)
+        Session::fresh(None)
+    }
+
+    /// An empty session with a fresh random id (drawn when first needed) for a store whose
+    /// encoded data may not exceed `limit` bytes of JSON.
+    pub fn fresh(limit: Option<usize>) -> Session {
+        Session::build(OnceLock::new(), Map::new(), limit)
     }
 
     /// A session restored by a store: its id, data, and the largest encoded size the store
     /// accepts (JSON bytes of the data), if any.
     pub fn from_parts(id: String, data: Map<String, Value>, limit: Option<usize>) -> Session {
+        Session::build(OnceLock::from(id), data, limit)
+    }
+
+    fn build(id: OnceLock<String>, data: Map<String, Value>, limit: Option<usize>) -> Session {
         Session {
             inner: Arc::new(Inner {
                 id,
@@ -85,7 +96,7 @@ impl Session {
 
     /// The session id.
     pub fn id(&self) -> &str {
-        &self.inner.id
+        self.inner.id.get_or_init(new_id)
     }
 
     /// The value at `key` as `T`; `None` when absent or not a `T`.
@@ -190,7 +201,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state();
         f.debug_struct("Session")
-            .field("id", &self.inner.id)
+            .field("id", &self.inner.id.get())
             .field("keys", &state.data.keys().collect::<Vec<_>>())
             .field("changed", &state.changed)
             .finish()

@@ -34,7 +34,7 @@ impl LoadedSession {
     /// A fresh, empty session with a new random id.
     pub fn fresh(limit: Option<usize>) -> LoadedSession {
         LoadedSession {
-            session: Session::from_parts(crate::session::new_id(), serde_json::Map::new(), limit),
+            session: Session::fresh(limit),
             refresh: false,
         }
     }
