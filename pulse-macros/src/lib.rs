@@ -1,1 +1,27 @@
+//! Procedural macros of Pulse for Rust. Users reach them through the facade: `use pulse as ps;`
+//! then `#[ps::middleware]`, `ps::stack![]`, `ps::routes!{}` and `ps::pulse_app!{}`.
+//!
+//! Each entry point hands off to a module (parse → validate → expand). Generated code names the
+//! runtime only through `::pulse::__private`.
 
+mod attr;
+mod body;
+mod chain;
+mod hook;
+mod item;
+mod method;
+mod params;
+
+use proc_macro::TokenStream;
+
+#[proc_macro_attribute]
+pub fn middleware(args: TokenStream, input: TokenStream) -> TokenStream {
+    item::expand(args.into(), input.into()).into()
+}
+
+#[proc_macro]
+pub fn stack(input: TokenStream) -> TokenStream {
+    chain::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -1,0 +1,102 @@
+//! One hook method: the shared core of fn and impl-block middleware. Checks the signature
+//! (async, not generic, return type), binds parameters by name, rewrites the body, and emits
+//! `async fn <hook>(&self, args, next) -> <Response>` for the `PulseMiddleware` impl.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, Block, LitStr, ReturnType, Signature};
+
+use crate::body;
+use crate::hook::Hook;
+use crate::params::{self, Params};
+
+/// A hook method, validated and ready to expand.
+pub(crate) struct Method {
+    pub(crate) hook: Hook,
+    attrs: Vec<Attribute>,
+    params: Params,
+    output: ReturnType,
+    block: Block,
+    /// `Redirect::to("…")` literals of the body.
+    pub(crate) redirects: Vec<LitStr>,
+}
+
+/// Checks what every hook fn must satisfy; `what` names the construct in messages.
+pub(crate) fn check_signature(sig: &Signature, errors: &mut Vec<syn::Error>) {
+    if sig.asyncness.is_none() {
+        errors.push(syn::Error::new(
+            sig.fn_token.span,
+            "a middleware fn must be `async`; write `async fn`",
+        ));
+    }
+    if let Some(c) = &sig.constness {
+        errors.push(syn::Error::new(c.span, "a middleware fn cannot be `const`"));
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.push(syn::Error::new(u.span, "a middleware fn cannot be `unsafe`"));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(syn::Error::new_spanned(abi, "a middleware fn cannot have an ABI"));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            "a middleware fn cannot be generic; its parameters are fixed by the hook",
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(v, "a middleware fn cannot be variadic"));
+    }
+}
+
+impl Method {
+    /// Validates and rewrites a hook method. The receiver, if any, is checked by the caller.
+    pub(crate) fn new(
+        hook: Hook,
+        attrs: Vec<Attribute>,
+        sig: &Signature,
+        mut block: Block,
+        errors: &mut Vec<syn::Error>,
+    ) -> Method {
+        check_signature(sig, errors);
+        let params = params::validate(sig, hook, errors);
+        let redirects = body::redirect_literals(&block);
+        errors.extend(body::check_local(&redirects));
+        errors.extend(body::rewrite(&mut block, hook).errors);
+        Method {
+            hook,
+            attrs,
+            params,
+            output: sig.output.clone(),
+            block,
+            redirects,
+        }
+    }
+
+    /// The method of the `PulseMiddleware` impl.
+    pub(crate) fn expand(&self) -> TokenStream {
+        let hook = self.hook;
+        let method = hook.method();
+        let args = syn::Ident::new("__pulse_args", Span::mixed_site());
+        let (binds, next) = params::expand(&self.params, hook, &args);
+        let args_ty = hook.args_type();
+        let response = hook.response_type();
+        let check = match &self.output {
+            ReturnType::Default => quote!(),
+            ReturnType::Type(_, ty) => quote_spanned! {ty.span()=>
+                const _: () = ::pulse::__private::assert_response::<#ty, #response>();
+            },
+        };
+        let attrs = &self.attrs;
+        let stmts = &self.block.stmts;
+        quote! {
+            #(#attrs)*
+            async fn #method(&self, #args: #args_ty, #next) -> #response {
+                #check
+                #binds
+                #(#stmts)*
+            }
+        }
+    }
+}
