@@ -65,6 +65,8 @@ impl Rewriter {
             // Diverging tails need no conversion.
             Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => {}
             Expr::Macro(m) if is_diverging_macro(&m.mac) => {}
+            // `x.into()` already converts to the declared response type.
+            Expr::MethodCall(m) if m.method == "into" && m.args.is_empty() => {}
             _ => self.convert(expr),
         }
     }

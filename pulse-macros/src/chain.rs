@@ -62,7 +62,7 @@ impl List {
     /// reported there.
     pub(crate) fn expand(&self) -> TokenStream {
         self.entries.iter().rev().fold(quote!(()), |tail, entry| {
-            quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(#entry, #tail))
+            quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(::pulse::__private::middleware(#entry), #tail))
         })
     }
 }

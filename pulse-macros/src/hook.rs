@@ -120,6 +120,16 @@ impl Hook {
         quote!(::pulse::__private::#name<'_>)
     }
 
+    pub(crate) fn response_name(self) -> &'static str {
+        match self {
+            Hook::Prerender => "PrerenderResponse",
+            Hook::PrerenderRoute => "RoutePrerenderResponse",
+            Hook::Connect => "ConnectResponse",
+            Hook::Message => "MessageResponse",
+            Hook::Channel => "ChannelResponse",
+        }
+    }
+
     pub(crate) fn response_type(self) -> TokenStream {
         let name = match self {
             Hook::Prerender => quote!(PrerenderResponse),
@@ -134,11 +144,11 @@ impl Hook {
     /// The conversion trait and its method, for wrapping return sites.
     pub(crate) fn into_trait(self) -> (Ident, Ident) {
         let (t, m) = match self {
-            Hook::Prerender => ("IntoPrerenderResponse", "into_prerender_response"),
-            Hook::PrerenderRoute => ("IntoRoutePrerenderResponse", "into_route_prerender_response"),
-            Hook::Connect => ("IntoConnectResponse", "into_connect_response"),
-            Hook::Message => ("IntoMessageResponse", "into_message_response"),
-            Hook::Channel => ("IntoChannelResponse", "into_channel_response"),
+            Hook::Prerender => ("PrerenderResult", "into_response"),
+            Hook::PrerenderRoute => ("RoutePrerenderResult", "into_response"),
+            Hook::Connect => ("ConnectResult", "into_response"),
+            Hook::Message => ("MessageResult", "into_response"),
+            Hook::Channel => ("ChannelResult", "into_response"),
         };
         (
             Ident::new(t, Span::call_site()),

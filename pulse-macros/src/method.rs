@@ -20,6 +20,36 @@ pub(crate) struct Method {
     block: Block,
     /// `Redirect::to("…")` literals of the body.
     pub(crate) redirects: Vec<LitStr>,
+    /// Whether the return type is absent or one of the response types, checked by name.
+    known_return: bool,
+}
+
+/// Checks a written return type by name when it is one of the five response types; returns
+/// whether it was checked (otherwise the type system checks it).
+fn check_return(output: &ReturnType, hook: Hook, errors: &mut Vec<syn::Error>) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return true;
+    };
+    let syn::Type::Path(p) = &**ty else {
+        return false;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    let written = last.ident.to_string();
+    let known = Hook::ALL.iter().any(|h| h.response_name() == written);
+    if known && written != hook.response_name() {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!(
+                "a `{}` hook returns `ps::{}`, not `{written}`; write `ps::{}` or leave the return type out",
+                hook.name(),
+                hook.response_name(),
+                hook.response_name()
+            ),
+        ));
+    }
+    known
 }
 
 /// Checks what every hook fn must satisfy; `what` names the construct in messages.
@@ -61,6 +91,7 @@ impl Method {
     ) -> Method {
         check_signature(sig, errors);
         let params = params::validate(sig, hook, errors);
+        let known_return = check_return(&sig.output, hook, errors);
         let redirects = body::redirect_literals(&block);
         errors.extend(body::check_local(&redirects));
         errors.extend(body::rewrite(&mut block, hook).errors);
@@ -71,6 +102,7 @@ impl Method {
             output: sig.output.clone(),
             block,
             redirects,
+            known_return,
         }
     }
 
@@ -83,10 +115,10 @@ impl Method {
         let args_ty = hook.args_type();
         let response = hook.response_type();
         let check = match &self.output {
-            ReturnType::Default => quote!(),
-            ReturnType::Type(_, ty) => quote_spanned! {ty.span()=>
+            ReturnType::Type(_, ty) if !self.known_return => quote_spanned! {ty.span()=>
                 const _: () = ::pulse::__private::assert_response::<#ty, #response>();
             },
+            _ => quote!(),
         };
         let attrs = &self.attrs;
         let stmts = &self.block.stmts;

@@ -51,6 +51,7 @@ fn is_next_type(ty: &Type) -> bool {
 /// (impl-block methods) and has already been checked.
 pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>) -> Params {
     let provided = hook.params();
+    let with_next: Vec<&str> = provided.iter().copied().chain(["next"]).collect();
     let mut seen: Vec<String> = Vec::new();
     let mut out = Params {
         params: Vec::new(),
@@ -61,11 +62,11 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
             continue; // receivers are checked by the caller
         };
         let Some((name, span)) = name_of(pat) else {
-            errors.push(syn::Error::new(
-                pat.span(),
+            errors.push(syn::Error::new_spanned(
+                pat,
                 format!(
-                    "a middleware parameter is a plain name, one of {} and `next`",
-                    hook::list(provided)
+                    "a middleware parameter is a plain name, one of {}",
+                    hook::list(&with_next)
                 ),
             ));
             continue;
@@ -77,8 +78,8 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
         seen.push(name.clone());
         if name == "next" {
             if !is_next_type(ty) {
-                errors.push(syn::Error::new(
-                    ty.span(),
+                errors.push(syn::Error::new_spanned(
+                    ty,
                     "`next` has the wrong type; write `next: ps::Next`",
                 ));
             }
@@ -96,15 +97,15 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
                 .map(Hook::name)
                 .collect::<Vec<_>>();
             let mut message = format!(
-                "the `{}` hook has no parameter `{name}`; it provides {} and `next`",
+                "the `{}` hook has no parameter `{name}`; it provides {}",
                 hook.name(),
-                hook::list(provided)
+                hook::list(&with_next)
             );
-            if let Some(near) = hook::suggest(&name, provided.iter().copied().chain(["next"])) {
+            if let Some(near) = hook::suggest(&name, with_next.iter().copied()) {
                 message = format!(
-                    "the `{}` hook has no parameter `{name}`; did you mean `{near}`? it provides {} and `next`",
+                    "the `{}` hook has no parameter `{name}`; did you mean `{near}`? it provides {}",
                     hook.name(),
-                    hook::list(provided)
+                    hook::list(&with_next)
                 );
             } else if !other.is_empty() {
                 message.push_str(&format!(" (`{name}` is given to {} hooks)", hook::list(&other)));
