@@ -102,3 +102,20 @@ results! {
         "not allowed in a `channel` hook",
         "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
 }
+
+/// Wraps each page of `routes!{…}`, so a handler that is not a component is reported at its
+/// name without the list of every component type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a page component",
+    label = "not a page component",
+    note = "a page component is an `async fn(cx: ps::PageContext) -> ps::Markup`"
+)]
+pub trait IsComponent: Component {}
+
+#[diagnostic::do_not_recommend]
+impl<C: Component> IsComponent for C {}
+
+/// Passes a page through, checking it is a component.
+pub fn component<C: IsComponent>(component: C) -> C {
+    component
+}

@@ -4,13 +4,16 @@
 //! Each entry point hands off to a module (parse → validate → expand). Generated code names the
 //! runtime only through `::pulse::__private`.
 
+mod app;
 mod attr;
 mod body;
 mod chain;
+mod check;
 mod hook;
 mod item;
 mod method;
 mod params;
+mod routes;
 
 use proc_macro::TokenStream;
 
@@ -22,6 +25,28 @@ pub fn middleware(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn stack(input: TokenStream) -> TokenStream {
     chain::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+#[proc_macro]
+pub fn routes(input: TokenStream) -> TokenStream {
+    routes::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+#[proc_macro]
+pub fn pulse_app(input: TokenStream) -> TokenStream {
+    app::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn __check(input: TokenStream) -> TokenStream {
+    check::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
