@@ -6,9 +6,90 @@
 //! message) — and either continues with `next.run().await` or stops with a result that fits the
 //! hook: `Redirect` or `NotFound` in prerender hooks, `Deny` elsewhere.
 //!
-//! ```ignore
-//! use pulse as ps;
+//! # The DSL on one page
+//!
 //! ```
+//! use pulse as ps;
+//!
+//! // Pages are async fns from a context to HTML.
+//! async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped("<h1>Home</h1>".into()) }
+//! async fn login(_: ps::PageContext) -> ps::Markup { ps::PreEscaped("<h1>Login</h1>".into()) }
+//! async fn dashboard(_: ps::PageContext) -> ps::Markup { ps::PreEscaped("<h1>Dashboard</h1>".into()) }
+//! async fn missing(_: ps::PageContext) -> ps::Markup { ps::PreEscaped("<h1>Not found</h1>".into()) }
+//!
+//! // One hook: a plain async fn. Parameters are picked by name, in any order, any subset.
+//! // Results convert for the hook without `.into()`; one that does not fit (`ps::Deny` here)
+//! // is a compile error at the expression.
+//! #[ps::middleware(prerender_route)]
+//! async fn require_login(session: &ps::Session, next: ps::Next) -> ps::RoutePrerenderResponse {
+//!     if !session.contains("user_email") {
+//!         return ps::Redirect::to("/login"); // must be a route of the app: checked at compile time
+//!     }
+//!     next.run().await
+//! }
+//!
+//! #[ps::middleware(connect)]
+//! async fn reject_anonymous(session: &ps::Session, next: ps::Next) -> ps::ConnectResponse {
+//!     if !session.contains("user_email") {
+//!         return ps::Deny;
+//!     }
+//!     next.run().await
+//! }
+//!
+//! // Development helpers never run when PULSE_ENV is `prod` or `ci`.
+//! #[ps::middleware(message, dev)]
+//! async fn trace_messages(data: &ps::ClientMessage, next: ps::Next) -> ps::MessageResponse {
+//!     println!("message: {}", data.kind());
+//!     next.run().await
+//! }
+//!
+//! // Several hooks in one type, like a Python middleware class.
+//! struct Audit;
+//!
+//! #[ps::middleware]
+//! impl Audit {
+//!     async fn connect(&self, request: &ps::Request, next: ps::Next) -> ps::ConnectResponse {
+//!         println!("connect from {:?}", request.client());
+//!         next.run().await
+//!     }
+//!
+//!     async fn channel(&self, channel_id: &str, event: &str, next: ps::Next) -> ps::ChannelResponse {
+//!         println!("{channel_id}: {event}");
+//!         next.run().await
+//!     }
+//! }
+//!
+//! // A static chain, first listed outermost; chains nest. A local variable listed in
+//! // `pulse_app!` goes in braces (`{ dev_tools }`): lowercase names there are taken to be
+//! // `#[middleware]` fns, whose redirect targets the app checks.
+//! let dev_tools = ps::stack![trace_messages, ps::LatencyMiddleware::default()];
+//!
+//! // The app as one checked declaration: patterns, conflicts, pages, groups and redirect
+//! // targets are all verified by the compiler.
+//! let app = ps::pulse_app! {
+//!     routes: {
+//!         "/" => home,
+//!         "/login" => login,
+//!         [require_login] {              // runs after the app-wide chain, only for these routes
+//!             "/dashboard" => dashboard,
+//!         },
+//!     },
+//!     middleware: [Audit, reject_anonymous, { dev_tools }],
+//!     not_found: missing,
+//! };
+//! # let _ = app;
+//! ```
+//!
+//! | macro | builds | docs |
+//! |---|---|---|
+//! | `#[ps::middleware(hook)]` on an `async fn`, `#[ps::middleware]` on an `impl` block | a [`PulseMiddleware`] | [`middleware`] |
+//! | `ps::stack![a, b, c]` | a static [`Chain`], `a` outermost | [`stack!`] |
+//! | `ps::routes! { "/" => home, [mw] { .. } }` | a checked [`Routes`] table | [`routes!`] |
+//! | `ps::pulse_app! { routes: {..}, middleware: [..], not_found: page }` | an [`App`] | [`pulse_app!`] |
+//!
+//! Everything the macros generate is ordinary code over [`PulseMiddleware`], [`Chain`],
+//! [`Routes`] and [`App`]: a hand-written `impl ps::PulseMiddleware for X` mixes freely with
+//! macro-generated middleware.
 
 pub use pulse_core::*;
 pub use pulse_macros::{middleware, pulse_app, routes, stack};

@@ -38,7 +38,10 @@ async fn require_login(path: &str, session: &ps::Session, next: ps::Next) {
 
 #[ps::middleware(message)]
 async fn admins_only(data: &ps::ClientMessage, session: &ps::Session, next: ps::Next) {
-    log(session, format!("admin-message:{}", data.path().unwrap_or("")));
+    log(
+        session,
+        format!("admin-message:{}", data.path().unwrap_or("")),
+    );
     if !session.contains("admin") {
         return ps::Deny;
     }
@@ -79,7 +82,9 @@ fn signed_in() -> ps::Session {
 }
 
 async fn render(app: &ps::App, url: &str, session: &ps::Session) -> ps::PrerenderResponse {
-    app.prerender(&ps::Request::get(url), session).await.unwrap()
+    app.prerender(&ps::Request::get(url), session)
+        .await
+        .unwrap()
 }
 
 fn callback(path: &str) -> ps::ClientMessage {
@@ -94,7 +99,10 @@ async fn routes_outside_a_group_skip_its_middleware() {
     let app = app();
     let session = ps::Session::new();
     let response = render(&app, "/login", &session).await;
-    assert!(matches!(response, ps::PrerenderResponse::Ok(_)), "{response:?}");
+    assert!(
+        matches!(response, ps::PrerenderResponse::Ok(_)),
+        "{response:?}"
+    );
     assert_eq!(entries(&session), ["app:/login"]);
 }
 

@@ -79,7 +79,10 @@ async fn rooms(
     session: &ps::Session,
     next: ps::Next,
 ) -> ps::ChannelResponse {
-    log(session, format!("channel:{channel_id}:{event}:{request_id:?}"));
+    log(
+        session,
+        format!("channel:{channel_id}:{event}:{request_id:?}"),
+    );
     if channel_id.starts_with("private:") {
         return ps::Deny;
     }
@@ -149,7 +152,10 @@ async fn prerender_hooks_run_in_listed_order_with_their_parameters() {
     let ps::PrerenderResponse::Ok(prerender) = response else {
         panic!("expected views, got {response:?}");
     };
-    assert_eq!(prerender.views["/posts/:id"].html, "<h1>page /posts/:id</h1>");
+    assert_eq!(
+        prerender.views["/posts/:id"].html,
+        "<h1>page /posts/:id</h1>"
+    );
     assert_eq!(
         entries(&session),
         [
@@ -205,7 +211,11 @@ async fn connect_denies_and_the_outer_middleware_sees_the_deny() {
     assert_eq!(verdict, ps::ConnectResponse::Deny);
     assert_eq!(
         entries(&session),
-        ["audit-in:connect", "connect:/_pulse/ws", "audit-out:connect:Deny"]
+        [
+            "audit-in:connect",
+            "connect:/_pulse/ws",
+            "audit-out:connect:Deny"
+        ]
     );
 
     let session = ps::Session::new();

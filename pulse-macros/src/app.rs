@@ -38,12 +38,16 @@ impl Parse for AppInput {
                 "routes" => {
                     let content;
                     braced!(content in input);
-                    app.routes.replace((key.clone(), content.parse()?)).is_some()
+                    app.routes
+                        .replace((key.clone(), content.parse()?))
+                        .is_some()
                 }
                 "middleware" => {
                     let content;
                     bracketed!(content in input);
-                    app.middleware.replace((key.clone(), content.parse()?)).is_some()
+                    app.middleware
+                        .replace((key.clone(), content.parse()?))
+                        .is_some()
                 }
                 "not_found" => app.not_found.replace(input.parse()?).is_some(),
                 _ => {
@@ -52,14 +56,19 @@ impl Parse for AppInput {
                             "unknown key `{name}`; did you mean `{near}`? `pulse_app!` takes {}",
                             hook::list(&KEYS)
                         ),
-                        None => format!("unknown key `{name}`; `pulse_app!` takes {}", hook::list(&KEYS)),
+                        None => format!(
+                            "unknown key `{name}`; `pulse_app!` takes {}",
+                            hook::list(&KEYS)
+                        ),
                     };
                     return Err(syn::Error::new(key.span(), message));
                 }
             };
             if repeated {
-                app.errors
-                    .push(syn::Error::new(key.span(), format!("`{name}` is given twice")));
+                app.errors.push(syn::Error::new(
+                    key.span(),
+                    format!("`{name}` is given twice"),
+                ));
             }
             if input.is_empty() {
                 break;
@@ -90,7 +99,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             "an app needs at least one route in `routes: { .. }`",
         ));
     }
-    let chain = middleware.map(|(_, list)| list).unwrap_or(List { entries: Vec::new() });
+    let chain = middleware.map(|(_, list)| list).unwrap_or(List {
+        entries: Vec::new(),
+    });
     errors.extend(chain.duplicates());
     let route_lits: Vec<LitStr> = table.routes().into_iter().cloned().collect();
     let checks = if errors.is_empty() {

@@ -134,7 +134,9 @@ fn last_ident(path: &syn::Path) -> Option<String> {
 /// `Deny`, `ps::NotFound`, `ps::Redirect::to(..)`: a result written literally.
 fn literal_outcome(expr: &Expr) -> Option<Outcome> {
     match expr {
-        Expr::Path(ExprPath { path, qself: None, .. }) => match last_ident(path)?.as_str() {
+        Expr::Path(ExprPath {
+            path, qself: None, ..
+        }) => match last_ident(path)?.as_str() {
             "Deny" if path.segments.len() == 1 || is_pulse_path(path) => Some(Outcome::Deny),
             "NotFound" if path.segments.len() == 1 || is_pulse_path(path) => {
                 Some(Outcome::NotFound)
@@ -142,7 +144,9 @@ fn literal_outcome(expr: &Expr) -> Option<Outcome> {
             _ => None,
         },
         Expr::Call(call) => match &*call.func {
-            Expr::Path(ExprPath { path, qself: None, .. }) => redirect_ctor(path),
+            Expr::Path(ExprPath {
+                path, qself: None, ..
+            }) => redirect_ctor(path),
             _ => None,
         },
         _ => None,
@@ -172,7 +176,10 @@ pub(crate) fn redirect_literals(block: &Block) -> Vec<LitStr> {
     struct Collect(Vec<LitStr>);
     impl<'ast> Visit<'ast> for Collect {
         fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-            if let Expr::Path(ExprPath { path, qself: None, .. }) = &*call.func {
+            if let Expr::Path(ExprPath {
+                path, qself: None, ..
+            }) = &*call.func
+            {
                 if redirect_ctor(path).is_some() && call.args.len() == 1 {
                     if let Some(Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(lit),

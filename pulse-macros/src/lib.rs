@@ -17,11 +17,13 @@ mod routes;
 
 use proc_macro::TokenStream;
 
+#[doc = include_str!("../docs/middleware.md")]
 #[proc_macro_attribute]
 pub fn middleware(args: TokenStream, input: TokenStream) -> TokenStream {
     item::expand(args.into(), input.into()).into()
 }
 
+#[doc = include_str!("../docs/stack.md")]
 #[proc_macro]
 pub fn stack(input: TokenStream) -> TokenStream {
     chain::expand(input.into())
@@ -29,6 +31,7 @@ pub fn stack(input: TokenStream) -> TokenStream {
         .into()
 }
 
+#[doc = include_str!("../docs/routes.md")]
 #[proc_macro]
 pub fn routes(input: TokenStream) -> TokenStream {
     routes::expand(input.into())
@@ -36,6 +39,7 @@ pub fn routes(input: TokenStream) -> TokenStream {
         .into()
 }
 
+#[doc = include_str!("../docs/pulse_app.md")]
 #[proc_macro]
 pub fn pulse_app(input: TokenStream) -> TokenStream {
     app::expand(input.into())
@@ -43,6 +47,7 @@ pub fn pulse_app(input: TokenStream) -> TokenStream {
         .into()
 }
 
+/// The callback of the hidden `__pulse_middleware_<name>` macros; not public API.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __check(input: TokenStream) -> TokenStream {

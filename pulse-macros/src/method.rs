@@ -64,10 +64,16 @@ pub(crate) fn check_signature(sig: &Signature, errors: &mut Vec<syn::Error>) {
         errors.push(syn::Error::new(c.span, "a middleware fn cannot be `const`"));
     }
     if let Some(u) = &sig.unsafety {
-        errors.push(syn::Error::new(u.span, "a middleware fn cannot be `unsafe`"));
+        errors.push(syn::Error::new(
+            u.span,
+            "a middleware fn cannot be `unsafe`",
+        ));
     }
     if let Some(abi) = &sig.abi {
-        errors.push(syn::Error::new_spanned(abi, "a middleware fn cannot have an ABI"));
+        errors.push(syn::Error::new_spanned(
+            abi,
+            "a middleware fn cannot have an ABI",
+        ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push(syn::Error::new_spanned(
@@ -76,7 +82,10 @@ pub(crate) fn check_signature(sig: &Signature, errors: &mut Vec<syn::Error>) {
         ));
     }
     if let Some(v) = &sig.variadic {
-        errors.push(syn::Error::new_spanned(v, "a middleware fn cannot be variadic"));
+        errors.push(syn::Error::new_spanned(
+            v,
+            "a middleware fn cannot be variadic",
+        ));
     }
 }
 

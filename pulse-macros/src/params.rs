@@ -40,9 +40,11 @@ fn name_of(pat: &Pat) -> Option<(String, Span)> {
 /// Whether `ty` is written `Next` / `ps::Next` (a path ending in `Next`, without generics).
 fn is_next_type(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|s| {
-            s.ident == "Next" && matches!(s.arguments, syn::PathArguments::None)
-        }),
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().is_some_and(|s| {
+                s.ident == "Next" && matches!(s.arguments, syn::PathArguments::None)
+            })
+        }
         _ => false,
     }
 }
@@ -108,7 +110,10 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
                     hook::list(&with_next)
                 );
             } else if !other.is_empty() {
-                message.push_str(&format!(" (`{name}` is given to {} hooks)", hook::list(&other)));
+                message.push_str(&format!(
+                    " (`{name}` is given to {} hooks)",
+                    hook::list(&other)
+                ));
             }
             errors.push(syn::Error::new(span, message));
         }

@@ -178,7 +178,8 @@ impl Table {
     pub(crate) fn expand(&self) -> TokenStream {
         let calls = self.entries.iter().map(|entry| match entry {
             Entry::Route { pattern, handler } => {
-                let handler = quote_spanned!(handler.span()=> ::pulse::__private::component(#handler));
+                let handler =
+                    quote_spanned!(handler.span()=> ::pulse::__private::component(#handler));
                 quote!(.route(#pattern, #handler))
             }
             Entry::Group {
