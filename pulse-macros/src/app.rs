@@ -92,16 +92,16 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             "`pulse_app!` needs its routes: `routes: { \"/\" => home }`",
         ));
     };
-    table.validate(&mut errors);
+    let chain = middleware
+        .map(|(_, list)| list)
+        .unwrap_or(List { entries: Vec::new() });
+    table.validate(&chain, &mut errors);
     if table.routes().is_empty() {
         errors.push(syn::Error::new(
             routes_key.span(),
             "an app needs at least one route in `routes: { .. }`",
         ));
     }
-    let chain = middleware.map(|(_, list)| list).unwrap_or(List {
-        entries: Vec::new(),
-    });
     errors.extend(chain.duplicates());
     let route_lits: Vec<LitStr> = table.routes().into_iter().cloned().collect();
     let checks = if errors.is_empty() {

@@ -35,6 +35,23 @@ fn path_text(path: &syn::Path) -> String {
 }
 
 impl List {
+    /// The entries listed by name.
+    pub(crate) fn named(&self) -> Vec<&Expr> {
+        self.entries
+            .iter()
+            .filter(|e| entry_path(e).is_some())
+            .collect()
+    }
+
+    /// The names of the entries listed by name (`auth::require_login`), in order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(entry_path)
+            .map(path_text)
+            .collect()
+    }
+
     /// Every entry listed by name more than once, reported at its second mention.
     pub(crate) fn duplicates(&self) -> Vec<syn::Error> {
         let mut seen: Vec<String> = Vec::new();

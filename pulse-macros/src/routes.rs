@@ -105,8 +105,9 @@ impl Table {
         out
     }
 
-    /// Checks patterns, conflicts, empty groups and duplicate group middleware.
-    pub(crate) fn validate(&self, errors: &mut Vec<syn::Error>) {
+    /// Checks patterns, conflicts, empty groups and duplicate group middleware. `outer` holds
+    /// the app-wide chain, whose middleware a group must not list again.
+    pub(crate) fn validate(&self, outer: &List, errors: &mut Vec<syn::Error>) {
         let mut parsed: Vec<(Pattern, &LitStr)> = Vec::new();
         for lit in self.routes() {
             let source = lit.value();
@@ -144,10 +145,15 @@ impl Table {
                 None => parsed.push((pattern, lit)),
             }
         }
-        self.validate_groups(errors);
+        let outer: Vec<(String, &'static str)> = outer
+            .names()
+            .into_iter()
+            .map(|n| (n, "app-wide"))
+            .collect();
+        self.validate_groups(&outer, errors);
     }
 
-    fn validate_groups(&self, errors: &mut Vec<syn::Error>) {
+    fn validate_groups(&self, outer: &[(String, &'static str)], errors: &mut Vec<syn::Error>) {
         for entry in &self.entries {
             if let Entry::Group {
                 bracket,
@@ -169,7 +175,19 @@ impl Table {
                     ));
                 }
                 errors.extend(middleware.duplicates());
-                routes.validate_groups(errors);
+                for (name, entry) in middleware.names().into_iter().zip(middleware.named()) {
+                    if let Some((_, place)) = outer.iter().find(|(n, _)| *n == name) {
+                        errors.push(syn::Error::new(
+                            entry.span(),
+                            format!(
+                                "`{name}` already runs {place} for these routes; listed here too, it would run twice"
+                            ),
+                        ));
+                    }
+                }
+                let mut inner = outer.to_vec();
+                inner.extend(middleware.names().into_iter().map(|n| (n, "in an enclosing group")));
+                routes.validate_groups(&inner, errors);
             }
         }
     }
@@ -197,7 +215,7 @@ impl Table {
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let table: Table = syn::parse2(input)?;
     let mut errors = Vec::new();
-    table.validate(&mut errors);
+    table.validate(&List { entries: Vec::new() }, &mut errors);
     let checks = crate::check::group_checks(&table, None);
     if !errors.is_empty() {
         let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();

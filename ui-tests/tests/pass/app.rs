@@ -70,7 +70,6 @@ fn main() {
         middleware: [
             Audit,
             reject_anonymous,
-            to_user,
             ps::stack![ps::LatencyMiddleware::default()],
             { latency },
         ],
