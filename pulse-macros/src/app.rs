@@ -92,9 +92,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             "`pulse_app!` needs its routes: `routes: { \"/\" => home }`",
         ));
     };
-    let chain = middleware
-        .map(|(_, list)| list)
-        .unwrap_or(List { entries: Vec::new() });
+    let chain = middleware.map(|(_, list)| list).unwrap_or(List {
+        entries: Vec::new(),
+    });
     table.validate(&chain, &mut errors);
     if table.routes().is_empty() {
         errors.push(syn::Error::new(

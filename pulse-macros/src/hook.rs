@@ -105,10 +105,6 @@ impl Hook {
         Ident::new(name, Span::call_site())
     }
 
-    pub(crate) fn method(self) -> Ident {
-        Ident::new(self.name(), Span::call_site())
-    }
-
     pub(crate) fn args_type(self) -> TokenStream {
         let name = match self {
             Hook::Prerender => quote!(PrerenderArgs),

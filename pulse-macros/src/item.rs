@@ -14,8 +14,10 @@ use crate::method::Method;
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
-        // Not an item rustc would accept either: let rustc report it on the user's tokens.
-        Err(error) => return error.to_compile_error(),
+        // rustc parses the item before expanding the attribute and has reported the syntax
+        // error already, better than syn would. Emit the middleware type with a pass-through
+        // impl so that uses of it add no error.
+        Err(_) => return stub(input),
     };
     let args = Args::parse(args);
     match item {
@@ -30,6 +32,40 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             out.extend(quote!(#other));
             out
         }
+    }
+}
+
+/// The fallback for an item syn cannot parse (a syntax error in a fn body, which rustc reports
+/// itself): the unit struct named after the fn, with a pass-through impl.
+fn stub(input: TokenStream) -> TokenStream {
+    struct Header {
+        vis: Visibility,
+        name: Ident,
+    }
+    impl syn::parse::Parse for Header {
+        fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+            input.call(syn::Attribute::parse_outer)?;
+            let vis = input.parse()?;
+            let sig: syn::Signature = input.parse()?;
+            input.parse::<TokenStream>()?;
+            Ok(Header {
+                vis,
+                name: sig.ident,
+            })
+        }
+    }
+    match syn::parse2::<Header>(input) {
+        Ok(Header { vis, name }) => {
+            let callback = callback(&name, &vis, &[], &[]);
+            quote! {
+                #[allow(non_camel_case_types)]
+                #[derive(::pulse::__private::core::clone::Clone, ::pulse::__private::core::marker::Copy, ::pulse::__private::core::fmt::Debug, ::pulse::__private::core::default::Default)]
+                #vis struct #name;
+                impl ::pulse::__private::PulseMiddleware for #name {}
+                #callback
+            }
+        }
+        Err(_) => TokenStream::new(),
     }
 }
 

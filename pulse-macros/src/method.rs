@@ -22,6 +22,9 @@ pub(crate) struct Method {
     pub(crate) redirects: Vec<LitStr>,
     /// Whether the return type is absent or one of the response types, checked by name.
     known_return: bool,
+    /// The user's fn name: rustc's errors about the generated method (a future that is not
+    /// `Send`) point there.
+    name_span: Span,
 }
 
 /// Checks a written return type by name when it is one of the five response types; returns
@@ -112,13 +115,14 @@ impl Method {
             block,
             redirects,
             known_return,
+            name_span: sig.ident.span(),
         }
     }
 
     /// The method of the `PulseMiddleware` impl.
     pub(crate) fn expand(&self) -> TokenStream {
         let hook = self.hook;
-        let method = hook.method();
+        let method = syn::Ident::new(hook.name(), self.name_span);
         let args = syn::Ident::new("__pulse_args", Span::mixed_site());
         let (binds, next) = params::expand(&self.params, hook, &args);
         let args_ty = hook.args_type();
@@ -131,7 +135,7 @@ impl Method {
         };
         let attrs = &self.attrs;
         let stmts = &self.block.stmts;
-        quote! {
+        quote_spanned! {self.name_span=>
             #(#attrs)*
             async fn #method(&self, #args: #args_ty, #next) -> #response {
                 #check

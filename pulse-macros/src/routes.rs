@@ -145,11 +145,8 @@ impl Table {
                 None => parsed.push((pattern, lit)),
             }
         }
-        let outer: Vec<(String, &'static str)> = outer
-            .names()
-            .into_iter()
-            .map(|n| (n, "app-wide"))
-            .collect();
+        let outer: Vec<(String, &'static str)> =
+            outer.names().into_iter().map(|n| (n, "app-wide")).collect();
         self.validate_groups(&outer, errors);
     }
 
@@ -186,7 +183,12 @@ impl Table {
                     }
                 }
                 let mut inner = outer.to_vec();
-                inner.extend(middleware.names().into_iter().map(|n| (n, "in an enclosing group")));
+                inner.extend(
+                    middleware
+                        .names()
+                        .into_iter()
+                        .map(|n| (n, "in an enclosing group")),
+                );
                 routes.validate_groups(&inner, errors);
             }
         }
@@ -215,7 +217,12 @@ impl Table {
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let table: Table = syn::parse2(input)?;
     let mut errors = Vec::new();
-    table.validate(&List { entries: Vec::new() }, &mut errors);
+    table.validate(
+        &List {
+            entries: Vec::new(),
+        },
+        &mut errors,
+    );
     let checks = crate::check::group_checks(&table, None);
     if !errors.is_empty() {
         let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
