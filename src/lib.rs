@@ -89,7 +89,8 @@
 //!
 //! Everything the macros generate is ordinary code over [`PulseMiddleware`], [`Chain`],
 //! [`Routes`] and [`App`]: a hand-written `impl ps::PulseMiddleware for X` mixes freely with
-//! macro-generated middleware.
+//! macro-generated middleware. Set `PULSE_MACROS_DEBUG=1` while building to print every
+//! expansion.
 
 pub use pulse_core::*;
 pub use pulse_macros::{middleware, pulse_app, routes, stack};
