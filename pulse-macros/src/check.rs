@@ -1,18 +1,19 @@
-//! Checks across macros, Rocket-style. Each `#[middleware]` item emits a hidden
-//! `macro_rules! __pulse_middleware_<name>` carrying its hooks and its `Redirect::to("…")`
-//! literals with their original spans. `pulse_app!` (and `routes!` for groups) invokes it for
-//! every entry it can prove to be such an item, passing the app's routes; the macro calls back
-//! into `__check` (this module), which reports mistakes at the literal or at the entry.
+//! Checks across macros, Rocket-style. Each `#[middleware]` fn emits, beside its struct, a
+//! hidden macro of the same name (in the macro namespace, defined in a `__pulse_middleware_<name>`
+//! module) carrying its hooks and its `Redirect::to("…")` literals with their original spans.
+//! `pulse_app!` (and `routes!` for groups) invokes it through the path the user listed,
+//! passing the app's routes; the macro calls back into `__check` (this module), which reports
+//! mistakes at the literal or at the entry.
 //!
 //! Which entries are checked: an entry written as a path whose last segment starts with a
 //! lowercase letter (`require_login`, `auth::require_login`), the shape of a `#[middleware]`
 //! fn's generated type. Types (`Audit`), calls (`Latency::default()`), blocks (`{ local }`) and
-//! nested `stack![]`s are not checked: listing them can never produce a "cannot find macro"
-//! error. A lowercase name that is not a `#[middleware]` fn of this crate (a local variable, a
-//! fn middleware of another crate) is written as a block: `{ latency }`.
+//! nested `stack![]`s are not checked. A lowercase name that is not a `#[middleware]` fn of this
+//! crate (a local variable, a fn middleware of another crate) is written as a block:
+//! `{ latency }`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Token};
@@ -33,11 +34,8 @@ fn callback(entry: &Expr, context: &str, routes: Option<&[LitStr]>) -> Option<To
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return None;
     }
-    let mut callback = path.clone();
+    let callback = path.clone();
     let span = last.ident.span();
-    if let Some(last) = callback.segments.last_mut() {
-        last.ident = format_ident!("__pulse_middleware_{}", name, span = span);
-    }
     let context = Ident::new(context, Span::call_site());
     let routes = routes.map(|r| quote!(, routes = [#(#r),*]));
     Some(quote_spanned! {span=>

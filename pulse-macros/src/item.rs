@@ -253,8 +253,6 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
             &mut errors,
         ));
     }
-    let hooks: Vec<Hook> = methods.iter().map(|m| m.hook).collect();
-    let redirects: Vec<_> = methods.iter().flat_map(|m| m.redirects.clone()).collect();
     let body: Vec<TokenStream> = if errors.is_empty() {
         methods.iter().map(Method::expand).collect()
     } else {
@@ -263,10 +261,8 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
     let self_ty = &imp.self_ty;
     let (impl_generics, _, where_clause) = imp.generics.split_for_impl();
     let dev_only = dev_only(dev);
-    let name = type_name(self_ty);
-    let callback = name
-        .map(|n| callback(&n, &Visibility::Inherited, &hooks, &redirects))
-        .unwrap_or_default();
+    // No callback: `pulse_app!` checks only entries shaped like fn middleware (see `check`),
+    // and a macro named like the type could clash with a derive of the same name.
     let attrs = &imp.attrs;
     let errors = combine(errors);
     quote! {
@@ -276,28 +272,23 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
             #dev_only
             #(#body)*
         }
-        #callback
     }
 }
 
-fn type_name(ty: &syn::Type) -> Option<Ident> {
-    match ty {
-        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
-        _ => None,
-    }
-}
-
-/// The hidden `macro_rules!` carrying the item's hooks and redirect literals (with their
-/// spans) to `pulse_app!`, Rocket-style: `pulse_app!` invokes it with the app's routes and it
-/// calls back into the `__check` proc macro, which has everything needed to report an error
-/// at the literal.
+/// The hidden callback carrying the fn's hooks and redirect literals (with their spans) to
+/// `pulse_app!`, Rocket-style: `pulse_app!` invokes it with the app's routes and it calls back
+/// into the `__check` proc macro, which reports errors at the literal.
+///
+/// The callback shares the fn's name, in the macro namespace (the struct holds the type and
+/// value namespaces), so every path that reaches the middleware reaches its callback too:
+/// `require_login`, `auth::require_login`, or a `use auth::require_login;` import.
 fn callback(
     name: &Ident,
     vis: &Visibility,
     hooks: &[Hook],
     redirects: &[syn::LitStr],
 ) -> TokenStream {
-    let macro_name = format_ident!("__pulse_middleware_{}", name);
+    let module = format_ident!("__pulse_middleware_{}", name);
     let hooks = hooks
         .iter()
         .map(|h| Ident::new(h.name(), Span::call_site()));
@@ -307,19 +298,24 @@ fn callback(
     };
     quote! {
         #[doc(hidden)]
-        #[allow(unused_macros, non_snake_case)]
-        macro_rules! #macro_name {
-            ($($input:tt)*) => {
-                ::pulse::__private::check! {
-                    middleware = #name,
-                    hooks = [#(#hooks),*],
-                    redirects = [#(#redirects),*],
-                    $($input)*
-                }
-            };
+        #[allow(non_snake_case)]
+        mod #module {
+            #[doc(hidden)]
+            macro_rules! callback {
+                ($($input:tt)*) => {
+                    ::pulse::__private::check! {
+                        middleware = #name,
+                        hooks = [#(#hooks),*],
+                        redirects = [#(#redirects),*],
+                        $($input)*
+                    }
+                };
+            }
+            #[allow(unused_imports)]
+            pub(crate) use callback;
         }
         #[doc(hidden)]
         #[allow(unused_imports)]
-        #reexport use #macro_name;
+        #reexport use #module::callback as #name;
     }
 }
