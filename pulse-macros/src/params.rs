@@ -3,7 +3,7 @@
 //! parameter from the hook's args struct, with the user's type, spanned at that type.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Pat, PatType, Signature, Type};
 
@@ -34,6 +34,59 @@ fn name_of(pat: &Pat) -> Option<(String, Span)> {
             Some((name.trim_start_matches('_').to_owned(), p.ident.span()))
         }
         _ => None,
+    }
+}
+
+/// The type a hook gives a parameter, as written in messages, and the last identifier that
+/// names it (`&ps::Session` → `Session`).
+fn expected_type(hook: Hook, field: &str) -> (&'static str, &'static str) {
+    match (hook, field) {
+        (Hook::Prerender, "payload") => ("&ps::PrerenderPayload", "PrerenderPayload"),
+        (Hook::Channel, "payload") => ("&serde_json::Value", "Value"),
+        (_, "request") => ("&ps::Request", "Request"),
+        (_, "session") => ("&ps::Session", "Session"),
+        (_, "route_info") => ("&ps::RouteInfo", "RouteInfo"),
+        (_, "data") => ("&ps::ClientMessage", "ClientMessage"),
+        (_, "request_id") => ("Option<&str>", "Option"),
+        _ => ("&str", "str"),
+    }
+}
+
+/// Checks a parameter's type by name when it is written `&T` with `T` one of the types hooks
+/// give (`&ps::Request` for `session`): a targeted message. Other types are left to rustc,
+/// whose error lands on the type too.
+fn check_type(hook: Hook, field: &str, ty: &Type, errors: &mut Vec<syn::Error>) {
+    const KNOWN: [&str; 6] = [
+        "PrerenderPayload",
+        "Value",
+        "Request",
+        "Session",
+        "RouteInfo",
+        "ClientMessage",
+    ];
+    let (reference, inner) = match ty {
+        Type::Reference(r) => (true, &*r.elem),
+        other => (false, other),
+    };
+    let written = match inner {
+        Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(last) => last.ident.to_string(),
+            None => return,
+        },
+        _ => return,
+    };
+    let (expected, ident) = expected_type(hook, field);
+    let known = KNOWN.contains(&written.as_str()) || written == "str";
+    // `session: ps::Session` (owned) or `session: &ps::Request` (another hook type).
+    let owned = !reference && written == ident && ident != "Option";
+    if known && (written != ident || owned) {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!(
+                "`{field}` is a `{expected}` in a `{}` hook; write `{field}: {expected}`",
+                hook.name()
+            ),
+        ));
     }
 }
 
@@ -87,6 +140,7 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
             }
             out.next = Some((**pat).clone());
         } else if let Some(field) = provided.iter().find(|p| **p == name) {
+            check_type(hook, field, ty, errors);
             out.params.push(Param {
                 pat: (**pat).clone(),
                 ty: (**ty).clone(),
@@ -131,7 +185,7 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
 pub(crate) fn expand(params: &Params, hook: Hook, args: &syn::Ident) -> (TokenStream, TokenStream) {
     let binds = params.params.iter().map(|p| {
         let Param { pat, ty, field } = p;
-        let field = format_ident!("{}", field);
+        let field = syn::Ident::new(field, ty.span());
         // Spanned at the user's type: a wrong type is reported there.
         let args = syn::Ident::new(&args.to_string(), args.span().located_at(ty.span()));
         let value = quote_spanned!(ty.span()=> #args.#field);

@@ -1,7 +1,7 @@
 use pulse as ps;
 
 #[ps::middleware(connect)]
-async fn reject(session: &ps::Request, next: ps::Next) -> ps::ConnectResponse {
+async fn reject(session: &String, next: ps::Next) -> ps::ConnectResponse {
     let _ = session;
     next.run().await
 }
