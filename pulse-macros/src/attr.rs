@@ -1,7 +1,7 @@
 //! The arguments of `#[middleware(...)]`: an optional hook name, then an optional `dev`.
 
 use proc_macro2::{Span, TokenStream};
-use syn::parse::{Parse, ParseStream};
+use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::{Ident, Token};
 
@@ -60,12 +60,6 @@ impl Args {
             Some(e) => Err(e),
             None => Ok(args),
         }
-    }
-}
-
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        Args::parse_inner(input)
     }
 }
 
