@@ -1,0 +1,126 @@
+//! `pulse_app!{ routes: { .. }, middleware: [ .. ], not_found: page }`: the app as one checked
+//! declaration — route table, app-wide chain, scoped groups, and every redirect literal of the
+//! listed `#[middleware]` items checked against the routes.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
+
+use crate::chain::List;
+use crate::check;
+use crate::hook;
+use crate::routes::Table;
+
+const KEYS: [&str; 3] = ["routes", "middleware", "not_found"];
+
+struct AppInput {
+    routes: Option<(Ident, Table)>,
+    middleware: Option<(Ident, List)>,
+    not_found: Option<Expr>,
+    errors: Vec<syn::Error>,
+}
+
+impl Parse for AppInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut app = AppInput {
+            routes: None,
+            middleware: None,
+            not_found: None,
+            errors: Vec::new(),
+        };
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![:]>()?;
+            let name = key.to_string();
+            let repeated = match name.as_str() {
+                "routes" => {
+                    let content;
+                    braced!(content in input);
+                    app.routes
+                        .replace((key.clone(), content.parse()?))
+                        .is_some()
+                }
+                "middleware" => {
+                    let content;
+                    bracketed!(content in input);
+                    app.middleware
+                        .replace((key.clone(), content.parse()?))
+                        .is_some()
+                }
+                "not_found" => app.not_found.replace(input.parse()?).is_some(),
+                _ => {
+                    let message = match hook::suggest(&name, KEYS) {
+                        Some(near) => format!(
+                            "unknown key `{name}`; did you mean `{near}`? `pulse_app!` takes {}",
+                            hook::list(&KEYS)
+                        ),
+                        None => format!(
+                            "unknown key `{name}`; `pulse_app!` takes {}",
+                            hook::list(&KEYS)
+                        ),
+                    };
+                    return Err(syn::Error::new(key.span(), message));
+                }
+            };
+            if repeated {
+                app.errors.push(syn::Error::new(
+                    key.span(),
+                    format!("`{name}` is given twice"),
+                ));
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(app)
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let AppInput {
+        routes,
+        middleware,
+        not_found,
+        mut errors,
+    } = syn::parse2(input)?;
+    let Some((routes_key, table)) = routes else {
+        return Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "`pulse_app!` needs its routes: `routes: { \"/\" => home }`",
+        ));
+    };
+    let chain = middleware.map(|(_, list)| list).unwrap_or(List {
+        entries: Vec::new(),
+    });
+    table.validate(&chain, &mut errors);
+    if table.routes().is_empty() {
+        errors.push(syn::Error::new(
+            routes_key.span(),
+            "an app needs at least one route in `routes: { .. }`",
+        ));
+    }
+    errors.extend(chain.duplicates());
+    let route_lits: Vec<LitStr> = table.routes().into_iter().cloned().collect();
+    let checks = if errors.is_empty() {
+        let app = check::list_checks(&chain, "app", Some(&route_lits));
+        let groups = check::group_checks(&table, Some(&route_lits));
+        quote!(#app #groups)
+    } else {
+        quote!()
+    };
+    let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
+    let routes = table.expand();
+    let chain = chain.expand();
+    let not_found = not_found.map(|page| {
+        let page = quote_spanned!(page.span()=> ::pulse::__private::component(#page));
+        quote!(.not_found(#page))
+    });
+    Ok(quote!({
+        #errors
+        #checks
+        ::pulse::__private::App::new(#routes, #chain) #not_found
+    }))
+}

@@ -1,0 +1,233 @@
+//! `routes!{ "/" => home, [mw] { "/dashboard" => dashboard } }`: the route table, checked at
+//! compile time by `pulse_route::Pattern::parse`, the parser the runtime matcher uses.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Expr, LitStr, Token, braced, bracketed};
+
+use crate::chain::List;
+use pulse_route::{Conflict, Pattern};
+
+/// One entry of a route table.
+pub(crate) enum Entry {
+    /// `"/users/:id" => user`
+    Route { pattern: LitStr, handler: Expr },
+    /// `[a, b] { ... }`: routes whose `prerender_route` and `message` hooks also run `a`, `b`.
+    Group {
+        bracket: Span,
+        middleware: List,
+        brace: Span,
+        routes: Table,
+    },
+}
+
+/// The body of `routes!{}` or of `routes: { ... }` in `pulse_app!`.
+pub(crate) struct Table {
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl Parse for Table {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut entries = Vec::new();
+        while !input.is_empty() {
+            if input.peek(syn::token::Bracket) {
+                let list;
+                let bracket = bracketed!(list in input).span.join();
+                let middleware: List = list.parse()?;
+                let body;
+                let brace = braced!(body in input).span.join();
+                let routes: Table = body.parse()?;
+                entries.push(Entry::Group {
+                    bracket,
+                    middleware,
+                    brace,
+                    routes,
+                });
+            } else if input.peek(LitStr) {
+                let pattern: LitStr = input.parse()?;
+                input.parse::<Token![=>]>()?;
+                let handler: Expr = input.parse()?;
+                entries.push(Entry::Route { pattern, handler });
+            } else {
+                return Err(input.error(
+                    "expected a route (`\"/path\" => page`) or a group (`[middleware] { routes }`)",
+                ));
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(Table { entries })
+    }
+}
+
+/// A span inside a string literal for a byte range of its value, when the compiler can give
+/// one (a plain literal without escapes); otherwise the whole literal.
+pub(crate) fn span_within(lit: &LitStr, range: std::ops::Range<usize>) -> Span {
+    let token = lit.token();
+    let text = token.to_string();
+    if text.starts_with('"') && !text.contains('\\') && range.end < text.len() {
+        if let Some(span) = token.subspan(range.start + 1..range.end + 1) {
+            return span;
+        }
+    }
+    lit.span()
+}
+
+impl Table {
+    /// Every route, in declaration order, with the groups it is in.
+    pub(crate) fn routes(&self) -> Vec<&LitStr> {
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            match entry {
+                Entry::Route { pattern, .. } => out.push(pattern),
+                Entry::Group { routes, .. } => out.extend(routes.routes()),
+            }
+        }
+        out
+    }
+
+    /// Group middleware lists, outermost first, each with its group's routes.
+    pub(crate) fn groups(&self) -> Vec<&List> {
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            if let Entry::Group {
+                middleware, routes, ..
+            } = entry
+            {
+                out.push(middleware);
+                out.extend(routes.groups());
+            }
+        }
+        out
+    }
+
+    /// Checks patterns, conflicts, empty groups and duplicate group middleware. `outer` holds
+    /// the app-wide chain, whose middleware a group must not list again.
+    pub(crate) fn validate(&self, outer: &List, errors: &mut Vec<syn::Error>) {
+        let mut parsed: Vec<(Pattern, &LitStr)> = Vec::new();
+        for lit in self.routes() {
+            let source = lit.value();
+            let pattern = match Pattern::parse(&source) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(syn::Error::new(
+                        span_within(lit, e.span.clone()),
+                        format!("invalid route `{source}`: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            if source == "/_pulse" || source.starts_with("/_pulse/") {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!("route `{source}` is under `/_pulse`, which Pulse reserves for its own endpoints"),
+                ));
+                continue;
+            }
+            let clash = parsed
+                .iter()
+                .find_map(|(other, _)| pulse_route::conflict(other, &pattern).map(|c| (other, c)));
+            match clash {
+                Some((_, Conflict::Duplicate)) => errors.push(syn::Error::new(
+                    lit.span(),
+                    format!("duplicate route `{source}`; each path is declared once"),
+                )),
+                Some((other, Conflict::Ambiguous)) => errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "routes `{other}` and `{source}` match the same URLs; rename one so they differ"
+                    ),
+                )),
+                None => parsed.push((pattern, lit)),
+            }
+        }
+        let outer: Vec<(String, &'static str)> =
+            outer.names().into_iter().map(|n| (n, "app-wide")).collect();
+        self.validate_groups(&outer, errors);
+    }
+
+    fn validate_groups(&self, outer: &[(String, &'static str)], errors: &mut Vec<syn::Error>) {
+        for entry in &self.entries {
+            if let Entry::Group {
+                bracket,
+                middleware,
+                brace,
+                routes,
+            } = entry
+            {
+                if middleware.entries.is_empty() {
+                    errors.push(syn::Error::new(
+                        *bracket,
+                        "this group lists no middleware; name at least one, as in `[require_login] { .. }`, or move its routes out",
+                    ));
+                }
+                if routes.routes().is_empty() {
+                    errors.push(syn::Error::new(
+                        *brace,
+                        "this group covers no route; add routes inside `{ }` or remove the group",
+                    ));
+                }
+                errors.extend(middleware.duplicates());
+                for (name, entry) in middleware.names().into_iter().zip(middleware.named()) {
+                    if let Some((_, place)) = outer.iter().find(|(n, _)| *n == name) {
+                        errors.push(syn::Error::new(
+                            entry.span(),
+                            format!(
+                                "`{name}` already runs {place} for these routes; listed here too, it would run twice"
+                            ),
+                        ));
+                    }
+                }
+                let mut inner = outer.to_vec();
+                inner.extend(
+                    middleware
+                        .names()
+                        .into_iter()
+                        .map(|n| (n, "in an enclosing group")),
+                );
+                routes.validate_groups(&inner, errors);
+            }
+        }
+    }
+
+    /// `Routes::new().route(..).group(..)`, each handler checked at its own span.
+    pub(crate) fn expand(&self) -> TokenStream {
+        let calls = self.entries.iter().map(|entry| match entry {
+            Entry::Route { pattern, handler } => {
+                let handler =
+                    quote_spanned!(handler.span()=> ::pulse::__private::component(#handler));
+                quote!(.route(#pattern, #handler))
+            }
+            Entry::Group {
+                middleware, routes, ..
+            } => {
+                let chain = middleware.expand();
+                let routes = routes.expand();
+                quote!(.group(#chain, #routes))
+            }
+        });
+        quote!(::pulse::__private::Routes::new() #(#calls)*)
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let table: Table = syn::parse2(input)?;
+    let mut errors = Vec::new();
+    table.validate(
+        &List {
+            entries: Vec::new(),
+        },
+        &mut errors,
+    );
+    let checks = crate::check::group_checks(&table, None);
+    if !errors.is_empty() {
+        let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
+        return Ok(quote!({ #errors ::pulse::__private::Routes::new() }));
+    }
+    let routes = table.expand();
+    Ok(quote!({ #checks #routes }))
+}

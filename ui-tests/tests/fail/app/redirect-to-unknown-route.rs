@@ -1,0 +1,24 @@
+use pulse as ps;
+
+async fn page(cx: ps::PageContext) -> ps::Markup {
+    ps::PreEscaped(cx.pattern().to_owned())
+}
+
+#[ps::middleware(prerender_route)]
+async fn require_login(session: &ps::Session, next: ps::Next) -> ps::RoutePrerenderResponse {
+    if !session.contains("user_email") {
+        return ps::Redirect::to("/logn");
+    }
+    next.run().await
+}
+
+fn main() {
+    let _app = ps::pulse_app! {
+        routes: {
+            "/" => page,
+            "/login" => page,
+            "/dashboard" => page,
+        },
+        middleware: [require_login],
+    };
+}

@@ -1,0 +1,6 @@
+use pulse as ps;
+
+#[ps::middleware(connect)]
+struct Reject;
+
+fn main() {}

@@ -1,0 +1,11 @@
+use pulse as ps;
+
+#[ps::middleware(connect)]
+async fn reject(next: ps::Next) -> ps::ConnectResponse {
+    let verdict = ;
+    next.run().await
+}
+
+fn main() {
+    let _chain = ps::stack![reject];
+}

@@ -1,0 +1,13 @@
+use pulse as ps;
+
+async fn page(cx: ps::PageContext) -> ps::Markup {
+    ps::PreEscaped(cx.pattern().to_owned())
+}
+
+fn main() {
+    let _ = ps::routes! {
+        "/login" => page,
+        "/dashboard" => page,
+        "/login" => page,
+    };
+}

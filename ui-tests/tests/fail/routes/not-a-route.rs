@@ -1,0 +1,12 @@
+use pulse as ps;
+
+async fn page(cx: ps::PageContext) -> ps::Markup {
+    ps::PreEscaped(cx.pattern().to_owned())
+}
+
+fn main() {
+    let _ = ps::routes! {
+        "/" => page,
+        dashboard => page,
+    };
+}

@@ -1,0 +1,11 @@
+use pulse as ps;
+
+async fn page(cx: ps::PageContext) -> ps::Markup {
+    ps::PreEscaped(cx.pattern().to_owned())
+}
+
+fn main() {
+    let _ = ps::routes! {
+        "/users/:id/posts/:id" => page,
+    };
+}
