@@ -315,8 +315,8 @@ pub(crate) struct PageJob<'a> {
     pub(crate) session: &'a Session,
 }
 
-/// `prerender` around `prerender_route` per route around each page, dispatched statically
-/// through `chain`. The first `Redirect` or `NotFound` ends the batch.
+/// `prerender` around `prerender_route` per route around each page, through `chain`. The
+/// first `Redirect` or `NotFound` ends the batch.
 pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) -> PrerenderResponse {
     let args = PrerenderArgs {
         payload: job.payload,
@@ -327,14 +327,17 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
         let mut views = BTreeMap::new();
         for entry in job.entries {
             let route_info = &job.payload.route_info;
-            match render_route(
+            // Each route renders in its own boxed future: dispatching `prerender_route` statically
+            // inside the `prerender` chain nests their types deeply enough to exceed rustc's
+            // recursion limit in users' crates for longer chains.
+            let state = ViewState::default();
+            match ErasedMiddleware::route(
                 chain,
                 entry,
                 route_info,
-                job.request,
                 job.request_arc,
                 job.session,
-                ViewState::default(),
+                state,
             )
             .await
             {
