@@ -1,6 +1,6 @@
 //! Static composition: [`Chain`] runs its head, then its tail, for every hook.
 //!
-//! `ps::middleware![a, b, c]` builds `Chain<A, Chain<B, Chain<C, ()>>>`: the first listed is
+//! `ps::stack![a, b, c]` builds `Chain<A, Chain<B, Chain<C, ()>>>`: the first listed is
 //! outermost (it sees the request first and the result last), like Pulse's `ps.stack(a, b, c)`.
 //! Dispatch is monomorphized and allocation-free; a chain is itself a middleware, so chains nest.
 
@@ -112,9 +112,4 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
     ) -> impl Future<Output = ChannelResponse> + Send {
         self.dispatch::<hook::Channel>(args, next)
     }
-}
-
-/// Pulse's `ps.stack(a, b, …)` for two: `a` then `b`. Use `ps::middleware![…]` for more.
-pub fn stack<A: PulseMiddleware, B: PulseMiddleware>(a: A, b: B) -> Chain<A, Chain<B, ()>> {
-    Chain::new(a, Chain::new(b, ()))
 }

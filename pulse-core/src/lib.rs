@@ -28,7 +28,7 @@ pub mod server;
 mod session;
 
 pub use app::{App, PrerenderError};
-pub use chain::{Chain, stack};
+pub use chain::Chain;
 pub use env::Env;
 pub use hook::{
     ChannelArgs, ConnectArgs, Link, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs,
@@ -36,7 +36,11 @@ pub use hook::{
 };
 pub use latency::LatencyMiddleware;
 pub use live::{ChannelEvent, Hub, Live};
-pub use maud::{Markup, PreEscaped, html};
+/// maud's `html!`: HTML with text escaped unless wrapped in [`PreEscaped`]. Its expansion
+/// names the `maud` crate, so a crate using `ps::html!` adds `maud = "0.27"` to its own
+/// dependencies.
+pub use maud::html;
+pub use maud::{Markup, PreEscaped};
 pub use message::{ChannelMessage, ClientMessage, MessageError};
 pub use middleware::PulseMiddleware;
 pub use outcome::{
