@@ -1,16 +1,21 @@
-//! The flagship example: pages behind a login, guarded by middleware.
+//! The flagship example: pages behind a login, guarded by middleware declared with the macros.
 //!
 //! ```text
 //! cargo run --example auth          # http://127.0.0.1:8000 (PORT to change)
 //! ```
 //!
 //! - `/` is public, `/login` is a form posting JSON to `POST /api/login` (any email, password
-//!   `pulse`), `/dashboard` shows the logged-in email; `POST /api/logout` ends the session.
-//! - `Auth` redirects anonymous page requests to `/login` and refuses anonymous WebSockets.
-//! - `Logging` traces every page request and WebSocket; `LatencyMiddleware` slows hooks in dev.
+//!   `pulse`), `/dashboard` shows the logged-in email and a live counter; `POST /api/logout`
+//!   (or the dashboard's "Sign out" button) ends the session.
+//! - `require_login` guards only the routes of its group: anonymous page requests to
+//!   `/dashboard` are redirected to `/login`, with no list of public paths to keep in sync.
+//! - `reject_anonymous` refuses WebSockets of anonymous browsers; `admin_channels` denies
+//!   `admin:` channels unless the session has `is_admin`.
+//! - `Logging` traces page requests, WebSockets and callbacks (with the user's email);
+//!   `LatencyMiddleware` slows every hook in dev.
 //!
-//! The middleware is written against `ps::PulseMiddleware` by hand; each item maps one to one
-//! onto a `#[ps::middleware]` item.
+//! Every `Redirect::to("…")` literal of a middleware listed in `pulse_app!` is checked against
+//! the routes at compile time: change `"/login"` below to `"/logn"` and the build fails there.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -23,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use pulse as ps;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- pages
 
@@ -71,75 +76,78 @@ async fn login(_: ps::PageContext) -> ps::Markup {
     }
 }
 
-const LOGOUT_SCRIPT: &str = r#"
-document.getElementById("logout").addEventListener("click", async () => {
-  await fetch("/api/logout", { method: "POST" });
-  window.location.assign("/");
-});
-"#;
-
+/// The dashboard: the user's email, a counter kept by the live view, and "Sign out". The
+/// buttons are callbacks: the client script sends them over the WebSocket and applies the
+/// re-rendered view.
 async fn dashboard(cx: ps::PageContext) -> ps::Markup {
     let email: String = cx.session().get("user_email").unwrap_or_default();
+    let count: i64 = cx.state().get("count").unwrap_or(0);
     ps::html! {
         h1 { "Dashboard" }
         p { "Signed in as " strong id="email" { (email) } }
-        button id="logout" type="button" { "Sign out" }
-        script { (ps::PreEscaped(LOGOUT_SCRIPT)) }
+        p {
+            button type="button" data-pulse-callback="increment" { "Clicked " span id="count" { (count) } " times" }
+        }
+        button type="button" data-pulse-callback="logout" { "Sign out" }
     }
 }
 
-fn routes() -> ps::Routes {
-    ps::Routes::new()
-        .route("/", home)
-        .route("/login", login)
-        .route("/dashboard", dashboard)
+async fn increment(cx: ps::PageContext, _args: Vec<Value>) {
+    let count: i64 = cx.state().get("count").unwrap_or(0);
+    cx.state().set("count", count + 1);
 }
 
-// ---------------------------------------------------------------- middleware: Auth
-
-/// Pages anyone may see.
-const PUBLIC_PATHS: [&str; 3] = ["/", "/login", "/signup"];
-
-/// Redirects anonymous page requests to `/login`; refuses anonymous WebSockets.
-struct Auth;
-
-impl ps::PulseMiddleware for Auth {
-    async fn prerender_route(
-        &self,
-        args: ps::PrerenderRouteArgs<'_>,
-        next: impl ps::Next<ps::hook::PrerenderRoute>,
-    ) -> ps::RoutePrerenderResponse {
-        if PUBLIC_PATHS.contains(&args.path) {
-            return next.run().await;
-        }
-        if !args.session.contains("user_email") {
-            return ps::Redirect::to("/login").into();
-        }
-        next.run().await
-    }
-
-    async fn connect(
-        &self,
-        args: ps::ConnectArgs<'_>,
-        next: impl ps::Next<ps::hook::Connect>,
-    ) -> ps::ConnectResponse {
-        if !args.session.contains("user_email") {
-            return ps::Deny.into();
-        }
-        next.run().await
-    }
+async fn logout(cx: ps::PageContext, _args: Vec<Value>) {
+    cx.session().remove("user_email");
+    cx.state().navigate_to("/");
 }
 
-// ---------------------------------------------------------------- middleware: Logging
+// ---------------------------------------------------------------- middleware
 
-/// Traces each page request with its outcome, and each WebSocket opening.
+/// Redirects anonymous page requests to `/login`. Listed on a group in `app()`, so it runs only
+/// for the group's routes (their `prerender_route`, and messages addressed to them).
+#[ps::middleware(prerender_route)]
+async fn require_login(session: &ps::Session, next: ps::Next) -> ps::RoutePrerenderResponse {
+    if !session.contains("user_email") {
+        return ps::Redirect::to("/login");
+    }
+    next.run().await
+}
+
+/// Refuses WebSockets of anonymous browsers, before the upgrade is accepted.
+#[ps::middleware(connect)]
+async fn reject_anonymous(session: &ps::Session, next: ps::Next) -> ps::ConnectResponse {
+    if !session.contains("user_email") {
+        return ps::Deny;
+    }
+    next.run().await
+}
+
+/// Only admins may use `admin:` channels.
+#[ps::middleware(channel)]
+async fn admin_channels(
+    channel_id: &str,
+    session: &ps::Session,
+    next: ps::Next,
+) -> ps::ChannelResponse {
+    let admin = session.get::<bool>("is_admin").unwrap_or(false);
+    if channel_id.starts_with("admin:") && !admin {
+        return ps::Deny;
+    }
+    next.run().await
+}
+
+/// Traces each page request with its outcome, each WebSocket opening, and each callback with
+/// the user who made it.
 struct Logging;
 
-impl ps::PulseMiddleware for Logging {
+#[ps::middleware]
+impl Logging {
     async fn prerender(
         &self,
-        args: ps::PrerenderArgs<'_>,
-        next: impl ps::Next<ps::hook::Prerender>,
+        payload: &ps::PrerenderPayload,
+        request: &ps::Request,
+        next: ps::Next,
     ) -> ps::PrerenderResponse {
         let response = next.run().await;
         let outcome = match &response {
@@ -148,23 +156,37 @@ impl ps::PulseMiddleware for Logging {
             ps::PrerenderResponse::NotFound => "not found",
         };
         tracing::info!(
-            method = %args.request.method(),
-            path = %args.payload.route_info.pathname,
-            client = ?args.request.client(),
+            method = %request.method(),
+            path = %payload.route_info.pathname,
+            client = ?request.client(),
             outcome,
             "page"
         );
         response
     }
 
-    async fn connect(
-        &self,
-        args: ps::ConnectArgs<'_>,
-        next: impl ps::Next<ps::hook::Connect>,
-    ) -> ps::ConnectResponse {
+    async fn connect(&self, request: &ps::Request, next: ps::Next) -> ps::ConnectResponse {
         let verdict = next.run().await;
-        tracing::info!(client = ?args.request.client(), denied = verdict.is_deny(), "websocket");
+        tracing::info!(client = ?request.client(), denied = verdict.is_deny(), "websocket");
         verdict
+    }
+
+    async fn message(
+        &self,
+        data: &ps::ClientMessage,
+        session: &ps::Session,
+        next: ps::Next,
+    ) -> ps::MessageResponse {
+        if let ps::ClientMessage::Callback { path, callback, .. } = data {
+            let user: Option<String> = session.get("user_email");
+            tracing::info!(
+                path,
+                callback,
+                user = user.as_deref().unwrap_or("anonymous"),
+                "callback"
+            );
+        }
+        next.run().await
     }
 }
 
@@ -215,18 +237,27 @@ fn endpoints() -> Router {
 
 // ---------------------------------------------------------------- the app
 
-/// The pages and the middleware; `env` decides whether dev-only middleware (latency) runs.
+/// The pages and the middleware, checked at compile time; `env` decides whether dev-only
+/// middleware (latency) runs.
 pub fn app(env: ps::Env) -> ps::App {
-    let middleware = ps::Chain::new_in(
-        env,
-        Logging,
-        ps::Chain::new_in(
-            env,
-            Auth,
-            ps::Chain::new_in(env, ps::LatencyMiddleware::default(), ()),
-        ),
-    );
-    ps::App::new(routes(), middleware)
+    ps::pulse_app! {
+        routes: {
+            "/" => home,
+            "/login" => login,
+            [require_login] {
+                "/dashboard" => ps::Page::new(dashboard)
+                    .callback("increment", increment)
+                    .callback("logout", logout),
+            },
+        },
+        middleware: [
+            Logging,
+            reject_anonymous,
+            admin_channels,
+            ps::LatencyMiddleware::default(),
+        ],
+        env: env,
+    }
 }
 
 /// The app with its endpoints.

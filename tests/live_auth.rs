@@ -103,6 +103,113 @@ async fn the_auth_example_refuses_anonymous_sockets_and_accepts_logged_in_ones()
 }
 
 #[tokio::test]
+async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
+    let addr = start_auth_example().await;
+    let cookie = login(
+        addr,
+        json!({"email": "ada@example.com", "password": "pulse"}),
+    )
+    .await;
+    let mut client = connect_with(addr, &cookie).await;
+    let ack = client.attach("/dashboard").await;
+    assert!(
+        ack["html"]
+            .as_str()
+            .unwrap()
+            .contains(r#"<span id="count">0</span>"#),
+        "{ack}"
+    );
+    for expected in 1..=3 {
+        let update = client.callback("/dashboard", "increment", json!([])).await;
+        assert_eq!(update["type"], "view_update", "{update}");
+        let html = update["html"].as_str().unwrap();
+        assert!(
+            html.contains(&format!(r#"<span id="count">{expected}</span>"#)),
+            "{html}"
+        );
+    }
+    // Another view of the same user starts from zero: the count is the view's, not the session's.
+    let mut other = connect_with(addr, &cookie).await;
+    let ack = other.attach("/dashboard").await;
+    assert!(
+        ack["html"]
+            .as_str()
+            .unwrap()
+            .contains(r#"<span id="count">0</span>"#)
+    );
+
+    // "Sign out" is a callback: the session is stored, then the browser is sent home.
+    assert_eq!(
+        client.callback("/dashboard", "logout", json!([])).await["type"],
+        "refresh_cookies"
+    );
+    assert_eq!(
+        client.recv().await,
+        json!({"type": "navigate_to", "path": "/", "replace": false})
+    );
+    let response = http()
+        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let signed_out = session_cookie(&response).expect("a new cookie");
+    let dashboard = http()
+        .get(format!("http://{addr}/dashboard"))
+        .header("cookie", &signed_out)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status(), 302);
+    assert_eq!(dashboard.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn the_auth_example_denies_admin_channels_to_non_admins() {
+    let addr = start_auth_example().await;
+    let cookie = login(
+        addr,
+        json!({"email": "bob@example.com", "password": "pulse"}),
+    )
+    .await;
+    let mut client = connect_with(addr, &cookie).await;
+    client
+        .send(json!({"type": "channel_message", "channel": "admin:ops", "event": "purge", "requestId": "7"}))
+        .await;
+    let reply = client.recv().await;
+    assert_eq!(reply["responseTo"], "7", "{reply}");
+    assert_eq!(reply["error"]["kind"], "deny", "{reply}");
+    // Without a requestId the denial is still answered, as an error event.
+    client
+        .send(json!({"type": "channel_message", "channel": "admin:ops", "event": "purge"}))
+        .await;
+    let event = client.recv().await;
+    assert_eq!(event["type"], "channel_message", "{event}");
+    assert_eq!(event["error"]["kind"], "deny", "{event}");
+}
+
+#[test]
+fn every_redirect_literal_of_the_example_matches_a_route() {
+    // The build already proves it (pulse_app! checks the literals); this test also catches a
+    // literal in code the macros do not see.
+    let code: String = include_str!("../examples/auth.rs")
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect();
+    let app = auth::app(ps::Env::Ci);
+    let mut found = 0;
+    for piece in code.split("Redirect::to(\"").skip(1) {
+        let target = &piece[..piece.find('"').unwrap()];
+        assert!(
+            app.routes().resolve(target).is_some(),
+            "{target} matches no route"
+        );
+        found += 1;
+    }
+    assert!(found >= 1, "the example redirects somewhere");
+}
+
+#[tokio::test]
 async fn pages_load_the_client_script_the_server_serves() {
     let addr = start_auth_example().await;
     let page = http()

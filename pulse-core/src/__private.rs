@@ -15,7 +15,7 @@ pub use crate::outcome::{
     PrerenderResponse, RoutePrerenderResponse,
 };
 pub use crate::page::Component;
-pub use crate::{App, Routes};
+pub use crate::{App, Env, Routes};
 
 /// Proves that the return type a user wrote is the hook's response type; the attribute calls
 /// [`assert_response`] with the user's type, spanned at it.

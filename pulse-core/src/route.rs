@@ -122,11 +122,34 @@ impl Routes {
 
     /// Adds a scoped group, or says why it cannot be added.
     pub fn try_group<M: PulseMiddleware>(
-        mut self,
+        self,
         middleware: M,
         routes: Routes,
     ) -> Result<Routes, RouteError> {
-        let active = Env::current().is_dev() || !middleware.dev_only();
+        self.try_group_in(Env::current(), middleware, routes)
+    }
+
+    /// [`Routes::group`] for the environment `env` instead of `PULSE_ENV` (a dev-only group
+    /// middleware runs only in [`Env::Dev`]).
+    ///
+    /// # Panics
+    /// When a route of the group conflicts with one already added.
+    #[track_caller]
+    pub fn group_in<M: PulseMiddleware>(self, env: Env, middleware: M, routes: Routes) -> Routes {
+        match self.try_group_in(env, middleware, routes) {
+            Ok(routes) => routes,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// [`Routes::try_group`] for the environment `env`.
+    pub fn try_group_in<M: PulseMiddleware>(
+        mut self,
+        env: Env,
+        middleware: M,
+        routes: Routes,
+    ) -> Result<Routes, RouteError> {
+        let active = env.is_dev() || !middleware.dev_only();
         let middleware: Arc<dyn ErasedMiddleware> = Arc::new(middleware);
         for mut entry in routes.entries {
             if active {

@@ -13,12 +13,13 @@ use crate::check;
 use crate::hook;
 use crate::routes::Table;
 
-const KEYS: [&str; 3] = ["routes", "middleware", "not_found"];
+const KEYS: [&str; 4] = ["routes", "middleware", "not_found", "env"];
 
 struct AppInput {
     routes: Option<(Ident, Table)>,
     middleware: Option<(Ident, List)>,
     not_found: Option<Expr>,
+    env: Option<Expr>,
     errors: Vec<syn::Error>,
 }
 
@@ -28,6 +29,7 @@ impl Parse for AppInput {
             routes: None,
             middleware: None,
             not_found: None,
+            env: None,
             errors: Vec::new(),
         };
         while !input.is_empty() {
@@ -50,6 +52,7 @@ impl Parse for AppInput {
                         .is_some()
                 }
                 "not_found" => app.not_found.replace(input.parse()?).is_some(),
+                "env" => app.env.replace(input.parse()?).is_some(),
                 _ => {
                     let message = match hook::suggest(&name, KEYS) {
                         Some(near) => format!(
@@ -84,6 +87,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         routes,
         middleware,
         not_found,
+        env,
         mut errors,
     } = syn::parse2(input)?;
     let Some((routes_key, table)) = routes else {
@@ -112,8 +116,13 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         quote!()
     };
     let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
-    let routes = table.expand();
-    let chain = chain.expand();
+    // The environment is evaluated once, before the routes and the chain that filter by it.
+    let env_ident = Ident::new("__pulse_env", proc_macro2::Span::mixed_site());
+    let env_binding =
+        env.map(|env| quote_spanned!(env.span()=> let #env_ident: ::pulse::__private::Env = #env;));
+    let env_used = env_binding.is_some().then_some(&env_ident);
+    let routes = table.expand(env_used);
+    let chain = chain.expand(env_used);
     let not_found = not_found.map(|page| {
         let page = quote_spanned!(page.span()=> ::pulse::__private::component(#page));
         quote!(.not_found(#page))
@@ -121,6 +130,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(quote!({
         #errors
         #checks
+        #env_binding
         ::pulse::__private::App::new(#routes, #chain) #not_found
     }))
 }

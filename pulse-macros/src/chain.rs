@@ -6,7 +6,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, Token};
+use syn::{Expr, Ident, Token};
 
 /// A comma-separated list of middleware expressions.
 pub(crate) struct List {
@@ -75,11 +75,12 @@ impl List {
         errors
     }
 
-    /// The nested `Chain::new` calls, each spanned at its entry so a non-middleware entry is
-    /// reported there.
-    pub(crate) fn expand(&self) -> TokenStream {
-        self.entries.iter().rev().fold(quote!(()), |tail, entry| {
-            quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(::pulse::__private::middleware(#entry), #tail))
+    /// The nested `Chain::new` calls (`Chain::new_in(env, ..)` when the app names its
+    /// environment), each spanned at its entry so a non-middleware entry is reported there.
+    pub(crate) fn expand(&self, env: Option<&Ident>) -> TokenStream {
+        self.entries.iter().rev().fold(quote!(()), |tail, entry| match env {
+            None => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(::pulse::__private::middleware(#entry), #tail)),
+            Some(env) => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new_in(#env, ::pulse::__private::middleware(#entry), #tail)),
         })
     }
 }
@@ -91,6 +92,6 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         .into_iter()
         .map(|e| e.to_compile_error())
         .collect();
-    let chain = list.expand();
+    let chain = list.expand(None);
     Ok(quote!({ #errors #chain }))
 }

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Expr, LitStr, Token, braced, bracketed};
+use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
 
 use crate::chain::List;
 use pulse_route::{Conflict, Pattern};
@@ -194,8 +194,9 @@ impl Table {
         }
     }
 
-    /// `Routes::new().route(..).group(..)`, each handler checked at its own span.
-    pub(crate) fn expand(&self) -> TokenStream {
+    /// `Routes::new().route(..).group(..)`, each handler checked at its own span; groups use
+    /// `group_in(env, ..)` when the app names its environment.
+    pub(crate) fn expand(&self, env: Option<&Ident>) -> TokenStream {
         let calls = self.entries.iter().map(|entry| match entry {
             Entry::Route { pattern, handler } => {
                 let handler =
@@ -205,9 +206,12 @@ impl Table {
             Entry::Group {
                 middleware, routes, ..
             } => {
-                let chain = middleware.expand();
-                let routes = routes.expand();
-                quote!(.group(#chain, #routes))
+                let chain = middleware.expand(env);
+                let routes = routes.expand(env);
+                match env {
+                    None => quote!(.group(#chain, #routes)),
+                    Some(env) => quote!(.group_in(#env, #chain, #routes)),
+                }
             }
         });
         quote!(::pulse::__private::Routes::new() #(#calls)*)
@@ -228,6 +232,6 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
         return Ok(quote!({ #errors ::pulse::__private::Routes::new() }));
     }
-    let routes = table.expand();
+    let routes = table.expand(None);
     Ok(quote!({ #checks #routes }))
 }
