@@ -3,7 +3,8 @@
 //!
 //! Futures are polled once with a no-op waker (`now_or_never`): every future here is ready on
 //! its first poll, so the figures are the cost of the chain itself, with no executor around it.
-//! Each module `nNN` holds the four benches for N = NN layers; compare `*_chain` with
+//! Each module `nNN` holds the benches for N = NN layers; compare `*_chain` (hand-written
+//! middleware) and `*_macro` (`#[ps::middleware]` fns and impl blocks in `ps::stack![]`) with
 //! `*_baseline` in the same module.
 
 use std::hint::black_box;
@@ -35,6 +36,28 @@ impl ps::PulseMiddleware for Pass {
         next.run().await
     }
 }
+
+/// Macro-generated pass-through middleware: `cN` are `#[ps::middleware(connect)]` fns, `MN`
+/// are `#[ps::middleware]` impl blocks with a `message` hook (a chain lists each once).
+macro_rules! macro_middleware {
+    ($($connect:ident $message:ident),*) => {$(
+        #[ps::middleware(connect)]
+        async fn $connect(next: ps::Next) -> ps::ConnectResponse {
+            next.run().await
+        }
+
+        struct $message;
+
+        #[ps::middleware]
+        impl $message {
+            async fn message(&self, next: ps::Next) -> ps::MessageResponse {
+                next.run().await
+            }
+        }
+    )*};
+}
+
+macro_middleware!(c1 M1, c2 M2, c3 M3, c4 M4, c5 M5, c6 M6, c7 M7, c8 M8, c9 M9, c10 M10);
 
 struct Fixture {
     request: ps::Request,
@@ -104,7 +127,7 @@ macro_rules! nested {
 }
 
 macro_rules! layers {
-    ($module:ident, [$($link:ident)*]) => {
+    ($module:ident, [$($link:ident)*], [$($connect:ident)*], [$($message:ident)*]) => {
         mod $module {
             use super::*;
 
@@ -141,6 +164,36 @@ macro_rules! layers {
             }
 
             #[divan::bench]
+            fn connect_macro(b: divan::Bencher<'_, '_>) {
+                let f = Fixture::new();
+                let args = f.connect();
+                let chain = ps::stack![$($connect),*];
+                b.bench_local(|| {
+                    ps::PulseMiddleware::connect(
+                        black_box(&chain),
+                        black_box(args),
+                        ps::next_fn(|| connect_terminal(args)),
+                    )
+                    .now_or_never()
+                });
+            }
+
+            #[divan::bench]
+            fn message_macro(b: divan::Bencher<'_, '_>) {
+                let f = Fixture::new();
+                let args = f.message();
+                let chain = ps::stack![$($message),*];
+                b.bench_local(|| {
+                    ps::PulseMiddleware::message(
+                        black_box(&chain),
+                        black_box(args),
+                        ps::next_fn(|| message_terminal(args)),
+                    )
+                    .now_or_never()
+                });
+            }
+
+            #[divan::bench]
             fn message_baseline(b: divan::Bencher<'_, '_>) {
                 let f = Fixture::new();
                 let args = f.message();
@@ -165,7 +218,12 @@ macro_rules! layers {
     };
 }
 
-layers!(n00, []);
-layers!(n01, [l1]);
-layers!(n03, [l1 l2 l3]);
-layers!(n10, [l1 l2 l3 l4 l5 l6 l7 l8 l9 l10]);
+layers!(n00, [], [], []);
+layers!(n01, [l1], [c1], [M1]);
+layers!(n03, [l1 l2 l3], [c1 c2 c3], [M1 M2 M3]);
+layers!(
+    n10,
+    [l1 l2 l3 l4 l5 l6 l7 l8 l9 l10],
+    [c1 c2 c3 c4 c5 c6 c7 c8 c9 c10],
+    [M1 M2 M3 M4 M5 M6 M7 M8 M9 M10]
+);

@@ -62,6 +62,50 @@ impl ps::PulseMiddleware for Pass {
     }
 }
 
+/// Macro-generated middleware for every hook: a `#[ps::middleware]` impl block per index
+/// (prerender, connect, channel) and fns (prerender_route, message).
+macro_rules! macro_middleware {
+    ($($ty:ident $route:ident $message:ident),*) => {$(
+        struct $ty;
+
+        #[ps::middleware]
+        impl $ty {
+            async fn prerender(&self, payload: &ps::PrerenderPayload, next: ps::Next) -> ps::PrerenderResponse {
+                std::hint::black_box(payload.paths.len());
+                next.run().await
+            }
+            async fn connect(&self, request: &ps::Request, next: ps::Next) -> ps::ConnectResponse {
+                if request.path().is_empty() {
+                    return ps::Deny;
+                }
+                next.run().await
+            }
+            async fn channel(&self, channel_id: &str, next: ps::Next) -> ps::ChannelResponse {
+                if channel_id.starts_with("admin:") {
+                    return ps::Deny;
+                }
+                next.run().await
+            }
+        }
+
+        #[ps::middleware(prerender_route)]
+        async fn $route(path: &str, session: &ps::Session, next: ps::Next) -> ps::RoutePrerenderResponse {
+            if path == "/secret" && !session.contains("user_email") {
+                return ps::Redirect::to("/login");
+            }
+            next.run().await
+        }
+
+        #[ps::middleware(message)]
+        async fn $message(data: &ps::ClientMessage, next: ps::Next) -> ps::MessageResponse {
+            std::hint::black_box(data.kind());
+            next.run().await
+        }
+    )*};
+}
+
+macro_middleware!(A1 r1 m1, A2 r2 m2, A3 r3 m3, A4 r4 m4, A5 r5 m5, A6 r6 m6);
+
 macro_rules! chain {
     () => { () };
     ($head:tt $($rest:tt)*) => { ps::Chain::new_in(ps::Env::Prod, Pass, chain!($($rest)*)) };
@@ -158,6 +202,28 @@ fn static_chains_dispatch_every_hook_without_allocating() {
         allocations_per_dispatch(&chain!(a b c d e f g h i j)),
         0,
         "10 middlewares"
+    );
+    // Chains of macro-generated middleware: fns and impl blocks, every hook.
+    assert_eq!(
+        allocations_per_dispatch(&ps::stack![A1, r1, m1]),
+        0,
+        "3 macro middlewares"
+    );
+    let many = ps::stack![
+        A1,
+        ps::stack![r1, m1, A2, r2, m2],
+        A3,
+        r3,
+        m3,
+        ps::stack![A4, r4, m4, A5, r5, m5],
+        A6,
+        r6,
+        m6
+    ];
+    assert_eq!(
+        allocations_per_dispatch(&many),
+        0,
+        "18 macro middlewares, nested stacks"
     );
     // A dev-only head, active and skipped, allocates nothing either.
     let latency = ps::LatencyMiddleware {

@@ -10,8 +10,7 @@ use futures_util::future::Either;
 
 use crate::env::Env;
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Hook, Link, MessageArgs, Next, PrerenderArgs,
-    PrerenderRouteArgs,
+    self, ChannelArgs, ConnectArgs, Link, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -49,67 +48,40 @@ impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
     pub fn head_active(&self) -> bool {
         self.head_active
     }
+}
 
-    #[inline]
-    fn dispatch<H: Hook>(
-        &self,
-        args: H::Args<'_>,
-        next: impl Next<H>,
-    ) -> impl Future<Output = H::Response> + Send {
-        let rest = Link::<H, B, _>::new(&self.tail, args, next);
-        // `dev_only()` of an ordinary middleware inlines to `false`, so this branch folds away
-        // and the chain compiles to straight nested calls; only dev-only heads pay for the test.
-        if !self.head.dev_only() || self.head_active {
-            Either::Left(H::call(&self.head, args, rest))
-        } else {
-            Either::Right(rest.run())
+/// One hook of a chain: the head runs with the tail as its `next`, unless it is a dev-only
+/// head outside dev. Written out per hook (no shared generic helper) so each link adds as few
+/// nested future types as possible: rustc unfolds them all to lay out a chain's future.
+macro_rules! chain_hook {
+    ($method:ident, $marker:ident, $args:ident, $response:ty) => {
+        #[inline]
+        fn $method(
+            &self,
+            args: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            let rest = Link::<hook::$marker, B, _>::new(&self.tail, args, next);
+            // `dev_only()` of an ordinary middleware inlines to `false`, so this branch folds
+            // away; only dev-only heads pay for the test.
+            if !self.head.dev_only() || self.head_active {
+                Either::Left(self.head.$method(args, rest))
+            } else {
+                Either::Right(rest.run())
+            }
         }
-    }
+    };
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
-    #[inline]
-    fn prerender(
-        &self,
-        args: PrerenderArgs<'_>,
-        next: impl Next<hook::Prerender>,
-    ) -> impl Future<Output = PrerenderResponse> + Send {
-        self.dispatch::<hook::Prerender>(args, next)
-    }
-
-    #[inline]
-    fn prerender_route(
-        &self,
-        args: PrerenderRouteArgs<'_>,
-        next: impl Next<hook::PrerenderRoute>,
-    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
-        self.dispatch::<hook::PrerenderRoute>(args, next)
-    }
-
-    #[inline]
-    fn connect(
-        &self,
-        args: ConnectArgs<'_>,
-        next: impl Next<hook::Connect>,
-    ) -> impl Future<Output = ConnectResponse> + Send {
-        self.dispatch::<hook::Connect>(args, next)
-    }
-
-    #[inline]
-    fn message(
-        &self,
-        args: MessageArgs<'_>,
-        next: impl Next<hook::Message>,
-    ) -> impl Future<Output = MessageResponse> + Send {
-        self.dispatch::<hook::Message>(args, next)
-    }
-
-    #[inline]
-    fn channel(
-        &self,
-        args: ChannelArgs<'_>,
-        next: impl Next<hook::Channel>,
-    ) -> impl Future<Output = ChannelResponse> + Send {
-        self.dispatch::<hook::Channel>(args, next)
-    }
+    chain_hook!(prerender, Prerender, PrerenderArgs, PrerenderResponse);
+    chain_hook!(
+        prerender_route,
+        PrerenderRoute,
+        PrerenderRouteArgs,
+        RoutePrerenderResponse
+    );
+    chain_hook!(connect, Connect, ConnectArgs, ConnectResponse);
+    chain_hook!(message, Message, MessageArgs, MessageResponse);
+    chain_hook!(channel, Channel, ChannelArgs, ChannelResponse);
 }

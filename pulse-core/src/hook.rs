@@ -71,17 +71,30 @@ impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
     }
 }
 
-impl<H, M, N> Next<H> for Link<'_, '_, H, M, N>
-where
-    H: Hook,
-    M: PulseMiddleware + ?Sized,
-    N: Next<H>,
-{
-    #[inline]
-    fn run(self) -> impl Future<Output = H::Response> + Send {
-        H::call(self.middleware, self.args, self.next)
-    }
+/// Each hook's link calls the middleware's hook method directly (not through [`Hook::call`]),
+/// so a chain nests one future type fewer per middleware.
+macro_rules! link_next {
+    ($($marker:ident => $method:ident),*) => {$(
+        impl<M, N> Next<$marker> for Link<'_, '_, $marker, M, N>
+        where
+            M: PulseMiddleware + ?Sized,
+            N: Next<$marker>,
+        {
+            #[inline]
+            fn run(self) -> impl Future<Output = <$marker as Hook>::Response> + Send {
+                self.middleware.$method(self.args, self.next)
+            }
+        }
+    )*};
 }
+
+link_next!(
+    Prerender => prerender,
+    PrerenderRoute => prerender_route,
+    Connect => connect,
+    Message => message,
+    Channel => channel
+);
 
 /// The end of a chain: the framework's own work, as a closure returning a future.
 ///

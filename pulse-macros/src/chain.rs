@@ -93,5 +93,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         .map(|e| e.to_compile_error())
         .collect();
     let chain = list.expand(None);
+    if errors.is_empty() {
+        // No block around the chain: `stack![]` is `()`, which lints would flag as `{ () }`.
+        return Ok(chain);
+    }
     Ok(quote!({ #errors #chain }))
 }
