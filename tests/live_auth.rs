@@ -64,6 +64,32 @@ async fn connect_with(addr: SocketAddr, cookie: &str) -> Client {
     }
 }
 
+/// Uses a sign-out callback of the view at `path`: the server asks for a cookie refresh, then
+/// sends the browser home; the refresh (with the old cookie) returns the signed-out cookie.
+async fn sign_out_by_callback(
+    addr: SocketAddr,
+    client: &mut Client,
+    path: &str,
+    callback: &str,
+    cookie: &str,
+) -> String {
+    assert_eq!(
+        client.callback(path, callback, json!([])).await["type"],
+        "refresh_cookies"
+    );
+    assert_eq!(
+        client.recv().await,
+        json!({"type": "navigate_to", "path": "/", "replace": false})
+    );
+    let response = http()
+        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    session_cookie(&response).expect("a new cookie")
+}
+
 // ---------------------------------------------------------------- the auth example
 
 async fn start_auth_example() -> SocketAddr {
@@ -139,21 +165,7 @@ async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
     );
 
     // "Sign out" is a callback: the session is stored, then the browser is sent home.
-    assert_eq!(
-        client.callback("/dashboard", "logout", json!([])).await["type"],
-        "refresh_cookies"
-    );
-    assert_eq!(
-        client.recv().await,
-        json!({"type": "navigate_to", "path": "/", "replace": false})
-    );
-    let response = http()
-        .get(format!("http://{addr}/_pulse/set-cookies"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    let signed_out = session_cookie(&response).expect("a new cookie");
+    let signed_out = sign_out_by_callback(addr, &mut client, "/dashboard", "logout", &cookie).await;
     let dashboard = http()
         .get(format!("http://{addr}/dashboard"))
         .header("cookie", &signed_out)
@@ -403,21 +415,7 @@ async fn signing_out_in_a_callback_stores_the_session_before_navigating() {
     let cookie = login(addr, json!({"user_email": "ada@example.com"})).await;
     let mut client = connect_with(addr, &cookie).await;
     client.attach("/prefs").await;
-    assert_eq!(
-        client.callback("/prefs", "sign_out", json!([])).await["type"],
-        "refresh_cookies"
-    );
-    assert_eq!(
-        client.recv().await,
-        json!({"type": "navigate_to", "path": "/", "replace": false})
-    );
-    let response = http()
-        .get(format!("http://{addr}/_pulse/set-cookies"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    let signed_out = session_cookie(&response).expect("a new cookie");
+    let signed_out = sign_out_by_callback(addr, &mut client, "/prefs", "sign_out", &cookie).await;
     // The signed-out cookie no longer opens a socket.
     let refused = open(addr, &[("cookie", &signed_out)]).await;
     assert_eq!(refused.err().map(|(status, _)| status), Some(403));
