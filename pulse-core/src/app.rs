@@ -133,7 +133,7 @@ impl App {
                 .collect(),
             ..RouteInfo::default()
         };
-        let cx = PageContext::new("", route_info, session.clone(), Arc::new(request.clone()));
+        let cx = PageContext::new("", route_info, session.clone(), request.clone());
         match AssertUnwindSafe(page.render(cx)).catch_unwind().await {
             Ok(markup) => Some(markup.into_string()),
             Err(panic) => {
@@ -195,12 +195,10 @@ impl App {
                 .ok_or_else(|| PrerenderError::UnknownPath(path.clone()))?;
             entries.push(entry);
         }
-        let request_arc = Arc::new(request.clone());
         let job = PageJob {
             entries: &entries,
             payload,
             request,
-            request_arc: &request_arc,
             session,
         };
         let outcome = AssertUnwindSafe(self.inner.chain.page(job))
@@ -311,7 +309,6 @@ pub(crate) struct PageJob<'a> {
     pub(crate) entries: &'a [&'a RouteEntry],
     pub(crate) payload: &'a PrerenderPayload,
     pub(crate) request: &'a Request,
-    pub(crate) request_arc: &'a Arc<Request>,
     pub(crate) session: &'a Session,
 }
 
@@ -331,15 +328,8 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
             // inside the `prerender` chain nests their types deeply enough to exceed rustc's
             // recursion limit in users' crates for longer chains.
             let state = ViewState::default();
-            match ErasedMiddleware::route(
-                chain,
-                entry,
-                route_info,
-                job.request_arc,
-                job.session,
-                state,
-            )
-            .await
+            match ErasedMiddleware::route(chain, entry, route_info, job.request, job.session, state)
+                .await
             {
                 RoutePrerenderResponse::Ok(view) => {
                     views.insert(entry.pattern.as_str().to_owned(), view);
@@ -366,7 +356,6 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
     entry: &RouteEntry,
     route_info: &RouteInfo,
     request: &Request,
-    request_arc: &Arc<Request>,
     session: &Session,
     state: ViewState,
 ) -> RoutePrerenderResponse {
@@ -377,13 +366,8 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
         request,
         session,
     };
-    let cx = PageContext::new(
-        path,
-        route_info.clone(),
-        session.clone(),
-        request_arc.clone(),
-    )
-    .with_state(state);
+    let cx = PageContext::new(path, route_info.clone(), session.clone(), request.clone())
+        .with_state(state);
     let render = async move {
         let html = entry.component.render(cx).await.into_string();
         RoutePrerenderResponse::Ok(View {

@@ -6,8 +6,6 @@
 
 use futures_util::future::BoxFuture;
 
-use std::sync::Arc;
-
 use crate::app::{PageJob, render_route, run_page};
 use crate::hook::{self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs};
 use crate::middleware::PulseMiddleware;
@@ -41,7 +39,7 @@ macro_rules! erased {
                 &'a self,
                 entry: &'a RouteEntry,
                 route_info: &'a RouteInfo,
-                request: &'a Arc<Request>,
+                request: &'a Request,
                 session: &'a Session,
                 state: ViewState,
             ) -> BoxFuture<'a, RoutePrerenderResponse>;
@@ -64,11 +62,11 @@ macro_rules! erased {
                 &'a self,
                 entry: &'a RouteEntry,
                 route_info: &'a RouteInfo,
-                request: &'a Arc<Request>,
+                request: &'a Request,
                 session: &'a Session,
                 state: ViewState,
             ) -> BoxFuture<'a, RoutePrerenderResponse> {
-                Box::pin(render_route(self, entry, route_info, request, request, session, state))
+                Box::pin(render_route(self, entry, route_info, request, session, state))
             }
 
             $(

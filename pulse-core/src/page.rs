@@ -22,13 +22,13 @@ pub struct PageContext {
     pattern: Arc<str>,
     route: RouteInfo,
     session: Session,
-    request: Arc<Request>,
+    request: Request,
     state: ViewState,
 }
 
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
-    pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Arc<Request>) -> Self {
+    pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Request) -> Self {
         PageContext {
             pattern: pattern.into(),
             route,

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -60,7 +59,7 @@ pub(crate) struct Connection {
     id: u64,
     app: App,
     hub: Hub,
-    request: Arc<Request>,
+    request: Request,
     session: Session,
     views: HashMap<String, Slot>,
     channels: Vec<String>,
@@ -76,7 +75,7 @@ impl Connection {
     pub(crate) fn new(
         app: App,
         hub: Hub,
-        request: Arc<Request>,
+        request: Request,
         session: Session,
         out: Subscriber,
         refresh_url: Option<String>,

@@ -1,8 +1,6 @@
 //! Rendering one live view through `prerender_route` (app-wide chain, then the route's group
 //! middleware, then the component), so a view a user may not see cannot be attached.
 
-use std::sync::Arc;
-
 use crate::app::App;
 use crate::outcome::RoutePrerenderResponse;
 use crate::page::ViewState;
@@ -22,7 +20,7 @@ impl App {
         &self,
         entry: &RouteEntry,
         route_info: &RouteInfo,
-        request: &Arc<Request>,
+        request: &Request,
         session: &Session,
         state: &ViewState,
     ) -> RoutePrerenderResponse {

@@ -95,7 +95,7 @@ async fn upgrade(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    let request = Arc::new(Request::from_parts(&parts, client, live.scheme));
+    let request = Request::from_parts(&parts, client, live.scheme);
     let loaded = parts
         .extensions
         .get::<Session>()
@@ -113,7 +113,7 @@ async fn upgrade(
         .on_upgrade(move |socket| serve(live, socket, request, held))
 }
 
-async fn serve(live: Live, socket: WebSocket, request: Arc<Request>, held: Held) {
+async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
     let (sink, mut stream) = socket.split();
     let (queue, outgoing) = mpsc::channel(QUEUE);
     let lagged = Arc::new(Notify::new());

@@ -98,7 +98,7 @@ impl Client {
             queue,
             lagged: Arc::new(Notify::new()),
         };
-        let request = Arc::new(Request::get("/_pulse/ws"));
+        let request = Request::get("/_pulse/ws");
         let connection =
             Connection::new(app.clone(), hub.clone(), request, Session::new(), out, None);
         Client { connection, rx }
@@ -320,7 +320,7 @@ async fn a_subscriber_that_falls_behind_is_dropped_not_waited_for() {
         queue,
         lagged: lagged.clone(),
     };
-    let request = Arc::new(Request::get("/_pulse/ws"));
+    let request = Request::get("/_pulse/ws");
     let mut slow = Connection::new(
         app.clone(),
         hub.clone(),
