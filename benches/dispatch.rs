@@ -227,3 +227,73 @@ layers!(
     [c1 c2 c3 c4 c5 c6 c7 c8 c9 c10],
     [M1 M2 M3 M4 M5 M6 M7 M8 M9 M10]
 );
+
+/// The cost of [`ps::RateLimit`] per dispatch: a `message` through one pass-through
+/// middleware (`pass`) beside the same through a `RateLimit` keyed each way, with a quota
+/// never reached (`*_allowed`: the common case) and one always exceeded (`limited`). The
+/// limiter's cost is the difference to `pass` in the same run.
+mod rate_limit {
+    use super::*;
+
+    /// A quota a benchmark never exhausts.
+    fn roomy() -> ps::Quota {
+        ps::Quota::per_second(1_000_000).burst(u32::MAX)
+    }
+
+    fn fixture() -> Fixture {
+        let mut f = Fixture::new();
+        f.request = f.request.with_client(([203, 0, 113, 7], 4000).into());
+        f
+    }
+
+    fn bench(b: divan::Bencher<'_, '_>, middleware: impl ps::PulseMiddleware) {
+        let f = fixture();
+        let args = f.message();
+        let chain = ps::Chain::new_in(ps::Env::Prod, middleware, ());
+        b.bench_local(|| {
+            ps::PulseMiddleware::message(
+                black_box(&chain),
+                black_box(args),
+                ps::next_fn(|| message_terminal(args)),
+            )
+            .now_or_never()
+        });
+    }
+
+    #[divan::bench]
+    fn pass(b: divan::Bencher<'_, '_>) {
+        bench(b, Pass);
+    }
+
+    #[divan::bench]
+    fn per_socket_allowed(b: divan::Bencher<'_, '_>) {
+        bench(b, ps::RateLimit::per_socket().message(roomy()));
+    }
+
+    #[divan::bench]
+    fn per_session_allowed(b: divan::Bencher<'_, '_>) {
+        bench(b, ps::RateLimit::per_session().message(roomy()));
+    }
+
+    #[divan::bench]
+    fn per_client_ip_allowed(b: divan::Bencher<'_, '_>) {
+        bench(
+            b,
+            ps::RateLimit::per_client_ip(ps::ClientIp::peer()).message(roomy()),
+        );
+    }
+
+    #[divan::bench]
+    fn per_socket_limited(b: divan::Bencher<'_, '_>) {
+        bench(
+            b,
+            ps::RateLimit::per_socket().message(ps::Quota::per_hour(1)),
+        );
+    }
+
+    #[divan::bench]
+    fn other_hook_unlimited(b: divan::Bencher<'_, '_>) {
+        // A quota on `api` only: `message` passes through without touching a limiter.
+        bench(b, ps::RateLimit::per_socket().api(roomy()));
+    }
+}

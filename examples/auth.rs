@@ -13,6 +13,12 @@
 //!   `admin:` channels unless the session has `is_admin`.
 //! - `Logging` traces page requests, WebSockets and callbacks (with the user's email);
 //!   `LatencyMiddleware` slows every hook in dev.
+//! - The login group also guards the endpoint `GET /api/me` (`{"email": …}`): its `api` hook,
+//!   `require_login_api`, answers anonymous requests with 401 JSON, not a redirect.
+//! - Rate limits: failed sign-ins count per client address and per email (10 a minute, then
+//!   429 with `Retry-After` until the allowance comes back; successful sign-ins count nothing),
+//!   and callbacks are limited per socket to 20 a second (bursts of 40), which no human click
+//!   reaches; an excess callback is answered `rate_limited` and the socket stays open.
 //!
 //! Every `Redirect::to("…")` literal of a middleware listed in `pulse_app!` is checked against
 //! the routes at compile time: change `"/login"` below to `"/logn"` and the build fails there.
@@ -23,9 +29,11 @@ use std::process::ExitCode;
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use pulse as ps;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -114,6 +122,16 @@ async fn require_login(session: &ps::Session, next: ps::Next) -> ps::RoutePreren
     next.run().await
 }
 
+/// The same guard for the group's endpoints (`api "/api/me"`): scripts get 401 JSON, since
+/// they would not follow a redirect to the login page.
+#[ps::middleware(api)]
+async fn require_login_api(session: &ps::Session, next: ps::Next) -> ps::ApiResponse {
+    if !session.contains("user_email") {
+        return ps::Unauthorized;
+    }
+    next.run().await
+}
+
 /// Refuses WebSockets of anonymous browsers, before the upgrade is accepted.
 #[ps::middleware(connect)]
 async fn reject_anonymous(session: &ps::Session, next: ps::Next) -> ps::ConnectResponse {
@@ -154,6 +172,7 @@ impl Logging {
             ps::PrerenderResponse::Ok(_) => "ok",
             ps::PrerenderResponse::Redirect(_) => "redirect",
             ps::PrerenderResponse::NotFound => "not found",
+            ps::PrerenderResponse::TooManyRequests(_) => "too many requests",
         };
         tracing::info!(
             method = %request.method(),
@@ -202,8 +221,36 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
+/// How many failed sign-ins a client address, and an email, may make: 10 a minute.
+pub const SIGN_IN_FAILURES: u32 = 10;
+
+/// Failed sign-ins, counted per client address and per email. A client over either limit is
+/// refused (429 with `Retry-After`) before its password is even checked, so guessing on does
+/// not tell right from wrong; a successful sign-in counts nothing.
+#[derive(Clone, Debug)]
+pub struct SignInLimits {
+    per_ip: ps::Limiter,
+    per_email: ps::Limiter,
+    /// Behind a reverse proxy, trust it here: `ps::ClientIp::peer().trust_proxy(addr)`.
+    client_ip: ps::ClientIp,
+}
+
+impl SignInLimits {
+    fn new() -> SignInLimits {
+        let quota = ps::Quota::per_minute(SIGN_IN_FAILURES);
+        SignInLimits {
+            per_ip: ps::Limiter::new(quota),
+            per_email: ps::Limiter::new(quota),
+            client_ip: ps::ClientIp::peer(),
+        }
+    }
+}
+
 /// `POST /api/login` with `{"email", "password"}`: any email with the password `pulse`.
 async fn api_login(
+    State(limits): State<SignInLimits>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     session: ps::Session,
     credentials: Result<Json<Credentials>, JsonRejection>,
 ) -> Response {
@@ -214,12 +261,33 @@ async fn api_login(
         );
     };
     let email = credentials.email.trim();
+    let account = email.to_lowercase();
+    let ip = limits.client_ip.resolve(Some(peer), &headers);
+    if let Err(limited) = limits.per_ip.peek(&ip).and(limits.per_email.peek(&account)) {
+        tracing::info!(client = ?ip, email, "sign-in refused: too many failures");
+        return limited.into_response();
+    }
     if email.is_empty() || credentials.password != "pulse" {
+        // Count the failure against both; the next attempt over a limit gets 429.
+        let by_ip = limits.per_ip.check(&ip);
+        let by_email = limits.per_email.check(&account);
+        if let Err(limited) = by_ip.and(by_email) {
+            return limited.into_response();
+        }
         return error(StatusCode::UNAUTHORIZED, "invalid email or password");
     }
     match session.insert("user_email", email) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
+    }
+}
+
+/// `GET /api/me`: the signed-in user. Guarded by the login group's `api` hook, so only
+/// signed-in sessions get here.
+async fn api_me(session: ps::Session) -> Response {
+    match session.get::<String>("user_email") {
+        Some(email) => Json(json!({ "email": email })).into_response(),
+        None => error(StatusCode::UNAUTHORIZED, "unauthorized"),
     }
 }
 
@@ -232,10 +300,17 @@ async fn api_logout(session: ps::Session) -> Json<serde_json::Value> {
 fn endpoints() -> Router {
     Router::new()
         .route("/api/login", post(api_login))
+        .with_state(SignInLimits::new())
         .route("/api/logout", post(api_logout))
+        .route("/api/me", get(api_me))
 }
 
 // ---------------------------------------------------------------- the app
+
+/// Client messages (callbacks, attaches) one socket may send per second on average…
+pub const CALLBACKS_PER_SECOND: u32 = 20;
+/// …and at once.
+pub const CALLBACK_BURST: u32 = 40;
 
 /// The pages and the middleware, checked at compile time; `env` decides whether dev-only
 /// middleware (latency) runs.
@@ -244,13 +319,19 @@ pub fn app(env: ps::Env) -> ps::App {
         routes: {
             "/" => home,
             "/login" => login,
-            [require_login] {
+            api "/api/login",
+            api "/api/logout",
+            [require_login, require_login_api] {
                 "/dashboard" => ps::Page::new(dashboard)
                     .callback("increment", increment)
                     .callback("logout", logout),
+                api "/api/me",
             },
         },
         middleware: [
+            // No human clicks 20 times a second: a script hammering callbacks is slowed down
+            // (listed first, so a limited message costs nothing further).
+            ps::RateLimit::per_socket().message(ps::Quota::per_second(CALLBACKS_PER_SECOND).burst(CALLBACK_BURST)),
             Logging,
             reject_anonymous,
             admin_channels,

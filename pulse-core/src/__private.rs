@@ -6,13 +6,14 @@ pub use std;
 
 pub use crate::chain::Chain;
 pub use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs,
+    PrerenderRouteArgs,
 };
 pub use crate::middleware::PulseMiddleware;
 pub use crate::outcome::{
-    ChannelResponse, ConnectResponse, IntoChannelResponse, IntoConnectResponse,
-    IntoMessageResponse, IntoPrerenderResponse, IntoRoutePrerenderResponse, MessageResponse,
-    PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, IntoApiResponse, IntoChannelResponse,
+    IntoConnectResponse, IntoMessageResponse, IntoPrerenderResponse, IntoRoutePrerenderResponse,
+    MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
 pub use crate::page::Component;
 pub use crate::{App, Env, Routes};
@@ -78,29 +79,34 @@ macro_rules! results {
 results! {
     PrerenderResult: IntoPrerenderResponse::into_prerender_response -> PrerenderResponse,
         "A result allowed in a `prerender` hook.",
-        "`{Self}` is not allowed in a `prerender` hook; a `prerender` hook returns `Ok`, `Redirect` or `NotFound`",
+        "`{Self}` is not allowed in a `prerender` hook; a `prerender` hook returns `Ok`, `Redirect`, `NotFound` or `TooManyRequests`",
         "not allowed in a `prerender` hook",
-        "`Deny` belongs to the `connect`, `message` and `channel` hooks";
+        "`Deny` belongs to the `connect`, `message`, `channel` and `api` hooks; `TooManyRequests` is allowed everywhere";
     RoutePrerenderResult: IntoRoutePrerenderResponse::into_route_prerender_response -> RoutePrerenderResponse,
         "A result allowed in a `prerender_route` hook.",
-        "`{Self}` is not allowed in a `prerender_route` hook; a `prerender_route` hook returns `Ok`, `Redirect` or `NotFound`",
+        "`{Self}` is not allowed in a `prerender_route` hook; a `prerender_route` hook returns `Ok`, `Redirect`, `NotFound` or `TooManyRequests`",
         "not allowed in a `prerender_route` hook",
-        "`Deny` belongs to the `connect`, `message` and `channel` hooks";
+        "`Deny` belongs to the `connect`, `message`, `channel` and `api` hooks; `TooManyRequests` is allowed everywhere";
     ConnectResult: IntoConnectResponse::into_connect_response -> ConnectResponse,
         "A result allowed in a `connect` hook.",
-        "`{Self}` is not allowed in a `connect` hook; a `connect` hook returns `Ok` or `Deny`",
+        "`{Self}` is not allowed in a `connect` hook; a `connect` hook returns `Ok`, `Deny` or `TooManyRequests`",
         "not allowed in a `connect` hook",
-        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
+        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks; `Unauthorized` to the `api` hook";
     MessageResult: IntoMessageResponse::into_message_response -> MessageResponse,
         "A result allowed in a `message` hook.",
-        "`{Self}` is not allowed in a `message` hook; a `message` hook returns `Ok` or `Deny`",
+        "`{Self}` is not allowed in a `message` hook; a `message` hook returns `Ok`, `Deny` or `TooManyRequests`",
         "not allowed in a `message` hook",
-        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
+        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks; `Unauthorized` to the `api` hook";
     ChannelResult: IntoChannelResponse::into_channel_response -> ChannelResponse,
         "A result allowed in a `channel` hook.",
-        "`{Self}` is not allowed in a `channel` hook; a `channel` hook returns `Ok` or `Deny`",
+        "`{Self}` is not allowed in a `channel` hook; a `channel` hook returns `Ok`, `Deny` or `TooManyRequests`",
         "not allowed in a `channel` hook",
-        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
+        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks; `Unauthorized` to the `api` hook";
+    ApiResult: IntoApiResponse::into_api_response -> ApiResponse,
+        "A result allowed in an `api` hook.",
+        "`{Self}` is not allowed in an `api` hook; an `api` hook returns `Ok`, `Unauthorized`, `Deny`, `NotFound`, `TooManyRequests` or a response",
+        "not allowed in an `api` hook",
+        "an endpoint is called by scripts, which do not follow a `Redirect` to a page: answer `Unauthorized` (401) or `Deny` (403)";
 }
 
 /// Wraps each page of `routes!{…}`, so a handler that is not a component is reported at its

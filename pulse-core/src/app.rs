@@ -15,12 +15,13 @@ use serde_json::Value;
 use crate::chain::Chain;
 use crate::erased::{DynNext, ErasedMiddleware};
 use crate::hook::{
-    ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs, next_fn,
+    ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs, next_fn,
 };
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
-    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse,
 };
 use crate::page::{Component, ErasedComponent, PageContext, ViewState};
 use crate::prerender::{Prerender, PrerenderPayload, View};
@@ -98,6 +99,7 @@ macro_rules! through_groups {
     }};
     (@call $mw:expr, PrerenderRoute, $args:expr, $next:expr) => { $mw.prerender_route($args, $next) };
     (@call $mw:expr, Message, $args:expr, $next:expr) => { $mw.message($args, $next) };
+    (@call $mw:expr, Api, $args:expr, $next:expr) => { $mw.api($args, $next) };
 }
 
 impl App {
@@ -291,6 +293,39 @@ impl App {
                 ChannelResponse::Deny
             })
     }
+
+    /// A request to one of the app's own endpoints: runs `api` through the app-wide chain, then
+    /// the middleware of the group whose endpoint pattern (`api "/api/me"`) matches the path,
+    /// then `endpoint`. A panicking hook answers 500 (the endpoint does not run).
+    pub async fn api<F, Fut>(
+        &self,
+        request: &Request,
+        session: &Session,
+        endpoint: F,
+    ) -> ApiResponse
+    where
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = axum::response::Response> + Send,
+    {
+        let args = ApiArgs { request, session };
+        let groups = self
+            .inner
+            .routes
+            .find_endpoint(request.path())
+            .map_or(&[][..], |entry| &entry.groups[..]);
+        let terminal = through_groups!(groups, Api, args, async move {
+            ApiResponse::Ok(endpoint().await)
+        });
+        AssertUnwindSafe(self.inner.chain.api(args, DynNext(terminal)))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                tracing::error!(panic = %panic_message(panic), "api hook or endpoint panicked");
+                let body = axum::Json(serde_json::json!({ "error": "internal server error" }));
+                let response = (http::StatusCode::INTERNAL_SERVER_ERROR, body);
+                ApiResponse::Ok(axum::response::IntoResponse::into_response(response))
+            })
+    }
 }
 
 #[allow(dead_code)]
@@ -338,6 +373,9 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
                     return PrerenderResponse::Redirect(redirect);
                 }
                 RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
+                RoutePrerenderResponse::TooManyRequests(limited) => {
+                    return PrerenderResponse::TooManyRequests(limited);
+                }
             }
         }
         PrerenderResponse::Ok(Prerender {

@@ -10,11 +10,13 @@ use futures_util::future::Either;
 
 use crate::env::Env;
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Link, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ApiArgs, ChannelArgs, ConnectArgs, Link, MessageArgs, Next, PrerenderArgs,
+    PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
-    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse,
 };
 
 /// Two middlewares in sequence: `head` runs first and continues into `tail`.
@@ -84,4 +86,5 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
     chain_hook!(connect, Connect, ConnectArgs, ConnectResponse);
     chain_hook!(message, Message, MessageArgs, MessageResponse);
     chain_hook!(channel, Channel, ChannelArgs, ChannelResponse);
+    chain_hook!(api, Api, ApiArgs, ApiResponse);
 }

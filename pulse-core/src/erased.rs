@@ -7,10 +7,13 @@
 use futures_util::future::BoxFuture;
 
 use crate::app::{PageJob, render_route, run_page};
-use crate::hook::{self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs};
+use crate::hook::{
+    self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs,
+};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
-    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse,
 };
 use crate::page::ViewState;
 use crate::request::Request;
@@ -87,4 +90,5 @@ erased! {
     connect: ConnectArgs, Connect, ConnectResponse;
     message: MessageArgs, Message, MessageResponse;
     channel: ChannelArgs, Channel, ChannelResponse;
+    api: ApiArgs, Api, ApiResponse;
 }

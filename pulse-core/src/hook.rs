@@ -1,4 +1,4 @@
-//! The five hook points, what each one is given, and [`Next`], the continuation.
+//! The six hook points, what each one is given, and [`Next`], the continuation.
 //!
 //! Each hook has a marker type ([`Prerender`], [`PrerenderRoute`], [`Connect`], [`Message`],
 //! [`Channel`]) implementing [`Hook`]: its arguments, its response type and how to call it on a
@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::message::ClientMessage;
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
-    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse,
 };
 use crate::prerender::PrerenderPayload;
 use crate::request::Request;
@@ -93,7 +94,8 @@ link_next!(
     PrerenderRoute => prerender_route,
     Connect => connect,
     Message => message,
-    Channel => channel
+    Channel => channel,
+    Api => api
 );
 
 /// The end of a chain: the framework's own work, as a closure returning a future.
@@ -187,6 +189,16 @@ pub struct ChannelArgs<'a> {
     pub session: &'a Session,
 }
 
+/// What the `api` hook is given: for each request to an endpoint given to
+/// [`Server::routes`](crate::Server::routes).
+#[derive(Clone, Copy, Debug)]
+pub struct ApiArgs<'a> {
+    /// The HTTP request (its body goes to the endpoint).
+    pub request: &'a Request,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
 macro_rules! hooks {
     ($( $(#[$doc:meta])* $marker:ident = $name:literal, $args:ident, $response:ty, $method:ident; )*) => {
         $(
@@ -225,4 +237,6 @@ hooks! {
     Message = "message", MessageArgs, MessageResponse, message;
     /// The `channel` hook: each pub/sub message.
     Channel = "channel", ChannelArgs, ChannelResponse, channel;
+    /// The `api` hook: each request to one of the app's own endpoints.
+    Api = "api", ApiArgs, ApiResponse, api;
 }

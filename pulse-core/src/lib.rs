@@ -4,9 +4,10 @@
 //! and the macros. Data flows request → session → chain → route → response:
 //!
 //! - [`outcome`]: `Ok`, `Redirect`, `NotFound`, `Deny` and one response type per hook;
-//! - [`hook`]: the five hook points, their arguments, and [`Next`];
+//! - [`hook`]: the six hook points, their arguments, and [`Next`];
 //! - [`PulseMiddleware`], [`Chain`], [`Env`] and [`LatencyMiddleware`];
 //! - [`Request`], [`Session`], [`RouteInfo`], [`ClientMessage`];
+//! - [`RateLimit`] ([`rate_limit`]): built-in rate limiting for every hook;
 //! - [`Routes`] and [`App`], driven in-process (the server is a thin adapter over `App`).
 //! - [`server`]: [`Server`] (tokio + axum), the session layer and [`SessionStore`]s.
 
@@ -22,6 +23,7 @@ mod middleware;
 pub mod outcome;
 mod page;
 mod prerender;
+pub mod rate_limit;
 mod request;
 mod route;
 pub mod server;
@@ -31,8 +33,8 @@ pub use app::{App, PrerenderError};
 pub use chain::Chain;
 pub use env::Env;
 pub use hook::{
-    ChannelArgs, ConnectArgs, Link, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs,
-    next_fn,
+    ApiArgs, ChannelArgs, ConnectArgs, Link, MessageArgs, Next, NextFn, PrerenderArgs,
+    PrerenderRouteArgs, next_fn,
 };
 pub use latency::LatencyMiddleware;
 pub use live::{ChannelEvent, Hub, Live};
@@ -44,14 +46,16 @@ pub use maud::{Markup, PreEscaped};
 pub use message::{ChannelMessage, ClientMessage, MessageError};
 pub use middleware::PulseMiddleware;
 pub use outcome::{
-    ChannelResponse, ConnectResponse, Deny, IntoChannelResponse, IntoConnectResponse,
-    IntoMessageResponse, IntoPrerenderResponse, IntoRoutePrerenderResponse, MessageResponse,
-    NotFound, Ok, PrerenderResponse, Redirect, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, Deny, IntoApiResponse, IntoChannelResponse,
+    IntoConnectResponse, IntoMessageResponse, IntoPrerenderResponse, IntoRoutePrerenderResponse,
+    MessageResponse, NotFound, Ok, PrerenderResponse, Redirect, RoutePrerenderResponse,
+    TooManyRequests, Unauthorized,
 };
 pub use page::{Component, PageContext};
 pub use page::{Page, ViewState};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View};
 pub use pulse_route::{Pattern, PatternError};
+pub use rate_limit::{ClientIp, Limiter, Quota, RateLimit};
 pub use request::{Request, Scheme};
 pub use route::{RouteError, RouteInfo, Routes};
 pub use server::{Config, ConfigError, CookieStore, MemoryStore, Secret, Server, SessionStore};

@@ -1,15 +1,16 @@
-//! The [`PulseMiddleware`] trait: five hooks, each passing through unless overridden.
+//! The [`PulseMiddleware`] trait: six hooks, each passing through unless overridden.
 
 use std::future::Future;
 
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
 use crate::outcome::{
-    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse,
 };
 
-/// Code that runs at Pulse's five hook points and may continue (`next.run().await`) or stop
+/// Code that runs at Pulse's six hook points and may continue (`next.run().await`) or stop
 /// with a result that fits the hook.
 ///
 /// Usually written with [`#[ps::middleware]`](../pulse/attr.middleware.html); the attribute
@@ -92,6 +93,16 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         args: ChannelArgs<'_>,
         next: impl Next<hook::Channel>,
     ) -> impl Future<Output = ChannelResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// For each request to an endpoint given to [`Server::routes`](crate::Server::routes).
+    fn api(
+        &self,
+        args: ApiArgs<'_>,
+        next: impl Next<hook::Api>,
+    ) -> impl Future<Output = ApiResponse> + Send {
         let _ = args;
         next.run()
     }

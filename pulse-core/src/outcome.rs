@@ -1,7 +1,9 @@
-//! Hook results: Pulse's `Ok`, `Redirect`, `NotFound` and `Deny`, one response type per hook,
-//! and the conversions that decide, at compile time, which result fits which hook.
+//! Hook results: Pulse's `Ok`, `Redirect`, `NotFound` and `Deny`, plus `Unauthorized` (the
+//! `api` hook) and `TooManyRequests` (every hook); one response type per hook, and the
+//! conversions that decide, at compile time, which result fits which hook.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use crate::prerender::{Prerender, View};
 
@@ -43,9 +45,54 @@ impl Redirect {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NotFound;
 
-/// Refuse; allowed in `connect`, `message` and `channel` hooks.
+/// Refuse; allowed in `connect`, `message`, `channel` and `api` hooks (an `api` request gets a
+/// 403 JSON answer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Deny;
+
+/// Answer "sign in first"; allowed in `api` hooks, where it is a 401 JSON answer
+/// (`{"error": "unauthorized"}`). Pages redirect to a login page instead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unauthorized;
+
+/// Stop because the client sends too much; allowed in every hook.
+///
+/// A page or `api` request gets 429 with a `Retry-After` header, a refused WebSocket upgrade
+/// too; a client or channel message gets a `rate_limited` reply carrying the delay (in
+/// milliseconds, `retryAfterMs`) and the socket stays open. [`RateLimit`](crate::RateLimit)
+/// returns it; a middleware may too:
+///
+/// ```
+/// # use pulse_core as ps;
+/// # use std::time::Duration;
+/// let limited = ps::TooManyRequests { retry_after: Duration::from_secs(30) };
+/// assert_eq!(limited.retry_after_secs(), 30);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TooManyRequests {
+    /// How long the client should wait before trying again.
+    pub retry_after: Duration,
+}
+
+impl TooManyRequests {
+    /// The wait in whole seconds, rounded up and at least 1: the value of `Retry-After`.
+    pub fn retry_after_secs(&self) -> u64 {
+        let secs = self.retry_after.as_secs();
+        if self.retry_after.subsec_nanos() > 0 || secs == 0 {
+            secs + 1
+        } else {
+            secs
+        }
+    }
+
+    /// The wait in milliseconds, rounded up and at least 1: what a `rate_limited` socket
+    /// reply carries.
+    pub fn retry_after_ms(&self) -> u64 {
+        u64::try_from(self.retry_after.as_nanos().div_ceil(1_000_000))
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+}
 
 /// What a `prerender` hook returns.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +104,8 @@ pub enum PrerenderResponse {
     Redirect(Redirect),
     /// Stop and answer 404.
     NotFound,
+    /// Stop and answer 429 with `Retry-After`.
+    TooManyRequests(TooManyRequests),
 }
 
 /// What a `prerender_route` hook returns.
@@ -69,6 +118,8 @@ pub enum RoutePrerenderResponse {
     Redirect(Redirect),
     /// Stop and answer 404.
     NotFound,
+    /// Stop and answer 429 with `Retry-After`.
+    TooManyRequests(TooManyRequests),
 }
 
 macro_rules! verdict {
@@ -81,12 +132,19 @@ macro_rules! verdict {
             Ok,
             /// Refused; the client is always told.
             Deny,
+            /// Refused for now: the client sends too much and is told when to try again.
+            TooManyRequests(TooManyRequests),
         }
 
         impl $name {
             /// Whether this is [`Self::Deny`].
             pub fn is_deny(self) -> bool {
                 matches!(self, $name::Deny)
+            }
+
+            /// Whether this is [`Self::Ok`].
+            pub fn is_ok(self) -> bool {
+                matches!(self, $name::Ok)
             }
         }
     };
@@ -105,11 +163,54 @@ verdict!(
     ChannelResponse
 );
 
+/// What an `api` hook returns: the endpoint's response (which a hook may modify after
+/// `next.run()`), or a refusal answered with JSON.
+///
+/// | result | answer |
+/// |---|---|
+/// | `Ok(response)`, or an axum [`Response`](axum::response::Response) | that response |
+/// | `Unauthorized` | 401 `{"error": "unauthorized"}` |
+/// | `Deny` | 403 `{"error": "forbidden"}` |
+/// | `NotFound` | 404 `{"error": "not found"}` |
+/// | `TooManyRequests` | 429 `{"error": "too many requests", "retryAfter": secs}` + `Retry-After` |
+#[derive(Debug)]
+#[must_use]
+pub enum ApiResponse {
+    /// The response to send: the endpoint's, or one the middleware made.
+    Ok(axum::response::Response),
+    /// 401: the request needs a signed-in session.
+    Unauthorized,
+    /// 403: refused.
+    Deny,
+    /// 404: hidden.
+    NotFound,
+    /// 429 with `Retry-After`.
+    TooManyRequests(TooManyRequests),
+}
+
+impl ApiResponse {
+    /// The status the answer will have.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            ApiResponse::Ok(response) => response.status(),
+            ApiResponse::Unauthorized => http::StatusCode::UNAUTHORIZED,
+            ApiResponse::Deny => http::StatusCode::FORBIDDEN,
+            ApiResponse::NotFound => http::StatusCode::NOT_FOUND,
+            ApiResponse::TooManyRequests(_) => http::StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+
+    /// Whether the endpoint's (or a middleware's) response goes out, not a refusal.
+    pub fn is_ok(&self) -> bool {
+        matches!(self, ApiResponse::Ok(_))
+    }
+}
+
 /// Converts a hook result into a [`PrerenderResponse`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `prerender` hook; a `prerender` hook returns `Ok`, `Redirect` or `NotFound`",
+    message = "`{Self}` is not allowed in a `prerender` hook; a `prerender` hook returns `Ok`, `Redirect`, `NotFound` or `TooManyRequests`",
     label = "not allowed in a `prerender` hook",
-    note = "`Deny` belongs to the `connect`, `message` and `channel` hooks"
+    note = "`Deny` belongs to the `connect`, `message`, `channel` and `api` hooks; `TooManyRequests` is allowed everywhere"
 )]
 pub trait IntoPrerenderResponse {
     /// Performs the conversion.
@@ -118,9 +219,9 @@ pub trait IntoPrerenderResponse {
 
 /// Converts a hook result into a [`RoutePrerenderResponse`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `prerender_route` hook; a `prerender_route` hook returns `Ok`, `Redirect` or `NotFound`",
+    message = "`{Self}` is not allowed in a `prerender_route` hook; a `prerender_route` hook returns `Ok`, `Redirect`, `NotFound` or `TooManyRequests`",
     label = "not allowed in a `prerender_route` hook",
-    note = "`Deny` belongs to the `connect`, `message` and `channel` hooks"
+    note = "`Deny` belongs to the `connect`, `message`, `channel` and `api` hooks; `TooManyRequests` is allowed everywhere"
 )]
 pub trait IntoRoutePrerenderResponse {
     /// Performs the conversion.
@@ -129,9 +230,9 @@ pub trait IntoRoutePrerenderResponse {
 
 /// Converts a hook result into a [`ConnectResponse`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `connect` hook; a `connect` hook returns `Ok` or `Deny`",
+    message = "`{Self}` is not allowed in a `connect` hook; a `connect` hook returns `Ok`, `Deny` or `TooManyRequests`",
     label = "not allowed in a `connect` hook",
-    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks"
+    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks; `Unauthorized` to the `api` hook"
 )]
 pub trait IntoConnectResponse {
     /// Performs the conversion.
@@ -140,9 +241,9 @@ pub trait IntoConnectResponse {
 
 /// Converts a hook result into a [`MessageResponse`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `message` hook; a `message` hook returns `Ok` or `Deny`",
+    message = "`{Self}` is not allowed in a `message` hook; a `message` hook returns `Ok`, `Deny` or `TooManyRequests`",
     label = "not allowed in a `message` hook",
-    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks"
+    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks; `Unauthorized` to the `api` hook"
 )]
 pub trait IntoMessageResponse {
     /// Performs the conversion.
@@ -151,13 +252,24 @@ pub trait IntoMessageResponse {
 
 /// Converts a hook result into a [`ChannelResponse`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `channel` hook; a `channel` hook returns `Ok` or `Deny`",
+    message = "`{Self}` is not allowed in a `channel` hook; a `channel` hook returns `Ok`, `Deny` or `TooManyRequests`",
     label = "not allowed in a `channel` hook",
-    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks"
+    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks; `Unauthorized` to the `api` hook"
 )]
 pub trait IntoChannelResponse {
     /// Performs the conversion.
     fn into_channel_response(self) -> ChannelResponse;
+}
+
+/// Converts a hook result into an [`ApiResponse`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not allowed in an `api` hook; an `api` hook returns `Ok`, `Unauthorized`, `Deny`, `NotFound`, `TooManyRequests` or a response",
+    label = "not allowed in an `api` hook",
+    note = "an endpoint is called by scripts, which do not follow a `Redirect` to a page: answer `Unauthorized` (401) or `Deny` (403)"
+)]
+pub trait IntoApiResponse {
+    /// Performs the conversion.
+    fn into_api_response(self) -> ApiResponse;
 }
 
 macro_rules! into {
@@ -188,22 +300,35 @@ into!(IntoPrerenderResponse::into_prerender_response -> PrerenderResponse {
     NotFound => |_n| PrerenderResponse::NotFound,
     Ok<Prerender> => |ok| PrerenderResponse::Ok(ok.0),
     Prerender => |p| PrerenderResponse::Ok(p),
+    TooManyRequests => |t| PrerenderResponse::TooManyRequests(t),
 });
 into!(IntoRoutePrerenderResponse::into_route_prerender_response -> RoutePrerenderResponse {
     Redirect => |r| RoutePrerenderResponse::Redirect(r),
     NotFound => |_n| RoutePrerenderResponse::NotFound,
     Ok<View> => |ok| RoutePrerenderResponse::Ok(ok.0),
     View => |v| RoutePrerenderResponse::Ok(v),
+    TooManyRequests => |t| RoutePrerenderResponse::TooManyRequests(t),
 });
 into!(IntoConnectResponse::into_connect_response -> ConnectResponse {
     Deny => |_d| ConnectResponse::Deny,
     Ok => |_ok| ConnectResponse::Ok,
+    TooManyRequests => |t| ConnectResponse::TooManyRequests(t),
 });
 into!(IntoMessageResponse::into_message_response -> MessageResponse {
     Deny => |_d| MessageResponse::Deny,
     Ok => |_ok| MessageResponse::Ok,
+    TooManyRequests => |t| MessageResponse::TooManyRequests(t),
 });
 into!(IntoChannelResponse::into_channel_response -> ChannelResponse {
     Deny => |_d| ChannelResponse::Deny,
     Ok => |_ok| ChannelResponse::Ok,
+    TooManyRequests => |t| ChannelResponse::TooManyRequests(t),
+});
+into!(IntoApiResponse::into_api_response -> ApiResponse {
+    Ok<axum::response::Response> => |ok| ApiResponse::Ok(ok.0),
+    axum::response::Response => |r| ApiResponse::Ok(r),
+    Unauthorized => |_u| ApiResponse::Unauthorized,
+    Deny => |_d| ApiResponse::Deny,
+    NotFound => |_n| ApiResponse::NotFound,
+    TooManyRequests => |t| ApiResponse::TooManyRequests(t),
 });

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
@@ -37,6 +38,7 @@ pub struct Request {
 
 #[derive(Clone, Debug, Default)]
 struct Inner {
+    id: u64,
     method: Method,
     path: String,
     query: String,
@@ -46,12 +48,19 @@ struct Inner {
     scheme: Scheme,
 }
 
+/// The id of the next request built (0 is left to `Request::default()`).
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 impl Request {
     /// A request for `target`, a path with an optional query (`/users/1?tab=2`).
     pub fn new(method: Method, target: &str) -> Request {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         Request {
             inner: Arc::new(Inner {
+                id: next_id(),
                 method,
                 path: path.to_owned(),
                 query: query.to_owned(),
@@ -73,6 +82,7 @@ impl Request {
     ) -> Request {
         Request {
             inner: Arc::new(Inner {
+                id: next_id(),
                 method: parts.method.clone(),
                 path: parts.uri.path().to_owned(),
                 query: parts.uri.query().unwrap_or("").to_owned(),
@@ -106,6 +116,13 @@ impl Request {
     pub fn with_scheme(mut self, scheme: Scheme) -> Request {
         self.inner_mut().scheme = scheme;
         self
+    }
+
+    /// A number unique to this request within the process (clones share it). A WebSocket's
+    /// hooks all see its upgrade request, so in `connect` and `message` hooks this identifies
+    /// the socket (what [`RateLimit::per_socket`](crate::RateLimit::per_socket) keys by).
+    pub fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// The method.

@@ -49,6 +49,9 @@ pub enum RouteError {
     /// Two patterns matching the same URLs with equal precedence.
     #[error("routes `{0}` and `{1}` match the same URLs; rename one so they differ")]
     Ambiguous(String, String),
+    /// An endpoint pattern that is also a page.
+    #[error("`{0}` is declared both as a page and as an endpoint")]
+    PageAndEndpoint(String),
     /// A pattern under the reserved `/_pulse` prefix.
     #[error("route `{0}` is under `/_pulse`, which Pulse reserves for its own endpoints")]
     Reserved(String),
@@ -61,14 +64,26 @@ pub(crate) struct RouteEntry {
     pub(crate) groups: Vec<Arc<dyn ErasedMiddleware>>,
 }
 
+/// An endpoint pattern (`api "/api/me"`): the group middleware its requests' `api` hook runs.
+pub(crate) struct EndpointEntry {
+    pub(crate) pattern: Pattern,
+    /// Scoped middleware, outermost first; runs after the app-wide chain.
+    pub(crate) groups: Vec<Arc<dyn ErasedMiddleware>>,
+}
+
 /// The app's pages: patterns mapped to components, possibly inside scoped middleware groups.
 ///
 /// Usually built with `ps::routes!{…}`, which checks every pattern at compile time. Built by
 /// hand, [`Routes::route`] panics on a bad pattern, as axum's router does; [`Routes::try_route`]
 /// returns the error.
+///
+/// Endpoints the app serves with [`Server::routes`](crate::Server::routes) can be declared
+/// here too ([`Routes::endpoint`]): inside a group, their `api` hook also runs the group's
+/// middleware, so one group guards pages and endpoints alike.
 #[derive(Default)]
 pub struct Routes {
     pub(crate) entries: Vec<RouteEntry>,
+    pub(crate) endpoints: Vec<EndpointEntry>,
 }
 
 impl Routes {
@@ -107,8 +122,37 @@ impl Routes {
         Ok(self)
     }
 
+    /// Declares an endpoint pattern (`/api/me`, `/api/orders/:id`, `/api/admin/*`) of the
+    /// routes given to [`Server::routes`](crate::Server::routes). Outside a group it only
+    /// documents the endpoint; inside one, requests to matching paths run the group's
+    /// middleware in their `api` hook (the most specific pattern wins, as for pages).
+    ///
+    /// # Panics
+    /// When the pattern is malformed, is declared twice, or is also a page.
+    #[track_caller]
+    pub fn endpoint(self, pattern: &str) -> Routes {
+        match self.try_endpoint(pattern) {
+            Ok(routes) => routes,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Declares an endpoint pattern, or says why it cannot be declared.
+    pub fn try_endpoint(mut self, pattern: &str) -> Result<Routes, RouteError> {
+        let parsed = Pattern::parse(pattern).map_err(|error| RouteError::Pattern {
+            pattern: pattern.to_owned(),
+            error,
+        })?;
+        self.push_endpoint(EndpointEntry {
+            pattern: parsed,
+            groups: Vec::new(),
+        })?;
+        Ok(self)
+    }
+
     /// Adds `routes` inside a scoped group: `middleware` runs after the app-wide chain, only for
-    /// these routes (their `prerender_route`, and `message`s addressed to them).
+    /// these routes (their `prerender_route`, and `message`s addressed to them) and endpoints
+    /// (their `api` hook).
     ///
     /// # Panics
     /// When a route of the group conflicts with one already added.
@@ -157,7 +201,57 @@ impl Routes {
             }
             self.push(entry)?;
         }
+        for mut entry in routes.endpoints {
+            if active {
+                entry.groups.insert(0, middleware.clone());
+            }
+            self.push_endpoint(entry)?;
+        }
         Ok(self)
+    }
+
+    fn push_endpoint(&mut self, entry: EndpointEntry) -> Result<(), RouteError> {
+        let source = entry.pattern.as_str();
+        if source == "/_pulse" || source.starts_with("/_pulse/") {
+            return Err(RouteError::Reserved(source.to_owned()));
+        }
+        let pages = self.entries.iter().map(|e| (&e.pattern, true));
+        let endpoints = self.endpoints.iter().map(|e| (&e.pattern, false));
+        for (other, is_page) in pages.chain(endpoints) {
+            match pulse_route::conflict(other, &entry.pattern) {
+                Some(Conflict::Duplicate) if is_page => {
+                    return Err(RouteError::PageAndEndpoint(source.to_owned()));
+                }
+                Some(Conflict::Duplicate) => return Err(RouteError::Duplicate(source.to_owned())),
+                Some(Conflict::Ambiguous) if !is_page => {
+                    return Err(RouteError::Ambiguous(
+                        other.as_str().to_owned(),
+                        source.to_owned(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        self.endpoints.push(entry);
+        Ok(())
+    }
+
+    /// The declared endpoint patterns, in declaration order.
+    pub fn endpoint_patterns(&self) -> impl Iterator<Item = &str> {
+        self.endpoints.iter().map(|e| e.pattern.as_str())
+    }
+
+    /// The endpoint pattern matching `path` best, if any.
+    pub(crate) fn find_endpoint(&self, path: &str) -> Option<&EndpointEntry> {
+        let mut best: Option<(&EndpointEntry, u64)> = None;
+        for entry in &self.endpoints {
+            if let Some(found) = entry.pattern.matches(path) {
+                if best.as_ref().is_none_or(|(_, rank)| found.rank > *rank) {
+                    best = Some((entry, found.rank));
+                }
+            }
+        }
+        best.map(|(entry, _)| entry)
     }
 
     fn push(&mut self, entry: RouteEntry) -> Result<(), RouteError> {
@@ -239,6 +333,9 @@ fn decode(raw: &str) -> String {
 
 impl fmt::Debug for Routes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.patterns()).finish()
+        f.debug_list()
+            .entries(self.patterns())
+            .entries(self.endpoint_patterns().map(|p| format!("api {p}")))
+            .finish()
     }
 }

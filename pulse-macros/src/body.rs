@@ -76,10 +76,17 @@ impl Rewriter {
         if let Some(outcome) = literal_outcome(expr) {
             if !self.hook.allows(outcome) {
                 let hook = self.hook.name();
+                let a = self.hook.article();
+                let hint = match (outcome, self.hook) {
+                    (Outcome::Redirect, Hook::Api) => {
+                        "; endpoints are called by scripts, which do not follow a redirect to a page: answer `Unauthorized` (401) or `Deny` (403)"
+                    }
+                    _ => "",
+                };
                 self.errors.push(syn::Error::new_spanned(
                     &*expr,
                     format!(
-                        "`{}` is not allowed in a `{hook}` hook; a `{hook}` hook returns {}",
+                        "`{}` is not allowed in {a} `{hook}` hook; {a} `{hook}` hook returns {}{hint}",
                         outcome.name(),
                         self.hook.allowed_text()
                     ),
@@ -140,6 +147,9 @@ fn literal_outcome(expr: &Expr) -> Option<Outcome> {
             "Deny" if path.segments.len() == 1 || is_pulse_path(path) => Some(Outcome::Deny),
             "NotFound" if path.segments.len() == 1 || is_pulse_path(path) => {
                 Some(Outcome::NotFound)
+            }
+            "Unauthorized" if path.segments.len() == 1 || is_pulse_path(path) => {
+                Some(Outcome::Unauthorized)
             }
             _ => None,
         },

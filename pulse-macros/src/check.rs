@@ -141,7 +141,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 errors.push(syn::Error::new_spanned(
                     &input.entry,
                     format!(
-                        "`{name}` has a `{h}` hook, which does not run for a group: a group's middleware runs for its routes' `prerender_route` and `message` hooks only; list `{name}` in `middleware: [..]` instead",
+                        "`{name}` has a `{h}` hook, which does not run for a group: a group's middleware runs for its routes' `prerender_route` and `message` hooks and its endpoints' `api` hook only; list `{name}` in `middleware: [..]` instead",
                         h = h.name()
                     ),
                 ));

@@ -1,4 +1,4 @@
-//! The five hooks as the macros see them: names, parameters, responses, allowed results.
+//! The six hooks as the macros see them: names, parameters, responses, allowed results.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -11,6 +11,7 @@ pub(crate) enum Hook {
     Connect,
     Message,
     Channel,
+    Api,
 }
 
 /// A result users write literally, checked by the syntactic pre-pass.
@@ -19,6 +20,7 @@ pub(crate) enum Outcome {
     Redirect,
     NotFound,
     Deny,
+    Unauthorized,
 }
 
 impl Outcome {
@@ -27,25 +29,28 @@ impl Outcome {
             Outcome::Redirect => "Redirect",
             Outcome::NotFound => "NotFound",
             Outcome::Deny => "Deny",
+            Outcome::Unauthorized => "Unauthorized",
         }
     }
 }
 
 impl Hook {
-    pub(crate) const ALL: [Hook; 5] = [
+    pub(crate) const ALL: [Hook; 6] = [
         Hook::Prerender,
         Hook::PrerenderRoute,
         Hook::Connect,
         Hook::Message,
         Hook::Channel,
+        Hook::Api,
     ];
 
-    pub(crate) const NAMES: [&'static str; 5] = [
+    pub(crate) const NAMES: [&'static str; 6] = [
         "prerender",
         "prerender_route",
         "connect",
         "message",
         "channel",
+        "api",
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Hook> {
@@ -59,6 +64,7 @@ impl Hook {
             Hook::Connect => "connect",
             Hook::Message => "message",
             Hook::Channel => "channel",
+            Hook::Api => "api",
         }
     }
 
@@ -70,6 +76,7 @@ impl Hook {
             Hook::Connect => &["request", "session"],
             Hook::Message => &["data", "session", "request"],
             Hook::Channel => &["channel_id", "event", "payload", "request_id", "session"],
+            Hook::Api => &["request", "session"],
         }
     }
 
@@ -78,20 +85,33 @@ impl Hook {
         matches!(self, Hook::Prerender | Hook::PrerenderRoute)
     }
 
+    /// Results written literally that the hook allows; `Ok` and `TooManyRequests` are allowed
+    /// everywhere.
     pub(crate) fn allows(self, outcome: Outcome) -> bool {
         match outcome {
-            Outcome::Redirect | Outcome::NotFound => self.is_prerender(),
+            Outcome::Redirect => self.is_prerender(),
+            Outcome::NotFound => self.is_prerender() || self == Hook::Api,
             Outcome::Deny => !self.is_prerender(),
+            Outcome::Unauthorized => self == Hook::Api,
         }
     }
 
-    /// "`Ok`, `Redirect` or `NotFound`" / "`Ok` or `Deny`".
+    /// "`Ok`, `Redirect`, `NotFound` or `TooManyRequests`", ….
     pub(crate) fn allowed_text(self) -> &'static str {
-        if self.is_prerender() {
-            "`Ok`, `Redirect` or `NotFound`"
-        } else {
-            "`Ok` or `Deny`"
+        match self {
+            Hook::Prerender | Hook::PrerenderRoute => {
+                "`Ok`, `Redirect`, `NotFound` or `TooManyRequests`"
+            }
+            Hook::Connect | Hook::Message | Hook::Channel => "`Ok`, `Deny` or `TooManyRequests`",
+            Hook::Api => {
+                "`Ok`, `Unauthorized`, `Deny`, `NotFound`, `TooManyRequests` or a response"
+            }
         }
+    }
+
+    /// "a `connect` hook", "an `api` hook".
+    pub(crate) fn article(self) -> &'static str {
+        if self == Hook::Api { "an" } else { "a" }
     }
 
     pub(crate) fn marker(self) -> Ident {
@@ -101,6 +121,7 @@ impl Hook {
             Hook::Connect => "Connect",
             Hook::Message => "Message",
             Hook::Channel => "Channel",
+            Hook::Api => "Api",
         };
         Ident::new(name, Span::call_site())
     }
@@ -112,6 +133,7 @@ impl Hook {
             Hook::Connect => quote!(ConnectArgs),
             Hook::Message => quote!(MessageArgs),
             Hook::Channel => quote!(ChannelArgs),
+            Hook::Api => quote!(ApiArgs),
         };
         quote!(::pulse::__private::#name<'_>)
     }
@@ -123,6 +145,7 @@ impl Hook {
             Hook::Connect => "ConnectResponse",
             Hook::Message => "MessageResponse",
             Hook::Channel => "ChannelResponse",
+            Hook::Api => "ApiResponse",
         }
     }
 
@@ -133,6 +156,7 @@ impl Hook {
             Hook::Connect => quote!(ConnectResponse),
             Hook::Message => quote!(MessageResponse),
             Hook::Channel => quote!(ChannelResponse),
+            Hook::Api => quote!(ApiResponse),
         };
         quote!(::pulse::__private::#name)
     }
@@ -145,6 +169,7 @@ impl Hook {
             Hook::Connect => ("ConnectResult", "into_response"),
             Hook::Message => ("MessageResult", "into_response"),
             Hook::Channel => ("ChannelResult", "into_response"),
+            Hook::Api => ("ApiResult", "into_response"),
         };
         (
             Ident::new(t, Span::call_site()),
@@ -152,9 +177,10 @@ impl Hook {
         )
     }
 
-    /// Whether the hook runs for group (route-scoped) middleware.
+    /// Whether the hook runs for group (route-scoped) middleware: the routes' `prerender_route`
+    /// and `message`, the endpoints' `api`.
     pub(crate) fn is_route_scoped(self) -> bool {
-        matches!(self, Hook::PrerenderRoute | Hook::Message)
+        matches!(self, Hook::PrerenderRoute | Hook::Message | Hook::Api)
     }
 }
 

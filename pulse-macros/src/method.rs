@@ -45,7 +45,8 @@ fn check_return(output: &ReturnType, hook: Hook, errors: &mut Vec<syn::Error>) -
         errors.push(syn::Error::new_spanned(
             ty,
             format!(
-                "a `{}` hook returns `ps::{}`, not `{written}`; write `ps::{}` or leave the return type out",
+                "{} `{}` hook returns `ps::{}`, not `{written}`; write `ps::{}` or leave the return type out",
+                hook.article(),
                 hook.name(),
                 hook.response_name(),
                 hook.response_name()

@@ -83,7 +83,8 @@ fn check_type(hook: Hook, field: &str, ty: &Type, errors: &mut Vec<syn::Error>) 
         errors.push(syn::Error::new_spanned(
             ty,
             format!(
-                "`{field}` is a `{expected}` in a `{}` hook; write `{field}: {expected}`",
+                "`{field}` is a `{expected}` in {} `{}` hook; write `{field}: {expected}`",
+                hook.article(),
                 hook.name()
             ),
         ));

@@ -1,4 +1,5 @@
-//! `routes!{ "/" => home, [mw] { "/dashboard" => dashboard } }`: the route table, checked at
+//! `routes!{ "/" => home, [mw] { "/dashboard" => dashboard, api "/api/me" } }`: the route
+//! table (pages, and endpoint patterns whose `api` hook runs group middleware), checked at
 //! compile time by `pulse_route::Pattern::parse`, the parser the runtime matcher uses.
 
 use proc_macro2::{Span, TokenStream};
@@ -14,6 +15,9 @@ use pulse_route::{Conflict, Pattern};
 pub(crate) enum Entry {
     /// `"/users/:id" => user`
     Route { pattern: LitStr, handler: Expr },
+    /// `api "/api/me"`: an endpoint of `Server::routes` whose `api` hook runs the enclosing
+    /// groups' middleware.
+    Endpoint { pattern: LitStr },
     /// `[a, b] { ... }`: routes whose `prerender_route` and `message` hooks also run `a`, `b`.
     Group {
         bracket: Span,
@@ -50,9 +54,20 @@ impl Parse for Table {
                 input.parse::<Token![=>]>()?;
                 let handler: Expr = input.parse()?;
                 entries.push(Entry::Route { pattern, handler });
+            } else if input.peek(Ident) && input.peek2(LitStr) {
+                let keyword: Ident = input.parse()?;
+                if keyword != "api" {
+                    return Err(syn::Error::new(
+                        keyword.span(),
+                        format!("expected `api \"/path\"` (an endpoint), not `{keyword}`"),
+                    ));
+                }
+                entries.push(Entry::Endpoint {
+                    pattern: input.parse()?,
+                });
             } else {
                 return Err(input.error(
-                    "expected a route (`\"/path\" => page`) or a group (`[middleware] { routes }`)",
+                    "expected a route (`\"/path\" => page`), an endpoint (`api \"/path\"`) or a group (`[middleware] { routes }`)",
                 ));
             }
             if input.is_empty() {
@@ -84,7 +99,21 @@ impl Table {
         for entry in &self.entries {
             match entry {
                 Entry::Route { pattern, .. } => out.push(pattern),
+                Entry::Endpoint { .. } => {}
                 Entry::Group { routes, .. } => out.extend(routes.routes()),
+            }
+        }
+        out
+    }
+
+    /// Every endpoint pattern, in declaration order.
+    pub(crate) fn endpoints(&self) -> Vec<&LitStr> {
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            match entry {
+                Entry::Endpoint { pattern } => out.push(pattern),
+                Entry::Route { .. } => {}
+                Entry::Group { routes, .. } => out.extend(routes.endpoints()),
             }
         }
         out
@@ -108,43 +137,8 @@ impl Table {
     /// Checks patterns, conflicts, empty groups and duplicate group middleware. `outer` holds
     /// the app-wide chain, whose middleware a group must not list again.
     pub(crate) fn validate(&self, outer: &List, errors: &mut Vec<syn::Error>) {
-        let mut parsed: Vec<(Pattern, &LitStr)> = Vec::new();
-        for lit in self.routes() {
-            let source = lit.value();
-            let pattern = match Pattern::parse(&source) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.push(syn::Error::new(
-                        span_within(lit, e.span.clone()),
-                        format!("invalid route `{source}`: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            if source == "/_pulse" || source.starts_with("/_pulse/") {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    format!("route `{source}` is under `/_pulse`, which Pulse reserves for its own endpoints"),
-                ));
-                continue;
-            }
-            let clash = parsed
-                .iter()
-                .find_map(|(other, _)| pulse_route::conflict(other, &pattern).map(|c| (other, c)));
-            match clash {
-                Some((_, Conflict::Duplicate)) => errors.push(syn::Error::new(
-                    lit.span(),
-                    format!("duplicate route `{source}`; each path is declared once"),
-                )),
-                Some((other, Conflict::Ambiguous)) => errors.push(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "routes `{other}` and `{source}` match the same URLs; rename one so they differ"
-                    ),
-                )),
-                None => parsed.push((pattern, lit)),
-            }
-        }
+        let pages = validate_patterns(self.routes(), "route", &[], errors);
+        validate_patterns(self.endpoints(), "endpoint", &pages, errors);
         let outer: Vec<(String, &'static str)> =
             outer.names().into_iter().map(|n| (n, "app-wide")).collect();
         self.validate_groups(&outer, errors);
@@ -165,10 +159,10 @@ impl Table {
                         "this group lists no middleware; name at least one, as in `[require_login] { .. }`, or move its routes out",
                     ));
                 }
-                if routes.routes().is_empty() {
+                if routes.routes().is_empty() && routes.endpoints().is_empty() {
                     errors.push(syn::Error::new(
                         *brace,
-                        "this group covers no route; add routes inside `{ }` or remove the group",
+                        "this group covers no route; add routes (or endpoints, `api \"/path\"`) inside `{ }` or remove the group",
                     ));
                 }
                 errors.extend(middleware.duplicates());
@@ -203,6 +197,7 @@ impl Table {
                     quote_spanned!(handler.span()=> ::pulse::__private::component(#handler));
                 quote!(.route(#pattern, #handler))
             }
+            Entry::Endpoint { pattern } => quote!(.endpoint(#pattern)),
             Entry::Group {
                 middleware, routes, ..
             } => {
@@ -216,6 +211,67 @@ impl Table {
         });
         quote!(::pulse::__private::Routes::new() #(#calls)*)
     }
+}
+
+/// Parses and checks `lits` (`what` is "route" or "endpoint"): syntax, the reserved prefix,
+/// duplicates and ambiguity among themselves, and, for endpoints, a page declared at the same
+/// path (`pages`). Returns the patterns that parsed.
+fn validate_patterns(
+    lits: Vec<&LitStr>,
+    what: &str,
+    pages: &[Pattern],
+    errors: &mut Vec<syn::Error>,
+) -> Vec<Pattern> {
+    let mut parsed: Vec<Pattern> = Vec::new();
+    for lit in lits {
+        let source = lit.value();
+        let pattern = match Pattern::parse(&source) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(syn::Error::new(
+                    span_within(lit, e.span.clone()),
+                    format!("invalid {what} `{source}`: {e}"),
+                ));
+                continue;
+            }
+        };
+        if source == "/_pulse" || source.starts_with("/_pulse/") {
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "{what} `{source}` is under `/_pulse`, which Pulse reserves for its own endpoints"
+                ),
+            ));
+            continue;
+        }
+        if pages
+            .iter()
+            .any(|page| pulse_route::conflict(page, &pattern) == Some(Conflict::Duplicate))
+        {
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!("`{source}` is declared both as a page and as an endpoint; a path is one or the other"),
+            ));
+            continue;
+        }
+        let clash = parsed
+            .iter()
+            .find_map(|other| pulse_route::conflict(other, &pattern).map(|c| (other, c)));
+        match clash {
+            Some((_, Conflict::Duplicate)) => errors.push(syn::Error::new(
+                lit.span(),
+                format!("duplicate {what} `{source}`; each path is declared once"),
+            )),
+            Some((other, Conflict::Ambiguous)) => errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "{what}s `{other}` and `{source}` match the same URLs; rename one so they differ"
+                ),
+            )),
+            None => parsed.push(pattern),
+        }
+    }
+    parsed
 }
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -12,7 +13,7 @@ use super::hub::{Hub, Subscriber};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
 use crate::app::{App, panic_message};
 use crate::message::{ChannelMessage, ClientMessage};
-use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse};
+use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse, TooManyRequests};
 use crate::page::{PageContext, ViewState};
 use crate::request::Request;
 use crate::route::{RouteEntry, RouteInfo};
@@ -67,6 +68,8 @@ pub(crate) struct Connection {
     refresh_url: Option<String>,
     /// A `refresh_cookies` was sent for the session's current unsaved changes.
     refresh_sent: bool,
+    /// `rate_limited` answers, to close sockets that keep sending over their limit.
+    limited: Abuse,
 }
 
 impl Connection {
@@ -91,6 +94,7 @@ impl Connection {
             out,
             refresh_url,
             refresh_sent: false,
+            limited: Abuse::new(super::DEFAULT_ABUSE_LIMIT),
         }
     }
 
@@ -182,6 +186,10 @@ impl Connection {
             }
             (MessageResponse::Deny, _) => {
                 let error = ErrorBody::new(ErrorKind::Deny, "request denied by server");
+                self.send_error(path, error).await;
+            }
+            (MessageResponse::TooManyRequests(limited), _) => {
+                let error = self.rate_limited(limited);
                 self.send_error(path, error).await;
             }
             // A middleware allowed the message without running it: nothing was done.
@@ -319,6 +327,9 @@ impl Connection {
                     "refused a non-local redirect",
                 ))
             }
+            Ok(RoutePrerenderResponse::TooManyRequests(limited)) => {
+                Done::Failed(ErrorBody::rate_limited(limited))
+            }
             Ok(RoutePrerenderResponse::NotFound) => {
                 let pathname = &slot.route_info.pathname;
                 let target = if pulse_route::is_local_path(pathname) {
@@ -341,21 +352,22 @@ impl Connection {
         }
     }
 
-    async fn publish(&self, message: ChannelMessage) {
+    async fn publish(&mut self, message: ChannelMessage) {
         let mut delivered = None;
         let verdict = {
+            let this = &*self;
             let delivered = &mut delivered;
             let message = &message;
-            self.app
-                .channel(message, &self.session, move || async move {
-                    let result = self
+            this.app
+                .channel(message, &this.session, move || async move {
+                    let result = this
                         .hub
                         .deliver(
-                            self.id,
+                            this.id,
                             &message.channel_id,
                             &message.event,
                             &message.payload,
-                            &self.session,
+                            &this.session,
                         )
                         .await;
                     let verdict = match &result {
@@ -372,6 +384,7 @@ impl Connection {
                 Err(error)
             }
             (ChannelResponse::Deny, _) => Err(channel_denied()),
+            (ChannelResponse::TooManyRequests(limited), _) => Err(self.rate_limited(limited)),
             (ChannelResponse::Ok, delivered) => delivered.unwrap_or(Ok(Value::Null)),
         };
         if let Some(answer) = ChannelOut::answer(&message.channel_id, message.request_id, result) {
@@ -395,7 +408,9 @@ impl Connection {
             request_id,
             ..
         } = message;
-        let result = if verdict.is_deny() {
+        let result = if let ChannelResponse::TooManyRequests(limited) = verdict {
+            Err(self.rate_limited(limited))
+        } else if !verdict.is_ok() {
             Err(channel_denied())
         } else {
             self.hub.subscribe(self.id, &channel, self.out.clone());
@@ -407,6 +422,67 @@ impl Connection {
         if let Some(answer) = ChannelOut::answer(&channel, request_id, result) {
             self.send(answer).await;
         }
+    }
+}
+
+/// Counts `rate_limited` answers per window; a socket over the limit is abusive (closed 1008).
+#[derive(Debug)]
+struct Abuse {
+    limit: u32,
+    window_start: Option<Instant>,
+    count: u32,
+}
+
+/// The window [`Abuse`] counts in.
+const ABUSE_WINDOW: Duration = Duration::from_secs(60);
+
+impl Abuse {
+    fn new(limit: u32) -> Abuse {
+        Abuse {
+            limit,
+            window_start: None,
+            count: 0,
+        }
+    }
+
+    fn record(&mut self) {
+        let now = Instant::now();
+        match self.window_start {
+            Some(start) if now.duration_since(start) < ABUSE_WINDOW => {
+                self.count = self.count.saturating_add(1);
+            }
+            _ => {
+                self.window_start = Some(now);
+                self.count = 1;
+            }
+        }
+    }
+
+    fn exceeded(&self) -> bool {
+        self.count > self.limit
+    }
+}
+
+impl Connection {
+    /// Closes (1008) a socket answered `rate_limited` more than `limit` times within a minute.
+    pub(crate) fn set_abuse_limit(&mut self, limit: u32) {
+        self.limited.limit = limit;
+    }
+
+    /// The client's address, for logs.
+    pub(crate) fn client(&self) -> Option<std::net::SocketAddr> {
+        self.request.client()
+    }
+
+    /// Whether the socket kept sending over its rate limit: the server closes it with 1008.
+    pub(crate) fn is_abusive(&self) -> bool {
+        self.limited.exceeded()
+    }
+
+    /// The `rate_limited` answer, counted towards closing an abusive socket.
+    fn rate_limited(&mut self, limited: TooManyRequests) -> ErrorBody {
+        self.limited.record();
+        ErrorBody::rate_limited(limited)
     }
 }
 

@@ -33,6 +33,11 @@ pub use protocol::{ErrorBody, ErrorKind};
 /// The default largest client message: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
 
+/// How many `rate_limited` answers a socket may get within a minute before it is closed with
+/// 1008 (policy): far more than a client that backs off ever gets. See
+/// [`Live::abuse_limit`].
+pub const DEFAULT_ABUSE_LIMIT: u32 = 20_000;
+
 /// The path of the WebSocket endpoint.
 pub const WS_PATH: &str = "/_pulse/ws";
 /// The path of the client script.
@@ -75,6 +80,7 @@ pub struct Live {
     allowed_origins: Vec<String>,
     any_origin: bool,
     scheme: Scheme,
+    abuse_limit: u32,
 }
 
 impl fmt::Debug for Live {
@@ -98,6 +104,7 @@ impl Live {
             allowed_origins: Vec::new(),
             any_origin: false,
             scheme: Scheme::Http,
+            abuse_limit: DEFAULT_ABUSE_LIMIT,
         }
     }
 
@@ -119,6 +126,14 @@ impl Live {
     /// users' cookies: use only when every `connect` hook checks something a cookie is not.
     pub fn allow_any_origin(mut self) -> Live {
         self.any_origin = true;
+        self
+    }
+
+    /// Closes a socket with 1008 once it has been answered `rate_limited` more than `limit`
+    /// times within a minute (default [`DEFAULT_ABUSE_LIMIT`]): a client that keeps sending
+    /// over its [`RateLimit`](crate::RateLimit) instead of waiting `retryAfterMs`.
+    pub fn abuse_limit(mut self, limit: u32) -> Live {
+        self.abuse_limit = limit;
         self
     }
 

@@ -20,14 +20,15 @@
 //! | `view_update` | `path`, `html` | a view changed (callback, `update`) |
 //! | `navigate_to` | `path`, `replace` | `prerender_route` redirected or said not found, or a callback navigated |
 //! | `reload` | — | an `attach` named a route the app does not have (the page came from another version of the app) |
-//! | `server_error` | `path` (or `null`), `error: {message, kind}` | see [`ErrorKind`] |
+//! | `server_error` | `path` (or `null`), `error: {message, kind, retryAfterMs?}` | see [`ErrorKind`] |
 //! | `channel_message` | `channel`, `event`, `payload`, `error` | an event from another client or the app; `event: "pulse:error"` for an error nobody can be replied to |
 //! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
 //! | `refresh_cookies` | `url` | the session changed over the socket: `GET url` with credentials stores it |
 //!
 //! A `Deny` is always answered: `server_error` of kind `deny` for client messages, an error reply
 //! (with `requestId`) or a `pulse:error` event (without) for channels. Frames that cannot be read
-//! get `server_error` of kind `bad_request`; the connection stays open in every case. A frame
+//! get `server_error` of kind `bad_request`; a `TooManyRequests` is answered with kind
+//! `rate_limited` and `retryAfterMs`; the connection stays open in every case. A frame
 //! over the size limit closes the connection with 1009.
 
 use serde::Serialize;
@@ -157,6 +158,9 @@ pub enum ErrorKind {
     Rejected,
     /// A page, callback or channel handler panicked.
     Internal,
+    /// A hook answered `TooManyRequests` (e.g. [`RateLimit`](crate::RateLimit)): the message
+    /// was not handled; `retryAfterMs` says when to try again. The socket stays open.
+    RateLimited,
 }
 
 /// An error as sent to the client: `{"message": …, "kind": …}`.
@@ -166,6 +170,9 @@ pub struct ErrorBody {
     pub message: String,
     /// What happened, for programs.
     pub kind: ErrorKind,
+    /// For `rate_limited`: milliseconds to wait before sending again (`retryAfterMs`).
+    #[serde(rename = "retryAfterMs", skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ErrorBody {
@@ -173,6 +180,16 @@ impl ErrorBody {
         ErrorBody {
             message: message.into(),
             kind,
+            retry_after_ms: None,
+        }
+    }
+
+    /// The answer to a message a hook stopped with `TooManyRequests`.
+    pub(crate) fn rate_limited(limited: crate::outcome::TooManyRequests) -> ErrorBody {
+        ErrorBody {
+            message: "too many messages; try again later".to_owned(),
+            kind: ErrorKind::RateLimited,
+            retry_after_ms: Some(limited.retry_after_ms()),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::connection::Connection;
 use super::hub::Subscriber;
 use super::sessions::Held;
 use super::{CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
+use crate::outcome::ConnectResponse;
 use crate::request::Request;
 use crate::session::Session;
 
@@ -102,8 +103,10 @@ async fn upgrade(
         .cloned()
         .unwrap_or_default();
     let held = live.sessions.hold(loaded);
-    if live.app.connect(&request, &held.session).await.is_deny() {
-        return refuse("connection denied");
+    match live.app.connect(&request, &held.session).await {
+        ConnectResponse::Ok => {}
+        ConnectResponse::Deny => return refuse("connection denied"),
+        ConnectResponse::TooManyRequests(limited) => return limited.into_response(),
     }
     let limit = live.max_message_size;
     upgrade
@@ -131,6 +134,7 @@ async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
         out,
         Some(SET_COOKIES_PATH.to_owned()),
     );
+    connection.set_abuse_limit(live.abuse_limit);
     connection.sync_session().await;
     let frame = loop {
         tokio::select! {
@@ -138,7 +142,13 @@ async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
                 break Some(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
             }
             frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => connection.handle(text.as_str()).await,
+                Some(Ok(Message::Text(text))) => {
+                    connection.handle(text.as_str()).await;
+                    if connection.is_abusive() {
+                        tracing::info!(target: "pulse::rate_limit", client = ?connection.client(), "closing a socket that keeps sending over its rate limit");
+                        break Some(CloseFrame { code: close_code::POLICY, reason: "rate limit exceeded".into() });
+                    }
+                }
                 Some(Ok(Message::Binary(_))) => connection.reject_binary().await,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | None => break None,

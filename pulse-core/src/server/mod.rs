@@ -24,6 +24,7 @@
 //! saved after it, with a `Set-Cookie` only when it changed or its cookie needs refreshing.
 //! A panicking handler yields a 500 and the server keeps serving.
 
+mod api;
 mod config;
 mod document;
 mod page;
@@ -109,7 +110,10 @@ impl Server {
 
     /// Adds the app's own endpoints (an API, webhooks, static files). They run inside the
     /// session layer: handlers take [`Session`](crate::Session) as an extractor and what they
-    /// write is saved. A route given here wins over a page at the same path; one overlapping a
+    /// write is saved. Every request to them passes the `api` hook first: the app-wide chain,
+    /// then the middleware of the group declaring a matching endpoint pattern
+    /// (`api "/api/me"` in `routes!`), which may answer instead of the endpoint (401, 403, 404,
+    /// 429 as JSON) or edit its response. Requests matching no route here are page requests. A route given here wins over a page at the same path; one overlapping a
     /// `/_pulse` route makes building the router panic (axum's rule for overlapping routes). The
     /// router must not have a fallback: pages are the fallback. May be called several times.
     pub fn routes(mut self, routes: Router) -> Server {
@@ -163,11 +167,17 @@ impl Server {
             sessions: sessions.clone(),
             scheme: self.scheme,
         };
+        let endpoints = if self.routes.has_routes() {
+            let api = axum::middleware::from_fn_with_state(state.clone(), api::layer);
+            self.routes.route_layer(api)
+        } else {
+            self.routes
+        };
         let router = framework_routes()
             .fallback(page::handle)
             .with_state(state)
             .merge(live.with_scheme(self.scheme).router())
-            .merge(self.routes)
+            .merge(endpoints)
             .layer(session::SessionLayer::new(sessions));
         Ok(router)
     }

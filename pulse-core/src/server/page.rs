@@ -72,6 +72,7 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             .into_response(),
         Ok(PrerenderResponse::Redirect(redirect)) => redirect_to(redirect.path()),
         Ok(PrerenderResponse::NotFound) => not_found(&state, &request, &session).await,
+        Ok(PrerenderResponse::TooManyRequests(limited)) => too_many_requests(limited),
         Err(PrerenderError::UnknownPath(_) | PrerenderError::EmptyPaths) => {
             not_found(&state, &request, &session).await
         }
@@ -98,6 +99,19 @@ async fn not_found(state: &ServerState, request: &Request, session: &Session) ->
         None => "<h1>404 Not Found</h1>".to_owned(),
     };
     (StatusCode::NOT_FOUND, Html(document::plain(&body))).into_response()
+}
+
+/// The 429 page, with `Retry-After`.
+fn too_many_requests(limited: crate::outcome::TooManyRequests) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(
+            http::header::RETRY_AFTER,
+            limited.retry_after_secs().to_string(),
+        )],
+        Html(document::plain("<h1>429 Too Many Requests</h1>")),
+    )
+        .into_response()
 }
 
 /// The 500 page.

@@ -16,6 +16,7 @@ use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
 
 /// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
+/// 429 with `Retry-After` and `{"error": "too many requests", "retryAfter": secs}` when limited;
 /// 400 for a malformed body or empty `paths`, 404 for an unknown path, 500 for a panic or a
 /// non-local redirect. Errors are `{"detail": "…"}`.
 pub(crate) async fn handle(
@@ -50,6 +51,7 @@ pub(crate) async fn handle(
             detail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
         }
         Ok(PrerenderResponse::NotFound) => Json(json!({ "notFound": true })).into_response(),
+        Ok(PrerenderResponse::TooManyRequests(limited)) => limited.into_response(),
         Err(error @ PrerenderError::EmptyPaths) => {
             detail(StatusCode::BAD_REQUEST, error.to_string())
         }

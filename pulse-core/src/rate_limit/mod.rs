@@ -1,0 +1,340 @@
+//! Rate limiting: [`RateLimit`], built-in middleware for every hook, and the pieces it is made
+//! of ([`Limiter`], [`Quota`], [`ClientIp`]), usable on their own inside endpoints.
+
+mod client_ip;
+mod limiter;
+
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+pub use client_ip::ClientIp;
+pub use limiter::{DEFAULT_MAX_KEYS, Limiter, Quota};
+
+use crate::hook::{
+    self, ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+};
+use crate::middleware::PulseMiddleware;
+use crate::outcome::{
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse, TooManyRequests,
+};
+use crate::request::Request;
+use crate::session::Session;
+
+/// What a [`RateLimit::per_key`] function is given.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyArgs<'a> {
+    /// The hook being limited (`"message"`, `"api"`, …).
+    pub hook: &'static str,
+    /// The HTTP request, or the WebSocket's upgrade request; `None` in the `channel` hook,
+    /// which is given no request.
+    pub request: Option<&'a Request>,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
+type KeyFn = dyn for<'a> Fn(KeyArgs<'a>, &Limiter) -> Option<u64> + Send + Sync;
+
+/// What requests are counted together.
+#[derive(Clone)]
+enum KeyBy {
+    Session,
+    Socket,
+    ClientIp(ClientIp),
+    Custom(Arc<KeyFn>),
+}
+
+impl KeyBy {
+    fn name(&self) -> &'static str {
+        match self {
+            KeyBy::Session => "session",
+            KeyBy::Socket => "socket",
+            KeyBy::ClientIp(_) => "client_ip",
+            KeyBy::Custom(_) => "custom",
+        }
+    }
+}
+
+/// The six hooks, as indexes into [`RateLimit`]'s quotas.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    Prerender,
+    PrerenderRoute,
+    Connect,
+    Message,
+    Channel,
+    Api,
+}
+
+impl At {
+    const NAMES: [&'static str; 6] = [
+        "prerender",
+        "prerender_route",
+        "connect",
+        "message",
+        "channel",
+        "api",
+    ];
+
+    fn name(self) -> &'static str {
+        At::NAMES[self as usize]
+    }
+}
+
+/// Built-in middleware limiting how often a client may pass each hook.
+///
+/// Choose what is counted together — [`per_session`](RateLimit::per_session),
+/// [`per_socket`](RateLimit::per_socket), [`per_client_ip`](RateLimit::per_client_ip) or
+/// [`per_key`](RateLimit::per_key) — then give a [`Quota`] to each hook to limit; hooks
+/// without one pass through. Each hook has its own counts. Over its quota a request stops with
+/// [`TooManyRequests`]: a page or `api` request gets 429 with `Retry-After`, a refused
+/// WebSocket upgrade too, and a client or channel message gets a `rate_limited` reply with the
+/// delay (`retryAfterMs`) while the socket stays open.
+///
+/// ```
+/// # use pulse_core as ps;
+/// // No human clicks 20 times a second; a script hammering a callback is slowed down.
+/// let callbacks = ps::RateLimit::per_socket().message(ps::Quota::per_second(20).burst(40));
+/// // Endpoints: 120 requests a minute per client address (behind one proxy at 10.0.0.2).
+/// let api = ps::RateLimit::per_client_ip(ps::ClientIp::peer().trust_proxy([10, 0, 0, 2].into()))
+///     .api(ps::Quota::per_minute(120));
+/// let chain = ps::Chain::new(callbacks, api); // or list both in `middleware: [..]`
+/// # let _ = chain;
+/// ```
+///
+/// Limits are per process: with several instances, each allows the quota. Every limit is
+/// traced (target `pulse::rate_limit`, with the hook, the key kind and the client address): at
+/// `info` for page, `connect` and `api` requests, at `debug` for messages, which come in bursts.
+/// Each hook's key table is bounded (see [`Limiter`]).
+#[derive(Clone)]
+pub struct RateLimit {
+    key: KeyBy,
+    limits: [Option<Limiter>; 6],
+    max_keys: usize,
+}
+
+impl fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quotas: Vec<(&str, Quota)> = self
+            .limits
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.as_ref().map(|l| (At::NAMES[i], l.quota())))
+            .collect();
+        f.debug_struct("RateLimit")
+            .field("key", &self.key.name())
+            .field("quotas", &quotas)
+            .finish()
+    }
+}
+
+impl RateLimit {
+    fn new(key: KeyBy) -> RateLimit {
+        RateLimit {
+            key,
+            limits: Default::default(),
+            max_keys: DEFAULT_MAX_KEYS,
+        }
+    }
+
+    /// Counts per browser session. A client that sends no session cookie gets a fresh session
+    /// (and key) on every request, so limit anonymous traffic per client address instead.
+    pub fn per_session() -> RateLimit {
+        RateLimit::new(KeyBy::Session)
+    }
+
+    /// Counts per WebSocket: in `connect` and `message` hooks every socket has its own count
+    /// (its upgrade request's [`Request::id`]). In page and `api` hooks every request is its
+    /// own socket-less key, so this limits nothing there; the `channel` hook is given no
+    /// request and counts per session.
+    pub fn per_socket() -> RateLimit {
+        RateLimit::new(KeyBy::Socket)
+    }
+
+    /// Counts per client address, as `client_ip` tells it (see [`ClientIp`] for proxies).
+    /// IPv6 clients are counted per /64 network. The `channel` hook is given no request and
+    /// counts per session; a request whose address is unknown (a server started without
+    /// connect info) is counted per session too.
+    pub fn per_client_ip(client_ip: ClientIp) -> RateLimit {
+        RateLimit::new(KeyBy::ClientIp(client_ip))
+    }
+
+    /// Counts per the key `key` returns; `None` does not limit the request.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// // Per signed-in user; anonymous requests are not limited by this one.
+    /// let per_user = ps::RateLimit::per_key(|args: ps::rate_limit::KeyArgs<'_>| {
+    ///     args.session.get::<String>("user_email")
+    /// })
+    /// .api(ps::Quota::per_minute(600));
+    /// # let _ = per_user;
+    /// ```
+    pub fn per_key<F, K>(key: F) -> RateLimit
+    where
+        F: for<'a> Fn(KeyArgs<'a>) -> Option<K> + Send + Sync + 'static,
+        K: Hash,
+    {
+        let key: Arc<KeyFn> =
+            Arc::new(move |args, limiter: &Limiter| key(args).map(|k| limiter.hash(&k)));
+        RateLimit::new(KeyBy::Custom(key))
+    }
+
+    /// Bounds each hook's key table to `max_keys` keys (default [`DEFAULT_MAX_KEYS`]). Set it
+    /// before the quotas.
+    pub fn max_keys(mut self, max_keys: usize) -> RateLimit {
+        self.max_keys = max_keys;
+        self
+    }
+
+    fn limit(mut self, at: At, quota: Quota) -> RateLimit {
+        self.limits[at as usize] = Some(Limiter::with_max_keys(quota, self.max_keys));
+        self
+    }
+
+    /// Limits page requests (the `prerender` hook).
+    pub fn prerender(self, quota: Quota) -> RateLimit {
+        self.limit(At::Prerender, quota)
+    }
+
+    /// Limits rendered routes (the `prerender_route` hook; also live re-renders).
+    pub fn prerender_route(self, quota: Quota) -> RateLimit {
+        self.limit(At::PrerenderRoute, quota)
+    }
+
+    /// Limits WebSocket openings (the `connect` hook).
+    pub fn connect(self, quota: Quota) -> RateLimit {
+        self.limit(At::Connect, quota)
+    }
+
+    /// Limits client messages: attaches, updates, callbacks (the `message` hook).
+    pub fn message(self, quota: Quota) -> RateLimit {
+        self.limit(At::Message, quota)
+    }
+
+    /// Limits channel messages and subscriptions (the `channel` hook).
+    pub fn channel(self, quota: Quota) -> RateLimit {
+        self.limit(At::Channel, quota)
+    }
+
+    /// Limits requests to the app's endpoints (the `api` hook).
+    pub fn api(self, quota: Quota) -> RateLimit {
+        self.limit(At::Api, quota)
+    }
+
+    /// Counts one request at `at`; `Err` when it is over the quota.
+    #[inline]
+    fn check(
+        &self,
+        at: At,
+        request: Option<&Request>,
+        session: &Session,
+    ) -> Result<(), TooManyRequests> {
+        let Some(limiter) = &self.limits[at as usize] else {
+            return Ok(());
+        };
+        let key = match &self.key {
+            KeyBy::Session => limiter.hash(session.id()),
+            KeyBy::Socket => match request {
+                Some(request) => limiter.hash(&request.id()),
+                None => limiter.hash(session.id()),
+            },
+            KeyBy::ClientIp(client_ip) => match request.and_then(|r| client_ip.of(r)) {
+                Some(ip) => limiter.hash(&client_ip::subscriber(ip)),
+                None => limiter.hash(session.id()),
+            },
+            KeyBy::Custom(key) => {
+                let args = KeyArgs {
+                    hook: at.name(),
+                    request,
+                    session,
+                };
+                match key(args, limiter) {
+                    Some(key) => key,
+                    None => return Ok(()),
+                }
+            }
+        };
+        limiter.check_hashed(key).inspect_err(|limited| {
+            self.trace(at, request, limited);
+        })
+    }
+
+    #[cold]
+    fn trace(&self, at: At, request: Option<&Request>, limited: &TooManyRequests) {
+        let client = request.and_then(Request::client);
+        let retry_after_ms = limited.retry_after_ms();
+        let key = self.key.name();
+        let hook = at.name();
+        if matches!(at, At::Message | At::Channel) {
+            tracing::debug!(target: "pulse::rate_limit", middleware = "RateLimit", hook, key, client = ?client, retry_after_ms, "rate limited");
+        } else {
+            tracing::info!(target: "pulse::rate_limit", middleware = "RateLimit", hook, key, client = ?client, path = request.map(Request::path), retry_after_ms, "rate limited");
+        }
+    }
+}
+
+/// Each hook: count, then stop with `TooManyRequests` or continue.
+macro_rules! limited_hook {
+    ($method:ident, $marker:ident, $args:ident, $response:ident, $at:ident, |$a:ident| $request:expr) => {
+        fn $method(
+            &self,
+            $a: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            let verdict = self.check(At::$at, $request, $a.session);
+            async move {
+                match verdict {
+                    Ok(()) => next.run().await,
+                    Err(limited) => $response::TooManyRequests(limited),
+                }
+            }
+        }
+    };
+}
+
+impl PulseMiddleware for RateLimit {
+    limited_hook!(
+        prerender,
+        Prerender,
+        PrerenderArgs,
+        PrerenderResponse,
+        Prerender,
+        |a| Some(a.request)
+    );
+    limited_hook!(
+        prerender_route,
+        PrerenderRoute,
+        PrerenderRouteArgs,
+        RoutePrerenderResponse,
+        PrerenderRoute,
+        |a| Some(a.request)
+    );
+    limited_hook!(
+        connect,
+        Connect,
+        ConnectArgs,
+        ConnectResponse,
+        Connect,
+        |a| Some(a.request)
+    );
+    limited_hook!(
+        message,
+        Message,
+        MessageArgs,
+        MessageResponse,
+        Message,
+        |a| Some(a.request)
+    );
+    limited_hook!(
+        channel,
+        Channel,
+        ChannelArgs,
+        ChannelResponse,
+        Channel,
+        |a| None
+    );
+    limited_hook!(api, Api, ApiArgs, ApiResponse, Api, |a| Some(a.request));
+}

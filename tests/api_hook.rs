@@ -1,0 +1,311 @@
+//! The `api` hook over real HTTP: endpoints given to `Server::routes` pass the app-wide chain
+//! and the middleware of the group declaring them (`api "/api/me"`), which may answer 401,
+//! 403, 404 or 429 as JSON, or edit the endpoint's response; pages are not affected. Also
+//! `ps::RateLimit` on page and api requests: 429 with `Retry-After`, per client address.
+
+#![allow(dead_code, missing_debug_implementations, unreachable_pub)]
+
+mod server_support;
+
+use std::net::IpAddr;
+
+use axum::Router;
+use axum::routing::{get, post};
+use pulse as ps;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, RETRY_AFTER};
+use serde_json::{Value, json};
+use server_support::*;
+
+async fn home(_: ps::PageContext) -> ps::Markup {
+    ps::PreEscaped("<h1>Home</h1>".into())
+}
+
+/// App-wide: stamps every endpoint response; panics on `/api/panic`.
+#[ps::middleware(api)]
+async fn stamp(request: &ps::Request, next: ps::Next) -> ps::ApiResponse {
+    if request.path() == "/api/panic" {
+        panic!("a broken api middleware");
+    }
+    let mut response = next.run().await;
+    if let ps::ApiResponse::Ok(response) = &mut response {
+        response
+            .headers_mut()
+            .insert("x-stamp", axum::http::HeaderValue::from_static("1"));
+    }
+    response
+}
+
+#[ps::middleware(api)]
+async fn require_user(session: &ps::Session, next: ps::Next) -> ps::ApiResponse {
+    if !session.contains("user") {
+        return ps::Unauthorized;
+    }
+    next.run().await
+}
+
+#[ps::middleware(api)]
+async fn admins_only(
+    session: &ps::Session,
+    request: &ps::Request,
+    next: ps::Next,
+) -> ps::ApiResponse {
+    if request.path().starts_with("/api/admin/secret") {
+        return ps::NotFound;
+    }
+    if !session.get::<bool>("admin").unwrap_or(false) {
+        return ps::Deny;
+    }
+    next.run().await
+}
+
+fn app(limit: ps::RateLimit) -> ps::App {
+    ps::pulse_app! {
+        routes: {
+            "/" => home,
+            api "/api/public",
+            [require_user] {
+                api "/api/me",
+                [admins_only] {
+                    api "/api/admin/*",
+                },
+            },
+        },
+        middleware: [limit.clone(), stamp],
+    }
+}
+
+async fn login(session: ps::Session) -> &'static str {
+    let _ = session.insert("user", "ada");
+    "ok"
+}
+
+async fn me(session: ps::Session) -> axum::Json<Value> {
+    axum::Json(json!({ "user": session.get::<String>("user") }))
+}
+
+fn endpoints() -> Router {
+    Router::new()
+        .route("/api/login", post(login))
+        .route("/api/public", get(|| async { "public" }))
+        .route("/api/me", get(me))
+        .route("/api/admin/stats", get(|| async { "stats" }))
+        .route("/api/admin/secret", get(|| async { "secret" }))
+        .route("/api/panic", get(|| async { "unreachable" }))
+}
+
+async fn start(limit: ps::RateLimit) -> String {
+    let server = app(limit)
+        .server()
+        .session_store(ps::CookieStore::new(secret()))
+        .routes(endpoints());
+    spawn(server).await
+}
+
+fn unlimited() -> ps::RateLimit {
+    ps::RateLimit::per_session()
+}
+
+/// A client whose connections come from `ip` (127.0.0.0/8 is all loopback on Linux).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(IpAddr::from(ip))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn group_middleware_guards_the_endpoints_it_declares() {
+    let base = start(unlimited()).await;
+    let http = client();
+
+    let response = http.get(format!("{base}/api/me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"error": "unauthorized"})
+    );
+
+    let response = http.post(format!("{base}/api/login")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = session_cookie(&response).unwrap();
+
+    let response = http
+        .get(format!("{base}/api/me"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["x-stamp"],
+        "1",
+        "the app-wide chain edits responses"
+    );
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"user": "ada"})
+    );
+
+    // A nested group: signed in, but not an admin; catch-all patterns cover sub-paths.
+    let response = http
+        .get(format!("{base}/api/admin/stats"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"error": "forbidden"})
+    );
+    let response = http
+        .get(format!("{base}/api/admin/secret"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"error": "not found"})
+    );
+
+    // Outside the groups: only the app-wide chain runs.
+    let response = http.get(format!("{base}/api/public")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-stamp"], "1");
+    assert_eq!(response.text().await.unwrap(), "public");
+
+    // Pages do not pass the `api` hook.
+    let response = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("x-stamp").is_none());
+}
+
+#[tokio::test]
+async fn a_panicking_api_hook_answers_500_and_the_server_keeps_serving() {
+    let base = start(unlimited()).await;
+    let http = client();
+    let response = http.get(format!("{base}/api/panic")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let response = http.get(format!("{base}/api/public")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn limited_api_requests_get_429_with_retry_after_per_client_address() {
+    let limit = ps::RateLimit::per_client_ip(ps::ClientIp::peer()).api(ps::Quota::per_minute(3));
+    let base = start(limit).await;
+    let noisy = client_from([127, 0, 0, 2]);
+    for _ in 0..3 {
+        let response = noisy
+            .get(format!("{base}/api/public"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = noisy
+        .get(format!("{base}/api/public"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=20).contains(&retry),
+        "one request comes back every 20 s: {retry}"
+    );
+    let body = response.json::<Value>().await.unwrap();
+    assert_eq!(body["error"], "too many requests");
+    assert_eq!(body["retryAfter"], retry);
+
+    // Another client address is counted apart.
+    let quiet = client_from([127, 0, 0, 3]);
+    let response = quiet
+        .get(format!("{base}/api/public"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Pages have no quota here.
+    let response = noisy.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn limited_page_requests_get_429_with_retry_after() {
+    let limit =
+        ps::RateLimit::per_client_ip(ps::ClientIp::peer()).prerender(ps::Quota::per_minute(2));
+    let base = start(limit).await;
+    let http = client_from([127, 0, 0, 4]);
+    for _ in 0..2 {
+        let response = http.get(format!("{base}/")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key(RETRY_AFTER));
+    assert!(response.text().await.unwrap().contains("429"));
+    // The JSON form of a page request is limited the same way.
+    let response = http
+        .post(format!("{base}/_pulse/prerender"))
+        .json(&json!({"paths": ["/"], "routeInfo": {"pathname": "/"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key(RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    // The test client is the "proxy" at 127.0.0.5; X-Forwarded-For names the clients.
+    let proxy = ps::ClientIp::peer().trust_proxy([127, 0, 0, 5].into());
+    let limit = ps::RateLimit::per_client_ip(proxy).api(ps::Quota::per_minute(1));
+    let base = start(limit).await;
+    let through_proxy = client_from([127, 0, 0, 5]);
+    let get = |client: &reqwest::Client, forwarded_for: &str| {
+        client
+            .get(format!("{base}/api/public"))
+            .header("x-forwarded-for", forwarded_for)
+            .send()
+    };
+    assert_eq!(
+        get(&through_proxy, "203.0.113.1").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&through_proxy, "203.0.113.1").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the proxy; a spoofed left-hand entry changes nothing.
+    assert_eq!(
+        get(&through_proxy, "203.0.113.2").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&through_proxy, "9.9.9.9, 203.0.113.2")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Not through the proxy: the header is not believed, the peer is the key.
+    let direct = client_from([127, 0, 0, 6]);
+    assert_eq!(
+        get(&direct, "203.0.113.3").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&direct, "203.0.113.4").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

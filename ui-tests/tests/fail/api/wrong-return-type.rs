@@ -1,0 +1,8 @@
+use pulse as ps;
+
+#[ps::middleware(api)]
+async fn guard(next: ps::Next) -> ps::ConnectResponse {
+    next.run().await
+}
+
+fn main() {}
