@@ -1,10 +1,12 @@
 //! # Pulse for Rust
 //!
 //! Server-driven web apps whose heart is a compile-time checked middleware DSL. Middleware runs
-//! at five hook points — `prerender` (a page request), `prerender_route` (each matched route),
-//! `connect` (a WebSocket opening), `message` (each client message) and `channel` (each pub/sub
-//! message) — and either continues with `next.run().await` or stops with a result that fits the
-//! hook: `Redirect` or `NotFound` in prerender hooks, `Deny` elsewhere.
+//! at six hook points — `prerender` (a page request), `prerender_route` (each matched route),
+//! `connect` (a WebSocket opening), `message` (each client message), `channel` (each pub/sub
+//! message) and `api` (each request to the app's own endpoints) — and either continues with
+//! `next.run().await` or stops with a result that fits the hook: `Redirect` or `NotFound` in
+//! prerender hooks, `Deny` elsewhere, `Unauthorized` in `api`, and `TooManyRequests`
+//! everywhere (see [`RateLimit`], the built-in rate limiting middleware).
 //!
 //! # The DSL on one page
 //!

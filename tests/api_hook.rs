@@ -309,3 +309,60 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+/// Collects what the `fmt` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+// A current-thread runtime: the server's tasks run on this thread, under this subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn limits_and_refusals_are_traced_with_the_client() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let limit = ps::RateLimit::per_client_ip(ps::ClientIp::peer()).api(ps::Quota::per_hour(1));
+    let base = start(limit).await;
+    let http = client_from([127, 0, 0, 7]);
+    let response = http.get(format!("{base}/api/me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = http.get(format!("{base}/api/me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let limited = lines
+        .iter()
+        .find(|l| l.contains("rate limited"))
+        .unwrap_or_else(|| panic!("no rate-limit event in {log}"));
+    for part in ["RateLimit", "hook=\"api\"", "127.0.0.7", "/api/me", "key=\"client_ip\""] {
+        assert!(limited.contains(part), "{part} missing from {limited}");
+    }
+    let stopped: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("api request stopped"))
+        .collect();
+    assert_eq!(stopped.len(), 2, "{log}");
+    assert!(stopped[0].contains("status=401") && stopped[0].contains("127.0.0.7"), "{log}");
+    assert!(stopped[1].contains("status=429"), "{log}");
+}

@@ -1,8 +1,8 @@
 //! The six hook points, what each one is given, and [`Next`], the continuation.
 //!
 //! Each hook has a marker type ([`Prerender`], [`PrerenderRoute`], [`Connect`], [`Message`],
-//! [`Channel`]) implementing [`Hook`]: its arguments, its response type and how to call it on a
-//! middleware. Chains are generic over the hook, so one piece of code composes all five.
+//! [`Channel`], [`Api`]) implementing [`Hook`]: its arguments, its response type and how to call it on a
+//! middleware. Chains are generic over the hook, so one piece of code composes all six.
 
 use std::future::Future;
 
@@ -21,7 +21,7 @@ use crate::session::Session;
 
 /// A hook point: its arguments, its response and how a middleware is called there.
 ///
-/// Implemented by the five marker types of this module; sealed.
+/// Implemented by the six marker types of this module; sealed.
 pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
     /// The hook's name as users write it (`"prerender_route"`).
     const NAME: &'static str;
