@@ -12,8 +12,8 @@
 
 mod app;
 mod chain;
+mod dispatch;
 mod env;
-mod erased;
 pub mod hook;
 mod latency;
 pub mod live;
@@ -24,15 +24,17 @@ mod page;
 mod prerender;
 mod request;
 mod route;
+mod route_info;
 pub mod server;
 mod session;
+mod tables;
 
-pub use app::{App, PrerenderError};
-pub use chain::Chain;
+pub use app::App;
+pub use chain::{Chain, Link};
+pub use dispatch::PrerenderError;
 pub use env::Env;
 pub use hook::{
-    ChannelArgs, ConnectArgs, Link, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs,
-    next_fn,
+    ChannelArgs, ConnectArgs, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs, next_fn,
 };
 pub use latency::LatencyMiddleware;
 pub use live::{ChannelEvent, Hub, Live};
@@ -53,7 +55,8 @@ pub use page::{Page, ViewState};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View};
 pub use pulse_route::{Pattern, PatternError};
 pub use request::{Request, Scheme};
-pub use route::{RouteError, RouteInfo, Routes};
+pub use route::{RouteError, Routes};
+pub use route_info::RouteInfo;
 pub use server::{Config, ConfigError, CookieStore, MemoryStore, Secret, Server, SessionStore};
 pub use session::{Session, SessionError};
 
