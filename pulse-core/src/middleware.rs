@@ -8,24 +8,7 @@ use crate::hook::{
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
-use crate::tables::{for_each_hook, not_a_middleware};
-
-/// The trait's hook methods, from the hook table: each passes through unless overridden.
-macro_rules! hook_methods {
-    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident {
-        when: $when:literal, $($facts:tt)*
-    }; )*) => {$(
-        #[doc = concat!("The `", $name, "` hook: ", $when, ".")]
-        fn $method(
-            &self,
-            args: $args<'_>,
-            next: impl Next<hook::$marker>,
-        ) -> impl Future<Output = $response> + Send {
-            let _ = args;
-            next.run()
-        }
-    )*};
-}
+use crate::tables::not_a_middleware;
 
 not_a_middleware! {
 /// Code that runs at Pulse's five hook points and may continue (`next.run().await`) or stop
@@ -53,6 +36,8 @@ not_a_middleware! {
 ///     }
 /// }
 /// ```
+// The hook methods are written out (not generated from the hook table): users read them in
+// compile errors and in rustdoc. `tables::for_each_hook!` lists the same hooks.
 pub trait PulseMiddleware: Send + Sync + 'static {
     /// Whether this middleware only runs in development (`PULSE_ENV` is `dev`). Read once,
     /// when a chain is built.
@@ -60,7 +45,55 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         false
     }
 
-    for_each_hook!(hook_methods);
+    /// Once per page request, around the rendering of all matched routes.
+    fn prerender(
+        &self,
+        args: PrerenderArgs<'_>,
+        next: impl Next<hook::Prerender>,
+    ) -> impl Future<Output = PrerenderResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// Once per matched route, inside `prerender`.
+    fn prerender_route(
+        &self,
+        args: PrerenderRouteArgs<'_>,
+        next: impl Next<hook::PrerenderRoute>,
+    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// When a WebSocket opens, before it is accepted.
+    fn connect(
+        &self,
+        args: ConnectArgs<'_>,
+        next: impl Next<hook::Connect>,
+    ) -> impl Future<Output = ConnectResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// For each client message.
+    fn message(
+        &self,
+        args: MessageArgs<'_>,
+        next: impl Next<hook::Message>,
+    ) -> impl Future<Output = MessageResponse> + Send {
+        let _ = args;
+        next.run()
+    }
+
+    /// For each pub/sub channel message.
+    fn channel(
+        &self,
+        args: ChannelArgs<'_>,
+        next: impl Next<hook::Channel>,
+    ) -> impl Future<Output = ChannelResponse> + Send {
+        let _ = args;
+        next.run()
+    }
 }
 }
 

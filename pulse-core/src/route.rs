@@ -30,8 +30,8 @@ pub enum RouteError {
     /// Two patterns matching the same URLs with equal precedence.
     #[error("routes `{0}` and `{1}` match the same URLs; rename one so they differ")]
     Ambiguous(String, String),
-    /// A pattern under the reserved `/_pulse` prefix.
-    #[error("route `{0}` is under `/_pulse`, which Pulse reserves for its own endpoints")]
+    /// A pattern under the reserved `/_pulse` prefix ([`pulse_route::check_not_reserved`]).
+    #[error("{}", pulse_route::Reserved(.0))]
     Reserved(String),
 }
 
@@ -136,7 +136,7 @@ impl Routes {
 
     fn push(&mut self, entry: RouteEntry) -> Result<(), RouteError> {
         let source = entry.pattern.as_str();
-        if source == "/_pulse" || source.starts_with("/_pulse/") {
+        if pulse_route::check_not_reserved(source).is_err() {
             return Err(RouteError::Reserved(source.to_owned()));
         }
         for other in &self.entries {
