@@ -7,7 +7,9 @@
 //! - [`hook`]: the five hook points, their arguments, and [`Next`];
 //! - [`PulseMiddleware`], [`Chain`], [`Env`] and [`LatencyMiddleware`];
 //! - [`Request`], [`Session`], [`RouteInfo`], [`ClientMessage`];
-//! - [`Routes`] and [`App`], driven in-process (the server is a thin adapter over `App`).
+//! - [`Routes`] and [`App`], driven in-process (the server is a thin adapter over `App`); the
+//!   engine behind `App` (the page job, running a page, rendering a route, the boxed chain) is
+//!   the private `dispatch` module, and `tables.rs` holds the one list of hooks.
 //! - [`server`]: [`Server`] (tokio + axum), the session layer and [`SessionStore`]s.
 
 mod app;
