@@ -10,8 +10,8 @@ use futures_util::FutureExt;
 
 use crate::chain::Chain;
 use crate::dispatch::{
-    DynNext, ErasedMiddleware, PageJob, PrerenderError, RouteEntry, local_target, panic_message,
-    through_groups,
+    DynNext, ErasedMiddleware, PageJob, PrerenderError, RouteEntry, local_target,
+    message_through_groups, panic_message,
 };
 use crate::hook::{ChannelArgs, ConnectArgs, MessageArgs};
 use crate::message::{ChannelMessage, ClientMessage};
@@ -248,7 +248,7 @@ impl App {
             .path()
             .and_then(|path| self.inner.routes.find(path))
             .map_or(&[][..], |entry| &entry.groups[..]);
-        let terminal = through_groups!(groups, Message, args, async move { execute().await });
+        let terminal = message_through_groups(groups, args, async move { execute().await });
         AssertUnwindSafe(self.inner.chain.message(args, DynNext(terminal)))
             .catch_unwind()
             .await

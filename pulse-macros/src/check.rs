@@ -26,11 +26,17 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 continue;
             };
             if !h.is_route_scoped() {
+                let scoped: Vec<&str> = Hook::ALL
+                    .into_iter()
+                    .filter(|h| h.is_route_scoped())
+                    .map(Hook::name)
+                    .collect();
                 errors.push(syn::Error::new_spanned(
                     &input.entry,
                     format!(
-                        "`{name}` has a `{h}` hook, which does not run for a group: a group's middleware runs for its routes' `prerender_route` and `message` hooks only; list `{name}` in `middleware: [..]` instead",
-                        h = h.name()
+                        "`{name}` has a `{h}` hook, which does not run for a group: a group's middleware runs for its routes' {scoped} hooks only; list `{name}` in `middleware: [..]` instead",
+                        h = h.name(),
+                        scoped = diag::list(&scoped)
                     ),
                 ));
             }

@@ -7,9 +7,11 @@ use quote::quote;
 /// `pulse-core/src/tables.rs`; the two must name the same hooks). Each row: the variant, the
 /// name users write, the marker, args and response types under `::pulse::__private`, the
 /// result-conversion trait, and the parameters the hook provides besides `next`, in the order
-/// of its args struct.
+/// of its args struct; whether its results are a prerender's (`Redirect`, `NotFound`) or a
+/// verdict (`Deny`); whether it runs for a group's middleware.
 macro_rules! hooks {
-    ($( $variant:ident = $name:literal, $args:ident -> $response:ident, $result:ident, [$($param:literal),*]; )*) => {
+    ($( $variant:ident = $name:literal, $args:ident -> $response:ident, $result:ident,
+        [$($param:literal),*], prerender: $prerender:literal, scoped: $scoped:literal; )*) => {
         /// A hook point.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub(crate) enum Hook {
@@ -35,6 +37,20 @@ macro_rules! hooks {
             pub(crate) fn params(self) -> &'static [&'static str] {
                 match self {
                     $(Hook::$variant => &[$($param),*],)*
+                }
+            }
+
+            /// Whether results of this hook may be `Redirect`/`NotFound` (else `Deny`).
+            pub(crate) fn is_prerender(self) -> bool {
+                match self {
+                    $(Hook::$variant => $prerender,)*
+                }
+            }
+
+            /// Whether the hook runs for group (route-scoped) middleware.
+            pub(crate) fn is_route_scoped(self) -> bool {
+                match self {
+                    $(Hook::$variant => $scoped,)*
                 }
             }
 
@@ -80,15 +96,15 @@ macro_rules! hooks {
 
 hooks! {
     Prerender = "prerender", PrerenderArgs -> PrerenderResponse, PrerenderResult,
-        ["payload", "request", "session"];
+        ["payload", "request", "session"], prerender: true, scoped: false;
     PrerenderRoute = "prerender_route", PrerenderRouteArgs -> RoutePrerenderResponse, RoutePrerenderResult,
-        ["path", "route_info", "request", "session"];
+        ["path", "route_info", "request", "session"], prerender: true, scoped: true;
     Connect = "connect", ConnectArgs -> ConnectResponse, ConnectResult,
-        ["request", "session"];
+        ["request", "session"], prerender: false, scoped: false;
     Message = "message", MessageArgs -> MessageResponse, MessageResult,
-        ["data", "session", "request"];
+        ["data", "session", "request"], prerender: false, scoped: true;
     Channel = "channel", ChannelArgs -> ChannelResponse, ChannelResult,
-        ["channel_id", "event", "payload", "request_id", "session"];
+        ["channel_id", "event", "payload", "request_id", "session"], prerender: false, scoped: false;
 }
 
 /// A result users write literally, checked by the syntactic pre-pass.
@@ -110,11 +126,6 @@ impl Outcome {
 }
 
 impl Hook {
-    /// Whether results of this hook may be `Redirect`/`NotFound` (else `Deny`).
-    pub(crate) fn is_prerender(self) -> bool {
-        matches!(self, Hook::Prerender | Hook::PrerenderRoute)
-    }
-
     pub(crate) fn allows(self, outcome: Outcome) -> bool {
         match outcome {
             Outcome::Redirect | Outcome::NotFound => self.is_prerender(),
@@ -129,10 +140,5 @@ impl Hook {
         } else {
             "`Ok` or `Deny`"
         }
-    }
-
-    /// Whether the hook runs for group (route-scoped) middleware.
-    pub(crate) fn is_route_scoped(self) -> bool {
-        matches!(self, Hook::PrerenderRoute | Hook::Message)
     }
 }

@@ -9,14 +9,15 @@ mod erased;
 
 use std::any::Any;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::Either;
+use futures_util::future::{BoxFuture, Either};
 use pulse_route::Pattern;
 
-use crate::hook::{PrerenderArgs, PrerenderRouteArgs, next_fn};
+use crate::hook::{MessageArgs, PrerenderArgs, PrerenderRouteArgs, next_fn};
 use crate::middleware::PulseMiddleware;
-use crate::outcome::{PrerenderResponse, RoutePrerenderResponse};
+use crate::outcome::{MessageResponse, PrerenderResponse, RoutePrerenderResponse};
 use crate::page::{ErasedComponent, PageContext, ViewState};
 use crate::prerender::{Prerender, PrerenderPayload, View};
 use crate::request::Request;
@@ -63,6 +64,8 @@ pub(crate) fn local_target(target: &str) -> Result<&str, PrerenderError> {
         Err(PrerenderError::UnsafeRedirect(target.to_owned()))
     }
 }
+
+/// The text of a caught panic, for the log.
 pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
@@ -75,17 +78,17 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
 macro_rules! through_groups {
     ($groups:expr, $method:ident, $args:expr, $terminal:expr) => {{
         fn go<'a, F>(
-            groups: &'a [std::sync::Arc<dyn $crate::dispatch::ErasedMiddleware>],
-            args: <$crate::hook::$method as crate::hook::Hook>::Args<'a>,
+            groups: &'a [Arc<dyn ErasedMiddleware>],
+            args: <crate::hook::$method as crate::hook::Hook>::Args<'a>,
             terminal: F,
-        ) -> futures_util::future::BoxFuture<'a, <$crate::hook::$method as $crate::hook::Hook>::Response>
+        ) -> BoxFuture<'a, <crate::hook::$method as crate::hook::Hook>::Response>
         where
-            F: std::future::Future<Output = <$crate::hook::$method as $crate::hook::Hook>::Response> + Send + 'a,
+            F: Future<Output = <crate::hook::$method as crate::hook::Hook>::Response> + Send + 'a,
         {
             match groups.split_first() {
                 None => Box::pin(terminal),
                 Some((first, rest)) => {
-                    through_groups!(@call first, $method, args, $crate::dispatch::DynNext(go(rest, args, terminal)))
+                    through_groups!(@call first, $method, args, DynNext(go(rest, args, terminal)))
                 }
             }
         }
@@ -95,7 +98,18 @@ macro_rules! through_groups {
     (@call $mw:expr, Message, $args:expr, $next:expr) => { $mw.message($args, $next) };
 }
 
-pub(crate) use through_groups;
+/// A client message through the middleware of the group owning its route (outermost first),
+/// then `terminal`; the app-wide chain runs around this.
+pub(crate) fn message_through_groups<'a, F>(
+    groups: &'a [Arc<dyn ErasedMiddleware>],
+    args: MessageArgs<'a>,
+    terminal: F,
+) -> BoxFuture<'a, MessageResponse>
+where
+    F: Future<Output = MessageResponse> + Send + 'a,
+{
+    through_groups!(groups, Message, args, terminal)
+}
 
 /// One page request for the chain to run: the routes to render and what hooks are given.
 #[derive(Clone, Copy)]
