@@ -1,5 +1,14 @@
 #!/usr/bin/env python3
-"""Module import graph of a crate (file granularity) and its cycles. usage: cycles.py SRC_DIR [--top]"""
+"""Fails when a crate's modules import each other in a cycle.
+
+usage: module-cycles.py SRC_DIR [--top]
+
+Edges are `use crate::…`/`super::…`/`self::…` imports and `crate::…` paths, resolved to the
+deepest module file that exists (file granularity; `--top` folds them into top-level modules).
+Comments and `#[cfg(test)] mod tests { … }` blocks are skipped, `__private` (macro support)
+is ignored, and a module's references to its own children (declaring, re-exporting) are its
+structure, not imports. Exit status 1 and the cycle's edges when there is one.
+"""
 import os, re, sys
 src = sys.argv[1]; top = '--top' in sys.argv
 mods = {}
