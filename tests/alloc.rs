@@ -232,6 +232,7 @@ fn static_chains_dispatch_every_hook_without_allocating() {
         connect: Default::default(),
         message: Default::default(),
         channel: Default::default(),
+        api: Default::default(),
     };
     assert_eq!(
         allocations_per_dispatch(&ps::Chain::new_in(ps::Env::Dev, latency, chain!(a))),

@@ -355,7 +355,13 @@ async fn limits_and_refusals_are_traced_with_the_client() {
         .iter()
         .find(|l| l.contains("rate limited"))
         .unwrap_or_else(|| panic!("no rate-limit event in {log}"));
-    for part in ["RateLimit", "hook=\"api\"", "127.0.0.7", "/api/me", "key=\"client_ip\""] {
+    for part in [
+        "RateLimit",
+        "hook=\"api\"",
+        "127.0.0.7",
+        "/api/me",
+        "key=\"client_ip\"",
+    ] {
         assert!(limited.contains(part), "{part} missing from {limited}");
     }
     let stopped: Vec<&&str> = lines
@@ -363,6 +369,9 @@ async fn limits_and_refusals_are_traced_with_the_client() {
         .filter(|l| l.contains("api request stopped"))
         .collect();
     assert_eq!(stopped.len(), 2, "{log}");
-    assert!(stopped[0].contains("status=401") && stopped[0].contains("127.0.0.7"), "{log}");
+    assert!(
+        stopped[0].contains("status=401") && stopped[0].contains("127.0.0.7"),
+        "{log}"
+    );
     assert!(stopped[1].contains("status=429"), "{log}");
 }

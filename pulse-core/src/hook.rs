@@ -1,25 +1,25 @@
 //! The six hook points, what each one is given, and [`Next`], the continuation.
 //!
 //! Each hook has a marker type ([`Prerender`], [`PrerenderRoute`], [`Connect`], [`Message`],
-//! [`Channel`], [`Api`]) implementing [`Hook`]: its arguments, its response type and how to call it on a
-//! middleware. Chains are generic over the hook, so one piece of code composes all six.
+//! [`Channel`], [`Api`]) implementing [`Hook`]: its arguments, its response type and how to call
+//! it on a middleware. Chains are generic over the hook, so one piece of code composes all six.
 
 use std::future::Future;
 
 use serde_json::Value;
 
 use crate::message::ClientMessage;
-use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
     RoutePrerenderResponse,
 };
 use crate::prerender::PrerenderPayload;
 use crate::request::Request;
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 use crate::session::Session;
+use crate::tables::for_each_hook;
 
-/// A hook point: its arguments, its response and how a middleware is called there.
+/// A hook point: its name, its arguments and its response.
 ///
 /// Implemented by the six marker types of this module; sealed.
 pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
@@ -29,13 +29,6 @@ pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
     type Args<'a>: Copy + Send + Sync;
     /// What the hook returns.
     type Response: Send + 'static;
-
-    /// Calls this hook on `middleware`.
-    fn call<M: PulseMiddleware + ?Sized>(
-        middleware: &M,
-        args: Self::Args<'_>,
-        next: impl Next<Self>,
-    ) -> impl Future<Output = Self::Response> + Send;
 }
 
 mod sealed {
@@ -51,52 +44,6 @@ pub trait Next<H: Hook>: Send + Sized {
     /// Runs the rest of the chain.
     fn run(self) -> impl Future<Output = H::Response> + Send;
 }
-
-/// The continuation that calls the next middleware of a chain.
-#[derive(Debug)]
-pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
-    middleware: &'m M,
-    args: H::Args<'a>,
-    next: N,
-}
-
-impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
-    /// Continue into `middleware` with `args`, then into `next`.
-    #[inline]
-    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
-        Link {
-            middleware,
-            args,
-            next,
-        }
-    }
-}
-
-/// Each hook's link calls the middleware's hook method directly (not through [`Hook::call`]),
-/// so a chain nests one future type fewer per middleware.
-macro_rules! link_next {
-    ($($marker:ident => $method:ident),*) => {$(
-        impl<M, N> Next<$marker> for Link<'_, '_, $marker, M, N>
-        where
-            M: PulseMiddleware + ?Sized,
-            N: Next<$marker>,
-        {
-            #[inline]
-            fn run(self) -> impl Future<Output = <$marker as Hook>::Response> + Send {
-                self.middleware.$method(self.args, self.next)
-            }
-        }
-    )*};
-}
-
-link_next!(
-    Prerender => prerender,
-    PrerenderRoute => prerender_route,
-    Connect => connect,
-    Message => message,
-    Channel => channel,
-    Api => api
-);
 
 /// The end of a chain: the framework's own work, as a closure returning a future.
 ///
@@ -174,6 +121,16 @@ pub struct MessageArgs<'a> {
     pub request: &'a Request,
 }
 
+/// What the `api` hook is given: for each request to an endpoint given to
+/// [`Server::routes`](crate::Server::routes).
+#[derive(Clone, Copy, Debug)]
+pub struct ApiArgs<'a> {
+    /// The HTTP request (its body goes to the endpoint).
+    pub request: &'a Request,
+    /// The browser's session.
+    pub session: &'a Session,
+}
+
 /// What the `channel` hook is given: for each pub/sub channel message.
 #[derive(Clone, Copy, Debug)]
 pub struct ChannelArgs<'a> {
@@ -189,20 +146,13 @@ pub struct ChannelArgs<'a> {
     pub session: &'a Session,
 }
 
-/// What the `api` hook is given: for each request to an endpoint given to
-/// [`Server::routes`](crate::Server::routes).
-#[derive(Clone, Copy, Debug)]
-pub struct ApiArgs<'a> {
-    /// The HTTP request (its body goes to the endpoint).
-    pub request: &'a Request,
-    /// The browser's session.
-    pub session: &'a Session,
-}
-
-macro_rules! hooks {
-    ($( $(#[$doc:meta])* $marker:ident = $name:literal, $args:ident, $response:ty, $method:ident; )*) => {
+/// The marker types, from the hook table.
+macro_rules! markers {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident {
+        when: $when:literal, $($facts:tt)*
+    }; )*) => {
         $(
-            $(#[$doc])*
+            #[doc = concat!("The `", $name, "` hook: ", $when, ".")]
             #[derive(Clone, Copy, Debug, Default)]
             pub struct $marker;
 
@@ -212,31 +162,9 @@ macro_rules! hooks {
                 const NAME: &'static str = $name;
                 type Args<'a> = $args<'a>;
                 type Response = $response;
-
-                #[inline]
-                fn call<M: PulseMiddleware + ?Sized>(
-                    middleware: &M,
-                    args: Self::Args<'_>,
-                    next: impl Next<Self>,
-                ) -> impl Future<Output = $response> + Send {
-                    middleware.$method(args, next)
-                }
             }
         )*
     };
 }
 
-hooks! {
-    /// The `prerender` hook: once per page request, around the rendering of all matched routes.
-    Prerender = "prerender", PrerenderArgs, PrerenderResponse, prerender;
-    /// The `prerender_route` hook: once per matched route, inside `prerender`.
-    PrerenderRoute = "prerender_route", PrerenderRouteArgs, RoutePrerenderResponse, prerender_route;
-    /// The `connect` hook: a WebSocket opening.
-    Connect = "connect", ConnectArgs, ConnectResponse, connect;
-    /// The `message` hook: each client message.
-    Message = "message", MessageArgs, MessageResponse, message;
-    /// The `channel` hook: each pub/sub message.
-    Channel = "channel", ChannelArgs, ChannelResponse, channel;
-    /// The `api` hook: each request to one of the app's own endpoints.
-    Api = "api", ApiArgs, ApiResponse, api;
-}
+for_each_hook!(markers);

@@ -4,17 +4,20 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
-    ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
+    ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
+    RoutePrerenderResponse,
 };
+use crate::tables::for_each_hook;
 
 /// Sleeps before continuing at each hook, to see how an app behaves on a slow network.
 ///
 /// Always dev-only: it never runs when `PULSE_ENV` is `prod` or `ci`. The defaults are Pulse's:
-/// prerender 80 ms, prerender_route 60 ms, connect 40 ms, message 25 ms, channel 20 ms. A zero
+/// prerender 80 ms, prerender_route 60 ms, connect 40 ms, message 25 ms, channel 20 ms; and
+/// 40 ms for `api` (a hook Pulse does not have; an endpoint round trip, like `connect`). A zero
 /// duration does not sleep.
 ///
 /// ```
@@ -37,6 +40,8 @@ pub struct LatencyMiddleware {
     pub message: Duration,
     /// Delay before each `channel` message continues.
     pub channel: Duration,
+    /// Delay before each `api` request continues.
+    pub api: Duration,
 }
 
 impl Default for LatencyMiddleware {
@@ -47,6 +52,7 @@ impl Default for LatencyMiddleware {
             connect: Duration::from_millis(40),
             message: Duration::from_millis(25),
             channel: Duration::from_millis(20),
+            api: Duration::from_millis(40),
         }
     }
 }
@@ -58,48 +64,23 @@ async fn delayed<T>(delay: Duration, next: impl Future<Output = T>) -> T {
     next.await
 }
 
+/// Each hook waits its own delay (the field named after the hook), then continues.
+macro_rules! delayed_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
+        fn $method(
+            &self,
+            _: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            delayed(self.$method, next.run())
+        }
+    )*};
+}
+
 impl PulseMiddleware for LatencyMiddleware {
     fn dev_only(&self) -> bool {
         true
     }
 
-    fn prerender(
-        &self,
-        _: PrerenderArgs<'_>,
-        next: impl Next<hook::Prerender>,
-    ) -> impl Future<Output = PrerenderResponse> + Send {
-        delayed(self.prerender, next.run())
-    }
-
-    fn prerender_route(
-        &self,
-        _: PrerenderRouteArgs<'_>,
-        next: impl Next<hook::PrerenderRoute>,
-    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
-        delayed(self.prerender_route, next.run())
-    }
-
-    fn connect(
-        &self,
-        _: ConnectArgs<'_>,
-        next: impl Next<hook::Connect>,
-    ) -> impl Future<Output = ConnectResponse> + Send {
-        delayed(self.connect, next.run())
-    }
-
-    fn message(
-        &self,
-        _: MessageArgs<'_>,
-        next: impl Next<hook::Message>,
-    ) -> impl Future<Output = MessageResponse> + Send {
-        delayed(self.message, next.run())
-    }
-
-    fn channel(
-        &self,
-        _: ChannelArgs<'_>,
-        next: impl Next<hook::Channel>,
-    ) -> impl Future<Output = ChannelResponse> + Send {
-        delayed(self.channel, next.run())
-    }
+    for_each_hook!(delayed_hooks);
 }

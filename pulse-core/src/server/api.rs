@@ -10,7 +10,7 @@ use http::header::RETRY_AFTER;
 use serde_json::json;
 
 use super::ServerState;
-use super::page::{pulse_request, request_session};
+use super::session::request_and_session;
 use crate::outcome::{ApiResponse, TooManyRequests};
 
 /// The `api` hook around one endpoint request: the app-wide chain, then the group middleware
@@ -21,8 +21,7 @@ pub(crate) async fn layer(
     endpoint: AxumNext,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let pulse = pulse_request(&parts, &state);
-    let session = request_session(&parts);
+    let (pulse, session) = request_and_session(&parts, state.scheme);
     let request = AxumRequest::from_parts(parts, body);
     let outcome = state
         .app
