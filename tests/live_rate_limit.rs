@@ -83,6 +83,7 @@ async fn a_burst_on_one_socket_is_held_to_the_rate_and_the_socket_stays_open() {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    println!("{allowed} allowed, {limited} answered rate_limited, in {elapsed:.2}s");
     // GCRA: the burst (less the attach) at once, then one message per 1/RATE s.
     let most = u64::from(BURST) - 1 + (f64::from(RATE) * elapsed).ceil() as u64 + 1;
     assert!(

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -96,9 +96,31 @@ thread_local! {
     static DRY_RUN: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Keys reach the table already hashed (with a keyed hasher): the table uses them as they are.
+#[derive(Clone, Copy, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Table = DashMapStateStore<u64, BuildHasherDefault<Prehashed>>;
+
 /// governor's DashMap store, plus a dry-run mode for [`Limiter::peek`]: governor's own decision
 /// on the key's current state, never written back.
-struct Store(Arc<DashMapStateStore<u64>>);
+struct Store(Arc<Table>);
 
 impl StateStore for Store {
     type Key = u64;
@@ -174,9 +196,12 @@ pub struct Limiter {
 struct Inner {
     gcra: Gcra,
     /// The table `gcra` keeps its state in (shared, to clear it).
-    keys: Arc<DashMapStateStore<u64>>,
+    keys: Arc<Table>,
     quota: Quota,
-    hasher: RandomState,
+    /// For built-in keys (session ids, socket ids, addresses): fast, seeded per limiter.
+    hasher: foldhash::quality::RandomState,
+    /// For keys of users' functions, which clients may choose: SipHash.
+    sip: RandomState,
     checks: AtomicU64,
     last_prune: Mutex<Instant>,
     max_keys: usize,
@@ -200,14 +225,15 @@ impl Limiter {
 
     /// A limiter keeping at most `max_keys` keys (at least 1).
     pub fn with_max_keys(quota: Quota, max_keys: usize) -> Limiter {
-        let keys = Arc::new(DashMapStateStore::default());
+        let keys = Arc::new(Table::default());
         let store = Store(keys.clone());
         Limiter {
             inner: Arc::new(Inner {
                 gcra: governor::RateLimiter::new(quota.0, store, QuantaClock::default()),
                 keys,
                 quota,
-                hasher: RandomState::new(),
+                hasher: foldhash::quality::RandomState::default(),
+                sip: RandomState::new(),
                 checks: AtomicU64::new(0),
                 last_prune: Mutex::new(Instant::now()),
                 max_keys: max_keys.max(1),
@@ -237,20 +263,27 @@ impl Limiter {
 
     /// Counts one request of `key`: `Ok` when it is within the quota, else how long to wait.
     pub fn check<K: Hash + ?Sized>(&self, key: &K) -> Result<(), TooManyRequests> {
-        self.check_hashed(self.hash(key))
+        self.check_hashed(self.hash_chosen(key))
     }
 
     /// Whether one more request of `key` would be within the quota, counting nothing.
     pub fn peek<K: Hash + ?Sized>(&self, key: &K) -> Result<(), TooManyRequests> {
-        let key = self.hash(key);
+        let key = self.hash_chosen(key);
         DRY_RUN.with(|dry| dry.set(true));
         let decision = self.inner.gcra.check_key(&key);
         DRY_RUN.with(|dry| dry.set(false));
         self.decide(decision)
     }
 
+    /// Hashes a key the framework chose (a session or socket id, an address).
     pub(crate) fn hash<K: Hash + ?Sized>(&self, key: &K) -> u64 {
         self.inner.hasher.hash_one(key)
+    }
+
+    /// Hashes a key a client may choose (an email, a user function's key): SipHash, so no one
+    /// can aim keys at one slot of the table.
+    pub(crate) fn hash_chosen<K: Hash + ?Sized>(&self, key: &K) -> u64 {
+        self.inner.sip.hash_one(key)
     }
 
     /// [`Limiter::check`] for a key already hashed with [`Limiter::hash`].
