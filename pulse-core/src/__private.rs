@@ -4,6 +4,8 @@
 pub use core;
 pub use std;
 
+pub mod html;
+
 pub use crate::chain::Chain;
 pub use crate::hook::{
     self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
