@@ -16,7 +16,7 @@ pub use crate::outcome::{
     IntoMessageResponse, IntoPrerenderResponse, IntoRoutePrerenderResponse, MessageResponse,
     PrerenderResponse, RoutePrerenderResponse,
 };
-pub use crate::page::Component;
+pub use crate::page::{Component, IsPage};
 pub use crate::{App, Env, Routes};
 
 /// Proves that the return type a user wrote is the hook's response type; the attribute calls
@@ -105,19 +105,8 @@ results! {
         "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
 }
 
-/// Wraps each page of `routes!{…}`, so a handler that is not a component is reported at its
-/// name without the list of every component type.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a page component",
-    label = "not a page component",
-    note = "a page component is an `async fn(cx: ps::PageContext) -> ps::Markup`"
-)]
-pub trait IsComponent: Component {}
-
-#[diagnostic::do_not_recommend]
-impl<C: Component> IsComponent for C {}
-
-/// Passes a page through, checking it is a component.
-pub fn component<C: IsComponent>(component: C) -> C {
+/// Passes a page of `routes!{…}` through, checking it is one (reported at its name, with
+/// what a page is, whatever the wrong shape: see [`IsPage`]).
+pub fn component<C: IsPage<M>, M>(component: C) -> C {
     component
 }
