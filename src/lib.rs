@@ -86,6 +86,7 @@
 //! | `ps::stack![a, b, c]` | a static [`Chain`], `a` outermost | [`stack!`] |
 //! | `ps::routes! { "/" => home, [mw] { .. } }` | a checked [`Routes`] table | [`routes!`] |
 //! | `ps::pulse_app! { routes: {..}, middleware: [..], not_found: page }` | an [`App`] | [`pulse_app!`] |
+//! | `ps::html! { h1 { "Hi " (name) } }` | a [`Markup`] (maud's syntax, no maud dependency) | [`html!`] |
 //!
 //! Everything the macros generate is ordinary code over [`PulseMiddleware`], [`Chain`],
 //! [`Routes`] and [`App`]: a hand-written `impl ps::PulseMiddleware for X` mixes freely with

@@ -1,5 +1,6 @@
-//! `ps::html!`: pulse's own template macro (maud's syntax), used from a crate that has no `maud`
-//! dependency. Each test compares the rendered string.
+//! `ps::html!`: pulse's own template macro (maud's syntax). Each test compares the rendered
+//! string; the last one compares with maud's own macro (this package has maud as a
+//! dev-dependency for that and the bench; ui-tests prove that apps need no maud).
 
 use pulse as ps;
 
@@ -187,4 +188,30 @@ fn names_with_hyphens_colons_and_keywords() {
             r#"<my-element data-x-1="v"></my-element>"#,
         )
     );
+}
+
+#[test]
+fn same_html_as_maud() {
+    let user: Option<&str> = Some("<ann>");
+    let items = ["a&b", "c"];
+    let link: Option<&str> = None;
+    let active = true;
+    macro_rules! template {
+        ($($html:ident)::+) => {
+            $($html)::+! {
+                header.top #banner.wide { @if let Some(u) = user { "Hi " (u) } @else { "Hi" } }
+                ul.list.empty[items.is_empty()].on[active] {
+                    @for (i, item) in items.iter().enumerate() {
+                        li data-i=(i) title={ "item " (item) } { (item) }
+                    }
+                }
+                @match items.len() { 0 => "none", n => p { (n) } }
+                a href=[link] hidden[!active] checked { "x" }
+                br;
+                (ps::PreEscaped("<hr>")) (3.5_f64) ('c')
+            }
+            .into_string()
+        };
+    }
+    assert_eq!(template!(ps::html), template!(maud::html));
 }

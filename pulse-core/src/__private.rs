@@ -105,6 +105,18 @@ results! {
         "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
 }
 
+/// `routes.route(pattern, page)` for `routes!{…}`: one bound, [`IsPage`], so a wrong page is
+/// one error at its name saying what a page is (`Routes::route`'s own `Component` bound would
+/// add rustc's E0593 for a fn of the wrong arity).
+pub fn route<C: IsPage<M>, M>(routes: Routes, pattern: &str, page: C) -> Routes {
+    routes.route(pattern, page)
+}
+
+/// `app.not_found(page)` for `pulse_app!`, checked like [`route`].
+pub fn not_found<C: IsPage<M>, M>(app: App, page: C) -> App {
+    app.not_found(page)
+}
+
 /// Passes a page of `routes!{…}` through, checking it is one (reported at its name, with
 /// what a page is, whatever the wrong shape: see [`IsPage`]).
 pub fn component<C: IsPage<M>, M>(component: C) -> C {

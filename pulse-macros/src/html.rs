@@ -162,7 +162,7 @@ impl Parser {
             return Err(syn::Error::new(
                 keyword.span(),
                 format!(
-                    "`{keyword}` here is read as an element name; control flow in `ps::html!` starts with `@`: `@{keyword}`"
+                    "`{keyword}` without `@`: control flow in `ps::html!` starts with `@`, as in `@{keyword}`"
                 ),
             ));
         }
@@ -478,7 +478,7 @@ impl Parser {
         }
         if input.peek(Token![else]) {
             return Err(syn::Error::new(
-                at.span.join(input.span()).unwrap_or(at.span),
+                input.span(),
                 "`@else` without `@if`: an `@else` follows the `}` of an `@if` block",
             ));
         }

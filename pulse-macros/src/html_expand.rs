@@ -187,12 +187,17 @@ impl Gen {
     /// the value, so a type that is neither is reported there.
     fn splice(&mut self, value: TokenStream, span: Span) -> TokenStream {
         let out = &self.out;
-        let splice = syn::Ident::new("__pulse_splice", Span::mixed_site());
+        // Names spanned at the value, so that rustc's errors about it land there (a span of
+        // this macro's own would be reported at the whole `html!` call). Unhygienic but
+        // harmless: they are bound after the value is evaluated and only read by this block.
+        let value_ref = syn::Ident::new("__pulse_value", span);
+        let kind = syn::Ident::new("__pulse_kind", span);
         let glob = quote_spanned!(Span::mixed_site()=> use ::pulse::__private::html::splice::*;);
         quote_spanned! {span=> {
             #glob
-            let #splice = ::pulse::__private::html::Splice(&(#value));
-            (&&#splice).pulse_render_kind().push(#splice.0, &mut #out);
+            let #value_ref = &(#value);
+            let #kind = (&&::pulse::__private::html::Splice(#value_ref)).pulse_render_kind();
+            #kind.push(#value_ref, &mut #out);
         }}
     }
 
