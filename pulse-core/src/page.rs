@@ -13,8 +13,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::request::Request;
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 use crate::session::Session;
+use crate::tables::not_a_component;
 
 /// What a page component is given: the URL, the session and the request.
 #[derive(Clone, Debug)]
@@ -81,15 +82,11 @@ impl PageContext {
     }
 }
 
+not_a_component! {
 /// A page: renders HTML for a [`PageContext`].
 ///
 /// Implemented by every `async fn(ps::PageContext) -> ps::Markup` and by [`Page`] (a render fn
 /// plus callbacks).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a page",
-    label = "not a page",
-    note = "a page is an `async fn(cx: ps::PageContext) -> ps::Markup`, or `ps::Page::new(render)` (with callbacks)"
-)]
 pub trait Component: Send + Sync + 'static {
     /// Renders the page.
     fn render(&self, cx: PageContext) -> impl Future<Output = Markup> + Send;
@@ -109,6 +106,7 @@ pub trait Component: Send + Sync + 'static {
         None
     }
 }
+}
 
 #[diagnostic::do_not_recommend]
 impl<F, Fut> Component for F
@@ -121,6 +119,7 @@ where
     }
 }
 
+not_a_component! {
 /// Proves that a value is a page, with the message of [`Component`] whatever its shape.
 ///
 /// A bound `F: Component` on an `async fn` of the wrong arity makes rustc answer with E0593
@@ -128,12 +127,8 @@ where
 /// candidate impls (the second one never holds), rustc reports this trait's own message
 /// instead. Not public API: `ps::routes!`, `ps::pulse_app!` and [`Page::new`] use it.
 #[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a page",
-    label = "not a page",
-    note = "a page is an `async fn(cx: ps::PageContext) -> ps::Markup`, or `ps::Page::new(render)` (with callbacks)"
-)]
 pub trait IsPage<Marker>: Component {}
+}
 
 /// The marker of the impls that hold. Not public API.
 #[doc(hidden)]

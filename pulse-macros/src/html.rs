@@ -14,7 +14,7 @@ use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{Expr, Ident, Lit, LitStr, Pat, Token, braced, bracketed, parenthesized};
 
-use crate::hook;
+use crate::diag;
 
 /// The control-flow keywords that follow `@`.
 const KEYWORDS: [&str; 5] = ["if", "for", "while", "match", "let"];
@@ -491,7 +491,7 @@ impl Parser {
                 keywords[..keywords.len() - 1].join(", "),
                 keywords[keywords.len() - 1]
             );
-            let message = match hook::suggest(&name, KEYWORDS) {
+            let message = match diag::suggest(&name, KEYWORDS) {
                 Some(near) => {
                     format!("unknown `@{name}`; did you mean `@{near}`? `ps::html!` has {known}")
                 }

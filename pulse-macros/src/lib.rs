@@ -7,8 +7,9 @@
 mod app;
 mod attr;
 mod body;
-mod chain;
+mod callback;
 mod check;
+mod diag;
 mod hook;
 mod html;
 mod html_expand;
@@ -16,6 +17,7 @@ mod item;
 mod method;
 mod params;
 mod routes;
+mod stack;
 
 use proc_macro::TokenStream;
 
@@ -38,7 +40,7 @@ pub fn middleware(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn stack(input: TokenStream) -> TokenStream {
     debug(
         "stack!",
-        chain::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error),
+        stack::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error),
     )
 }
 
