@@ -10,6 +10,9 @@ use syn::spanned::Spanned;
 use crate::html::{AttrValue, Element, Else, If, NameOrNode, Node, Parser};
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    // The template's source length, as maud does: output size tends to follow it, and one
+    // allocation of that size beats growing from the static part alone.
+    let source_len = input.to_string().len();
     let mut parser = Parser::default();
     let parsed = (|input: syn::parse::ParseStream<'_>| parser.nodes(input)).parse2(input);
     let mut errors = parser.errors;
@@ -43,7 +46,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         ));
     }
     let out = &generator.out;
-    let capacity = generator.capacity;
+    let capacity = generator.capacity.max(source_len);
     quote!({
         let mut #out = ::pulse::__private::std::string::String::with_capacity(#capacity);
         #body
