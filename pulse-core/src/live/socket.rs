@@ -31,7 +31,7 @@ use crate::session::Session;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 /// The client script.
 pub(crate) const CLIENT_JS: &str = include_str!("client.js");

@@ -213,6 +213,18 @@ impl Server {
         self
     }
 
+    /// Why the server cannot start (a missing `PULSE_SECRET` in production), checked without
+    /// serving: call it before binding a port.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.store.is_none() {
+            self.config
+                .clone()
+                .unwrap_or_else(Config::from_env)
+                .secret()?;
+        }
+        Ok(())
+    }
+
     /// The axum router serving the app, or why it cannot start (a missing `PULSE_SECRET` in
     /// production).
     ///
