@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
-use crate::app::panic_message;
+use crate::dispatch::panic_message;
 use crate::session::Session;
 
 /// The bounds of one socket, checked by its connection (see [`Live`](super::Live) for the

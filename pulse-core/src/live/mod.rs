@@ -1,5 +1,6 @@
-//! Live connections: the WebSocket endpoint (`GET /_pulse/ws`), client messages, pub/sub
-//! channels, page callbacks and the client script (`GET /_pulse/client.js`).
+//! Live connections: client messages, pub/sub channels, page callbacks and the client script.
+//! The HTTP endpoints that carry them (`GET /_pulse/ws`, `GET /_pulse/client.js`, the cookie
+//! refresh) are in the server (`server/ws.rs`, `Live::router`).
 //!
 //! [`Live`] holds the live half of an [`App`]: its [`Hub`] of channels and the socket settings
 //! (message size limit, allowed origins). The wire protocol is described in
@@ -26,13 +27,11 @@
 //! its subscriptions, its session handle) is released, as on a reset or a read error.
 //! [`Live::shutdown`] closes every socket with 1012 (service restart) so clients reconnect.
 
-mod connection;
-mod hub;
+pub(crate) mod connection;
+pub(crate) mod hub;
 pub mod protocol;
-mod render;
-mod sessions;
-mod socket;
-mod sockets;
+pub(crate) mod sessions;
+pub(crate) mod sockets;
 #[cfg(test)]
 mod tests;
 
@@ -70,6 +69,9 @@ pub const DEFAULT_MAX_CHANNEL_NAME: usize = 256;
 /// The default time a close handshake may take before the connection is dropped.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The client script, served at [`CLIENT_JS_PATH`].
+pub(crate) const CLIENT_JS: &str = include_str!("client.js");
+
 /// The live half of an app: WebSocket settings and the pub/sub [`Hub`]. Cheap to clone.
 ///
 /// [`Server`](crate::Server) serves `app.live()` by default; configure it and hand it over with
@@ -94,16 +96,16 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// ```
 #[derive(Clone)]
 pub struct Live {
-    app: App,
-    hub: Hub,
-    sessions: LiveSessions,
-    max_message_size: usize,
-    limits: SocketLimits,
-    close_timeout: Duration,
-    sockets: Sockets,
-    allowed_origins: Vec<String>,
-    any_origin: bool,
-    scheme: Scheme,
+    pub(crate) app: App,
+    pub(crate) hub: Hub,
+    pub(crate) sessions: LiveSessions,
+    pub(crate) max_message_size: usize,
+    pub(crate) limits: SocketLimits,
+    pub(crate) close_timeout: Duration,
+    pub(crate) sockets: Sockets,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) any_origin: bool,
+    pub(crate) scheme: Scheme,
 }
 
 impl fmt::Debug for Live {

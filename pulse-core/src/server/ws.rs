@@ -1,11 +1,8 @@
 //! The HTTP side of live connections: `GET /_pulse/ws` (origin check, `connect` hook, upgrade,
 //! frame loop), `GET /_pulse/client.js` and `GET /_pulse/set-cookies`.
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::extract::State;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
@@ -20,21 +17,19 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::connection::Connection;
-use super::hub::Subscriber;
-use super::sessions::Held;
-use super::sockets::Open;
-use super::{CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
+use super::ConnectionSlot;
+use super::session::request_and_session;
+use crate::live::connection::Connection;
+use crate::live::hub::Subscriber;
+use crate::live::sessions::Held;
+use crate::live::sockets::Open;
+use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
 use crate::request::Request;
-use crate::server::ConnectionSlot;
 use crate::session::Session;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
 const READ_BUFFER: usize = 4 * 1024;
-
-/// The client script.
-pub(crate) const CLIENT_JS: &str = include_str!("client.js");
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
@@ -104,16 +99,8 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let request = Request::from_parts(&owned_parts(&parts), client, live.scheme);
-    let loaded = parts
-        .extensions
-        .get::<Session>()
-        .cloned()
-        .unwrap_or_default();
+    // Header values copied, so the socket does not keep hyper's read buffer alive.
+    let (request, loaded) = request_and_session(&owned_parts(&parts), live.scheme);
     let held = live.sessions.hold(loaded);
     if live.app.connect(&request, &held.session).await.is_deny() {
         return refuse("connection denied");
@@ -122,7 +109,7 @@ async fn upgrade(
     // open.
     let slot = parts.extensions.get::<ConnectionSlot>().cloned();
     let open = live.sockets.open_one();
-    let span = tracing::info_span!("pulse.socket", id = open.id, client = ?client);
+    let span = tracing::info_span!("pulse.socket", id = open.id, client = ?request.client());
     let limit = live.max_message_size;
     upgrade
         .read_buffer_size(READ_BUFFER)
@@ -153,6 +140,7 @@ fn owned_parts(parts: &Parts) -> Parts {
     let (mut owned, ()) = http::Request::new(()).into_parts();
     owned.method = parts.method.clone();
     owned.uri = parts.uri.clone();
+    owned.extensions = parts.extensions.clone();
     owned.headers = HeaderMap::with_capacity(parts.headers.len());
     for (name, value) in &parts.headers {
         let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
