@@ -22,9 +22,11 @@
 //! | channel-name length | 256 bytes ([`DEFAULT_MAX_CHANNEL_NAME`]) | [`Live::max_channel_name`] | error reply `limit_exceeded` |
 //! | close handshake | 1 s ([`DEFAULT_CLOSE_TIMEOUT`]) | [`Live::close_timeout`] | connection dropped |
 //!
-//! The socket reads with a 4 KiB buffer, grown only for a larger message. A Close frame from
-//! the client is answered at once and everything the socket held (its task, its file descriptor,
-//! its subscriptions, its session handle) is released, as on a reset or a read error.
+//! The socket reads with a 4 KiB buffer, grown only for a larger message, and writes each
+//! message as it is dequeued (no write buffering; unmasked client frames are refused, as the
+//! protocol requires). A Close frame from the client is answered at once and everything the
+//! socket held (its task, its file descriptor, its subscriptions, its session handle) is
+//! released, as on a reset or a read error.
 //! [`Live::shutdown`] closes every socket with 1012 (service restart) so clients reconnect.
 
 pub(crate) mod connection;
