@@ -158,6 +158,8 @@ pub enum ErrorKind {
     Rejected,
     /// A page, callback or channel handler panicked.
     Internal,
+    /// A bound of the connection was reached: too many subscriptions, a channel name too long.
+    LimitExceeded,
     /// A hook answered `TooManyRequests` (e.g. [`RateLimit`](crate::RateLimit)): the message
     /// was not handled; `retryAfterMs` says when to try again. The socket stays open.
     RateLimited,
