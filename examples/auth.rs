@@ -97,8 +97,10 @@ async fn increment(cx: ps::PageContext, _args: Vec<Value>) {
     cx.state().set("count", count + 1);
 }
 
+/// Ends the session: its cookie is revoked (a copy no longer signs in) and every socket of it,
+/// in every tab, closes; the client then stores the removal and goes home.
 async fn logout(cx: ps::PageContext, _args: Vec<Value>) {
-    cx.session().remove("user_email");
+    cx.session().end();
     cx.state().navigate_to("/");
 }
 
@@ -217,15 +219,17 @@ async fn api_login(
     if email.is_empty() || credentials.password != "pulse" {
         return error(StatusCode::UNAUTHORIZED, "invalid email or password");
     }
+    // A new id on sign-in: an id planted or copied before cannot follow the user in.
+    session.regenerate();
     match session.insert("user_email", email) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
     }
 }
 
-/// `POST /api/logout`: forgets the user.
+/// `POST /api/logout`: ends the session, here and on every open socket of it.
 async fn api_logout(session: ps::Session) -> Json<serde_json::Value> {
-    session.remove("user_email");
+    session.end();
     Json(json!({ "ok": true }))
 }
 

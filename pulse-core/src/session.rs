@@ -1,7 +1,7 @@
 //! [`Session`]: per-browser data that persists across requests, shared by every hook of a request.
 
-use std::fmt;
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;

@@ -8,10 +8,10 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt;
 use serde_json::Value;
 
-use super::hub::{Hub, Subscriber};
-use super::sessions::{LiveSessions, Registration, Revoke};
 use super::SET_COOKIES_PATH;
+use super::hub::{Hub, Subscriber};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
+use super::sessions::{LiveSessions, Registration, Revoke};
 use crate::app::{App, panic_message};
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse};

@@ -260,7 +260,7 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
-    /// The variable holding older secrets that still verify (whitespace-separated).
+    /// The variable holding older secrets that still verify (one per line, newest first).
     pub const PREVIOUS_VAR: &'static str = "PULSE_SECRET_PREVIOUS";
 
     /// Reads `PULSE_ENV`, `PULSE_SECRET` and `PULSE_SECRET_PREVIOUS` from the process
@@ -275,7 +275,13 @@ impl Config {
             env: Env::from_value(lookup(Env::VAR).as_deref()),
             secret: lookup(Secret::VAR).filter(|s| !s.is_empty()),
             previous: lookup(Self::PREVIOUS_VAR)
-                .map(|v| v.split_whitespace().map(str::to_owned).collect())
+                .map(|v| {
+                    v.lines()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     }
@@ -298,7 +304,7 @@ impl Config {
 
 impl Config {
     /// The key ring: [`secret`](Self::secret) signs, and each secret of
-    /// `PULSE_SECRET_PREVIOUS` (whitespace-separated, newest first) still verifies.
+    /// `PULSE_SECRET_PREVIOUS` (one per line, newest first) still verifies.
     pub fn keys(&self) -> Result<KeyRing, ConfigError> {
         let mut ring = KeyRing::new(self.secret()?);
         for previous in &self.previous {

@@ -196,7 +196,6 @@ where
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +221,11 @@ mod tests {
             (&[host, ("sec-fetch-site", "same-site")], false),
             (&[host, ("sec-fetch-site", "cross-site")], false),
             (
-                &[host, ("sec-fetch-site", "cross-site"), ("origin", "https://trusted.example")],
+                &[
+                    host,
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://trusted.example"),
+                ],
                 true,
             ),
             (&[host, ("origin", "http://app.example:8000")], true),
@@ -244,7 +247,10 @@ mod tests {
         assert!(!check.allows(&Method::DELETE, &evil, Scheme::Http));
         assert!(CrossOrigin::disabled().allows(&post, &evil, Scheme::Http));
         // Default ports are the same origin written either way.
-        let https = headers(&[("host", "app.example"), ("origin", "https://app.example:443")]);
+        let https = headers(&[
+            ("host", "app.example"),
+            ("origin", "https://app.example:443"),
+        ]);
         assert!(check.allows(&post, &https, Scheme::Https));
         assert!(!check.allows(&post, &https, Scheme::Http));
     }

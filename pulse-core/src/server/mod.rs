@@ -53,8 +53,8 @@ pub use self::config::{
 };
 pub use self::csrf::CrossOrigin;
 pub use self::revocation::{LocalRevocations, RevocationBus, RevocationSink, session_key};
-pub(crate) use self::session::{Handoff, Sessions, session_cookie};
 pub use self::session::{COOKIE_NAME, MissingSession};
+pub(crate) use self::session::{Handoff, Sessions, session_cookie};
 #[cfg(feature = "tower-sessions")]
 pub use self::store::TowerStore;
 pub use self::store::{

@@ -113,7 +113,10 @@ mod tests {
         assert!(ring.verify(&legacy).unwrap().old_key);
         let fresh = ring.sign("x");
         assert!(!ring.verify(&fresh).unwrap().old_key);
-        assert!(after.verify(&fresh).is_some(), "new values use the newest key");
+        assert!(
+            after.verify(&fresh).is_some(),
+            "new values use the newest key"
+        );
         assert!(after.verify(&legacy).is_none());
     }
 }

@@ -314,7 +314,10 @@ mod tests {
 
     #[test]
     fn round_trips_id_data_and_times_in_both_modes() {
-        for store in [CookieStore::new(secret(1)), CookieStore::encrypted(secret(1))] {
+        for store in [
+            CookieStore::new(secret(1)),
+            CookieStore::encrypted(secret(1)),
+        ] {
             let session = Session::new();
             session.insert("user_email", "a@b.c").unwrap();
             let cookie = saved(&store, &session, T0);
@@ -388,7 +391,10 @@ mod tests {
         store.revoke(&cookies[1].0, now + 100);
         store.revoke(&cookies[2].0, now + 100);
         for (_, cookie) in &cookies {
-            assert!(store.decode(cookie).is_none(), "full: everything older ends");
+            assert!(
+                store.decode(cookie).is_none(),
+                "full: everything older ends"
+            );
         }
         let later = Session::new();
         assert!(store.decode(&saved(&store, &later, now + 5)).is_some());
@@ -396,7 +402,10 @@ mod tests {
 
     #[test]
     fn a_session_at_the_limit_fits_a_cookie_and_one_byte_more_is_refused() {
-        for store in [CookieStore::new(secret(1)), CookieStore::encrypted(secret(1))] {
+        for store in [
+            CookieStore::new(secret(1)),
+            CookieStore::encrypted(secret(1)),
+        ] {
             let session = Session::fresh(Some(COOKIE_DATA_LIMIT));
             // `{"k":"…"}` is 8 bytes plus the string.
             let fits = "x".repeat(COOKIE_DATA_LIMIT - 8);

@@ -116,20 +116,25 @@ impl MemoryStore {
             entries.remove(id);
             return None;
         }
-        let session = Session::restore(id.to_owned(), entry.data.clone(), entry.created, entry.seen);
+        let session =
+            Session::restore(id.to_owned(), entry.data.clone(), entry.created, entry.seen);
         if verified.old_key {
             session.reissue();
         }
         Some(session)
     }
 
-    pub(crate) fn save_now(&self, session: &Session, expires_at: u64) -> Result<String, StoreError> {
+    pub(crate) fn save_now(
+        &self,
+        session: &Session,
+        expires_at: u64,
+    ) -> Result<String, StoreError> {
         let id = session.id();
         let now = self.shared.clock.now();
         let max = usize::try_from(self.shared.max.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
         let mut entries = self.entries();
-        let sweep = self.shared.saves.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY
-            == SWEEP_EVERY - 1;
+        let sweep =
+            self.shared.saves.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1;
         if sweep || (session.is_new() && entries.len() >= max) {
             entries.retain(|_, entry| entry.expires_at >= now);
         }
@@ -259,7 +264,10 @@ mod tests {
         futures_util::FutureExt::now_or_never(store.delete(&session.id(), 0));
         slow.insert("c", 3).unwrap();
         slow.stamp(T0 + 3);
-        assert!(matches!(store.save_now(&slow, T0 + 100), Err(StoreError::Gone)));
+        assert!(matches!(
+            store.save_now(&slow, T0 + 100),
+            Err(StoreError::Gone)
+        ));
         assert!(store.load_now(&cookie).is_none());
     }
 
@@ -285,10 +293,13 @@ mod tests {
 
     #[test]
     fn ids_are_128_random_bits() {
-        let ids: std::collections::HashSet<String> = (0..1000).map(|_| Session::new().id()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| Session::new().id()).collect();
         assert_eq!(ids.len(), 1000);
         for id in ids.iter().take(10) {
-            let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, id).unwrap();
+            let bytes =
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, id)
+                    .unwrap();
             assert_eq!(bytes.len(), 16);
         }
     }

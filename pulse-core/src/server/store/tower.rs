@@ -99,8 +99,9 @@ impl<S: TowerSessionStore> TowerStore<S> {
             (SEEN.to_owned(), Value::from(session.seen_at())),
         ];
         let id = if session.is_new() {
-            let id = Id::from_str(&session.id())
-                .map_err(|_| StoreError::Failed("a session id is not a tower-sessions id".into()))?;
+            let id = Id::from_str(&session.id()).map_err(|_| {
+                StoreError::Failed("a session id is not a tower-sessions id".into())
+            })?;
             let mut record = Record {
                 id,
                 data: session.to_map().into_iter().chain(times).collect(),
