@@ -33,6 +33,7 @@ mod revocation;
 mod session;
 mod signer;
 mod store;
+mod ws;
 
 use std::fmt;
 use std::io;
@@ -62,22 +63,17 @@ pub use self::store::{
     SessionStore, StoreError,
 };
 
-/// What every framework handler shares: the app, its sessions and the scheme it is served on.
+/// What every framework handler shares: the app and the scheme it is served on.
 #[derive(Clone)]
 pub(crate) struct ServerState {
     pub(crate) app: App,
-    #[allow(
-        dead_code,
-        reason = "for endpoints that load or persist sessions themselves (the WebSocket)"
-    )]
-    pub(crate) sessions: Sessions,
     pub(crate) scheme: Scheme,
 }
 
 /// The framework's own routes under `/_pulse` (pages are the fallback, added by
 /// [`Server::try_into_router`]). Add further framework endpoints here; they run inside the
 /// session layer, so a handler can take the [`Session`](crate::Session) extractor, and
-/// `State<ServerState>` gives the app and [`Sessions`] (load/persist for a request's headers).
+/// `State<ServerState>` gives the app.
 pub(crate) fn framework_routes() -> Router<ServerState> {
     Router::new().route("/_pulse/prerender", post(prerender::handle))
 }
@@ -209,7 +205,6 @@ impl Server {
             .with_sessions(sessions.clone());
         let state = ServerState {
             app: self.app,
-            sessions: sessions.clone(),
             scheme: self.scheme,
         };
         let router = framework_routes()

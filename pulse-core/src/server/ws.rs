@@ -1,12 +1,10 @@
 //! The HTTP side of live connections: `GET /_pulse/ws` (origin check, `connect` hook, upgrade,
 //! frame loop), `GET /_pulse/client.js` and `POST /_pulse/set-cookies`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
@@ -17,10 +15,11 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::connection::{Connection, Identity};
-use super::hub::Subscriber;
-use super::sessions::Revoke;
-use super::{CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
+use super::session::request_and_session;
+use crate::live::connection::{Connection, Identity};
+use crate::live::hub::Subscriber;
+use crate::live::sessions::Revoke;
+use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
 use crate::request::Request;
 use crate::server::csrf::{parse_origin, same_origin};
 use crate::server::session_cookie;
@@ -33,9 +32,6 @@ pub(crate) const SESSION_ENDED: u16 = 4001;
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
 const READ_BUFFER: usize = 8 * 1024;
-
-/// The client script.
-pub(crate) const CLIENT_JS: &str = include_str!("client.js");
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
@@ -92,18 +88,9 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let request = Request::from_parts(&parts, client, live.scheme);
     // Each socket has its own handle on the session it was opened with: it acts as that
     // identity only, and is registered so that ending or rotating the session closes it.
-    let session = parts
-        .extensions
-        .get::<Session>()
-        .cloned()
-        .unwrap_or_default();
+    let (request, session) = request_and_session(&parts, live.scheme);
     let identity = live.server_sessions.clone().map(|sessions| {
         let mut identity = Identity {
             sessions,
