@@ -668,3 +668,28 @@ async fn a_store_outage_is_a_503_never_an_anonymous_session() {
     // Without a cookie there is nothing to load: the app serves anonymous visitors.
     assert_eq!(server.browser().get("/me").await.status, 200);
 }
+
+// ---------------------------------------------------------------- the README's test kit example
+
+#[tokio::test]
+async fn the_readme_test_kit_example_runs_against_the_flagship() {
+    let server = TestServer::start(auth::server(ps::Env::Ci)).await;
+    let browser = server.browser();
+    browser
+        .sign_in(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": "pulse"}),
+        )
+        .await;
+    assert_eq!(browser.get("/dashboard").await.status, 200);
+    let mut socket = browser.socket().await.expect("the socket opens");
+    socket.attach("/dashboard").await;
+    socket.callback("/dashboard", "increment", json!([])).await;
+    assert!(
+        socket
+            .view("/dashboard")
+            .contains(r#"<span id="count">1</span>"#)
+    );
+    browser.post_json("/api/logout", json!({})).await;
+    assert_eq!(socket.closed().await.code, Some(4001));
+}
