@@ -62,6 +62,9 @@ pub use self::store::{
     COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_REVOKED, DEFAULT_MAX_SESSIONS, MemoryStore,
     SessionStore, StoreError,
 };
+/// The `tower-sessions` store trait and types [`TowerStore`] adapts.
+#[cfg(feature = "tower-sessions")]
+pub use tower_sessions_core;
 
 /// What every framework handler shares: the app and the scheme it is served on.
 #[derive(Clone)]

@@ -29,11 +29,16 @@ const SEEN: &str = "__pulse_seen";
 /// own `save` is still last-writer-wins between that read and write); a `Backend` error means
 /// the store is unavailable (503), never an anonymous session.
 ///
-/// ```ignore
-/// let pool = tower_sessions_sqlx_store::sqlx::PgPool::connect(url).await?;
-/// let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
-/// store.migrate().await?;
-/// app.server().session_store(ps::server::TowerStore::new(store, ps::Config::from_env().keys()?))
+/// ```
+/// # use pulse_core as ps;
+/// use ps::server::tower_sessions_core::SessionStore;
+///
+/// /// Serves with any tower-sessions store, e.g. `tower_sessions_sqlx_store::PostgresStore`
+/// /// or `tower_sessions_redis_store::RedisStore`.
+/// fn with_store(server: ps::Server, store: impl SessionStore) -> Result<ps::Server, ps::ConfigError> {
+///     let keys = ps::Config::from_env().keys()?;
+///     Ok(server.session_store(ps::server::TowerStore::new(store, keys)))
+/// }
 /// ```
 pub struct TowerStore<S> {
     store: S,
