@@ -22,6 +22,7 @@ use crate::route_info::RouteInfo;
 use crate::server::Sessions;
 use crate::session::Session;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// An attached view: its URL and its state.
 #[derive(Clone, Debug)]
@@ -84,9 +85,30 @@ pub(crate) struct Identity {
     pub(crate) registration: Option<Registration>,
     /// The session id the registration is for.
     pub(crate) registered: Option<String>,
+    /// When the session was last checked against the store.
+    pub(crate) checked: Instant,
 }
 
 impl Identity {
+    /// Re-checks the session against the store when the last check is older than the
+    /// configured interval (`SessionConfig::socket_recheck`); fires the socket's revocation when the session is gone. A store
+    /// outage keeps the socket (it was authenticated; the outage is logged by the store's
+    /// callers and every HTTP request answers 503).
+    async fn recheck(&mut self) {
+        let (Some(cookie), Some(id)) = (&self.cookie, &self.registered) else {
+            return;
+        };
+        if self.checked.elapsed() < self.sessions.socket_recheck() || self.revoke.is_revoked() {
+            return;
+        }
+        self.checked = Instant::now();
+        match self.sessions.still_valid(cookie, id).await {
+            Ok(true) => {}
+            Ok(false) => self.revoke.fire(),
+            Err(error) => tracing::warn!(%error, "could not re-check a socket's session"),
+        }
+    }
+
     /// Registers the socket under `session`'s id when the store knows it (an anonymous
     /// session has nothing to revoke until it is saved).
     pub(crate) fn register(&mut self, session: &Session) {
@@ -168,7 +190,14 @@ impl Connection {
     }
 
     /// Handles one text frame. Never panics: hooks, pages, callbacks and handlers are caught.
+    /// Nothing runs for a socket whose session was revoked (the frame loop then closes it).
     pub(crate) async fn handle(&mut self, text: &str) {
+        if let Some(identity) = &mut self.identity {
+            identity.recheck().await;
+            if identity.revoke.is_revoked() {
+                return;
+            }
+        }
         match Incoming::parse(text) {
             Err(bad) => {
                 self.send_error(bad.path, ErrorBody::new(ErrorKind::BadRequest, bad.message))

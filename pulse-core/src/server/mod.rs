@@ -49,8 +49,8 @@ use crate::live::Live;
 use crate::request::Scheme;
 
 pub use self::config::{
-    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, KeyRing, MIN_SECRET_LEN,
-    ManualClock, Secret, SessionConfig, SystemClock,
+    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, DEFAULT_SOCKET_RECHECK,
+    KeyRing, MIN_SECRET_LEN, ManualClock, Secret, SessionConfig, SystemClock,
 };
 pub use self::csrf::CrossOrigin;
 pub use self::revocation::{LocalRevocations, RevocationBus, RevocationSink, session_key};

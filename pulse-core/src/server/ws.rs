@@ -99,6 +99,7 @@ async fn upgrade(
             revoke: Arc::new(Revoke::default()),
             registration: None,
             registered: None,
+            checked: std::time::Instant::now(),
         };
         identity.register(&session);
         identity
