@@ -488,6 +488,17 @@ async fn a_key_rotation_keeps_users_signed_in() {
     assert_eq!(later.get("/dashboard").await.status, 200);
     later.set_cookie("pulse.sid", Some(&old_cookie));
     assert_eq!(later.get("/dashboard").await.location(), Some("/login"));
+
+    // A short previous secret is a startup error naming the variable.
+    let error = keyed(new, Some(&format!("{old}\nshort")))
+        .keys()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("line 2 of PULSE_SECRET_PREVIOUS"),
+        "{error}"
+    );
 }
 
 // ---------------------------------------------------------------- cross-site requests

@@ -63,6 +63,16 @@ pub enum ConfigError {
         /// The secret's length.
         len: usize,
     },
+    /// A secret of `PULSE_SECRET_PREVIOUS` is too short.
+    #[error(
+        "line {line} of PULSE_SECRET_PREVIOUS is {len} bytes long; each secret must be at least 32 bytes"
+    )]
+    PreviousSecretTooShort {
+        /// The line of the secret (from 1).
+        line: usize,
+        /// The secret's length.
+        len: usize,
+    },
 }
 
 /// The secrets that sign (and, in encrypted mode, encrypt) session cookies: the newest signs,
@@ -320,8 +330,13 @@ impl Config {
     /// `PULSE_SECRET_PREVIOUS` (one per line, newest first) still verifies.
     pub fn keys(&self) -> Result<KeyRing, ConfigError> {
         let mut ring = KeyRing::new(self.secret()?);
-        for previous in &self.previous {
-            ring = ring.with_previous(Secret::new(previous)?);
+        for (index, previous) in self.previous.iter().enumerate() {
+            let secret =
+                Secret::new(previous).map_err(|_| ConfigError::PreviousSecretTooShort {
+                    line: index + 1,
+                    len: previous.len(),
+                })?;
+            ring = ring.with_previous(secret);
         }
         Ok(ring)
     }
