@@ -13,6 +13,7 @@ mod connection;
 mod hub;
 pub mod protocol;
 mod render;
+mod resume;
 mod sessions;
 mod socket;
 #[cfg(test)]
@@ -20,15 +21,18 @@ mod tests;
 
 use std::fmt;
 use std::future::Future;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::app::App;
 use crate::request::Scheme;
+use resume::Views;
 use sessions::LiveSessions;
 
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
+pub use resume::{DEFAULT_MAX_VIEWS, DEFAULT_VIEW_GRACE};
 
 /// The default largest client message: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
@@ -71,6 +75,7 @@ pub struct Live {
     app: App,
     hub: Hub,
     sessions: LiveSessions,
+    views: Views,
     max_message_size: usize,
     allowed_origins: Vec<String>,
     any_origin: bool,
@@ -94,6 +99,7 @@ impl Live {
             app,
             hub: Hub::default(),
             sessions: LiveSessions::default(),
+            views: Views::default(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             allowed_origins: Vec::new(),
             any_origin: false,
@@ -105,6 +111,35 @@ impl Live {
     /// connection with 1009.
     pub fn max_message_size(mut self, bytes: usize) -> Live {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// How long a view's state is kept after its socket closed, for the page to reconnect and
+    /// resume it (default [`DEFAULT_VIEW_GRACE`], 2 minutes). The client attaches each view
+    /// with a random view id drawn once per page load; an `attach` with the same view id from
+    /// the same session within this time gets the view's [`ViewState`](crate::ViewState) back.
+    /// State is kept in this process only: after a restart views start afresh (keep what must
+    /// survive in the [`Session`](crate::Session) or a store). `Duration::ZERO` keeps nothing
+    /// past the socket.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// # use std::time::Duration;
+    /// # async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped(String::new()) }
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+    /// let live = app.live().view_grace(Duration::from_secs(30)).max_views(10_000);
+    /// # let _ = live;
+    /// ```
+    pub fn view_grace(mut self, grace: Duration) -> Live {
+        self.views.grace = grace;
+        self
+    }
+
+    /// The most views kept, attached or waiting for a reconnect (default
+    /// [`DEFAULT_MAX_VIEWS`]). When full, the view whose socket closed longest ago is dropped;
+    /// views attached beyond it work but do not survive a reconnect.
+    pub fn max_views(mut self, max: usize) -> Live {
+        self.views.max = max;
         self
     }
 

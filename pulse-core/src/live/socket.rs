@@ -41,7 +41,7 @@ impl Live {
         Router::new()
             .route(WS_PATH, get(upgrade))
             .route(CLIENT_JS_PATH, get(client_js))
-            .route(SET_COOKIES_PATH, get(set_cookies))
+            .route(SET_COOKIES_PATH, get(set_cookies).post(set_cookies))
             .with_state(self.clone())
     }
 
@@ -130,7 +130,8 @@ async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
         held.session.clone(),
         out,
         Some(SET_COOKIES_PATH.to_owned()),
-    );
+    )
+    .resuming(live.views.clone());
     connection.sync_session().await;
     let frame = loop {
         tokio::select! {

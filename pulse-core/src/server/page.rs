@@ -34,8 +34,9 @@ pub(crate) fn request_session(parts: &http::request::Parts) -> Session {
         .unwrap_or_default()
 }
 
-/// Pages depend on the session: shared caches must not keep them.
-pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+/// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
+/// signing out loads the page again (and its guards run) instead of showing the signed-in page.
+pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 pub(crate) async fn handle(State(state): State<ServerState>, request: AxumRequest) -> Response {
     let (parts, _body) = request.into_parts();
@@ -61,15 +62,25 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
         .prerender_payload(&payload, &request, &session)
         .await
     {
-        Ok(PrerenderResponse::Ok(prerender)) => (
-            [(CACHE_CONTROL, PRIVATE)],
-            Html(document::page(
-                &payload.paths,
-                &payload.route_info,
-                &prerender.views,
-            )),
-        )
-            .into_response(),
+        Ok(PrerenderResponse::Ok(prerender)) => {
+            // The document opens a WebSocket only when one of its views has live features.
+            let live = prerender.views.keys().any(|pattern| {
+                state
+                    .app
+                    .live_route(pattern)
+                    .is_some_and(|entry| entry.component.is_live())
+            });
+            (
+                [(CACHE_CONTROL, PRIVATE)],
+                Html(document::page(
+                    &payload.paths,
+                    &payload.route_info,
+                    &prerender.views,
+                    live,
+                )),
+            )
+                .into_response()
+        }
         Ok(PrerenderResponse::Redirect(redirect)) => redirect_to(redirect.path()),
         Ok(PrerenderResponse::NotFound) => not_found(&state, &request, &session).await,
         Err(PrerenderError::UnknownPath(_) | PrerenderError::EmptyPaths) => {
@@ -97,7 +108,12 @@ async fn not_found(state: &ServerState, request: &Request, session: &Session) ->
         Some(html) => html,
         None => "<h1>404 Not Found</h1>".to_owned(),
     };
-    (StatusCode::NOT_FOUND, Html(document::plain(&body))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        [(CACHE_CONTROL, PRIVATE)],
+        Html(document::plain(&body)),
+    )
+        .into_response()
 }
 
 /// The 500 page.
