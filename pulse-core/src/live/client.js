@@ -63,6 +63,7 @@
   let everOpen = false;
   let queue = [];
   let attempts = 0;
+  let refusals = 0;
   let timer = null;
   let nextRequest = 0;
   let statusElement = null;
@@ -155,6 +156,7 @@
       opened = true;
       everOpen = true;
       attempts = 0;
+      refusals = 0;
       setStatus("online");
       for (const path of attachable()) {
         ws.send(JSON.stringify({ type: "attach", path, routeInfo: state.routeInfo, viewId }));
@@ -194,7 +196,8 @@
   }
 
   /// The socket closed before opening: the server is down, or it refused the socket (a denied
-  /// `connect`, which the browser reports like a network error). Asks the server which.
+  /// `connect`, which the browser reports like a network error). Asks the server which: twice
+  /// refused while the server answers means the page is no longer allowed a socket.
   function refusedOrUnreachable() {
     // Refused on the first try: reloading would render the same page; keep trying.
     if (!everOpen) {
@@ -204,6 +207,12 @@
     fetch("/_pulse/client.js", { method: "HEAD", cache: "no-store", credentials: "same-origin" })
       .then((response) => {
         if (!response.ok) throw new Error("unreachable");
+        refusals += 1;
+        // The server may just have come up: try the socket once more before deciding.
+        if (refusals < 2) {
+          schedule(0);
+          return;
+        }
         let last = 0;
         try {
           last = Number(sessionStorage.getItem(RELOAD_KEY)) || 0;
@@ -217,7 +226,10 @@
         }
         schedule(null);
       })
-      .catch(() => schedule(null));
+      .catch(() => {
+        refusals = 0;
+        schedule(null);
+      });
   }
 
   /// Waits, then connects again: 0.5 s doubling up to 30 s, each wait drawn between half and
