@@ -26,6 +26,8 @@ WAIT = 20_000  # ms: every wait is bounded, so a hang fails fast
 RECORDER = """
 window.__pulseStatuses = [];
 document.addEventListener("pulse:status", (e) => window.__pulseStatuses.push(e.detail.status));
+window.__pulseUpdates = [];
+document.addEventListener("pulse:update", (e) => window.__pulseUpdates.push(e.detail.type));
 """
 
 
@@ -124,6 +126,11 @@ def sign_in(page, email="ada@example.com"):
 
 def wait_online(page):
     expect(page.locator('[data-pulse-status="online"]')).to_have_count(1)
+
+
+def wait_attached(page):
+    """The view was attached and re-rendered from the server (after the socket opened)."""
+    page.wait_for_function("window.__pulseUpdates.includes('attach_ack')")
 
 
 def statuses(page):
@@ -249,3 +256,50 @@ def test_a_server_restart_with_the_same_secret_reconnects_by_itself(context, fla
     assert "reconnecting" in statuses(page)
     page.click('[data-pulse-callback="increment"]')
     expect(page.locator("#count")).to_have_text("1")
+
+
+def test_updates_keep_focus_caret_and_what_the_user_typed(context):
+    page = context.new_page()
+    sign_in(page)
+    wait_attached(page)
+    view = 'document.querySelector(\'[data-pulse-view="/dashboard"]\')'
+    form = '<p id="fields"><input id="note" value="{note}"><input id="other" value="{other}"></p>'
+
+    def morph(heading, note, other):
+        html = f"<h1>{heading}</h1>" + form.format(note=note, other=other)
+        page.evaluate(f"(html) => pulse.morph({view}, html)", html)
+
+    morph("one", "server", "a")
+    page.fill("#other", "typed by the user")
+    page.fill("#note", "hello world")
+    page.focus("#note")
+    page.evaluate("document.getElementById('note').setSelectionRange(5, 5)")
+    page.evaluate("window.__note = document.getElementById('note')")
+    # The server changes the heading and both fields' values.
+    morph("two", "changed", "b")
+    expect(page.locator("h1")).to_have_text("two")
+    state = page.evaluate(
+        """() => {
+          const note = document.getElementById('note');
+          return {
+            same: note === window.__note,
+            focused: document.activeElement === note,
+            caret: [note.selectionStart, note.selectionEnd],
+            note: note.value,
+            other: document.getElementById('other').value,
+          };
+        }"""
+    )
+    # The focused field keeps its element, focus, caret and text; the other one takes the
+    # server's new value.
+    assert state == {
+        "same": True,
+        "focused": True,
+        "caret": [5, 5],
+        "note": "hello world",
+        "other": "b",
+    }
+    # A value the server does not change leaves what the user typed alone.
+    page.fill("#other", "typed again")
+    morph("three", "changed", "b")
+    assert page.input_value("#other") == "typed again"

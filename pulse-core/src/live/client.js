@@ -32,6 +32,11 @@
 // of <body>. Style it with [data-pulse-status="reconnecting"] etc.; the defaults use :where()
 // so any rule of the app wins.
 //
+// After a view is attached or updated, its element dispatches a bubbling `pulse:update` event
+// (detail: {path, type}).
+//
+// pulse.morph(element, html) applies HTML to an element the same way (for page scripts).
+//
 // Channels: pulse.channel("room").subscribe((event, payload) => ...), .publish(event, payload),
 // .request(event, payload) -> Promise (rejected on an error reply or when the socket closes).
 (() => {
@@ -283,7 +288,10 @@
       case "attach_ack":
       case "view_update": {
         const element = views.get(message.path);
-        if (element) morph(element, message.html);
+        if (!element) break;
+        morph(element, message.html);
+        const detail = { path: message.path, type: message.type };
+        element.dispatchEvent(new CustomEvent("pulse:update", { bubbles: true, detail }));
         break;
       }
       case "navigate_to":
@@ -478,6 +486,9 @@
   window.pulse = {
     channel,
     send,
+    /// Makes the children of `element` match `html` the way view updates do (for HTML a page
+    /// script receives, e.g. on a channel).
+    morph,
     /// "connecting", "online", "reconnecting", "offline", "refused", or "idle" (no socket).
     get status() {
       return wanted ? (statusElement ? statusElement.getAttribute("data-pulse-status") : "connecting") : "idle";
