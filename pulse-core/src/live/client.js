@@ -65,6 +65,8 @@
   const listeners = new Map();
   let socket = null;
   let wanted = false;
+  // The page is being left (a navigation the server asked for, or `pagehide`): no socket.
+  let leaving = false;
   let everOpen = false;
   let queue = [];
   let attempts = 0;
@@ -138,14 +140,14 @@
 
   /// Opens the socket the first time something needs it.
   function start() {
-    if (wanted) return;
+    if (wanted || leaving) return;
     wanted = true;
     connect();
   }
 
   function connect() {
     timer = null;
-    if (socket) return;
+    if (socket || leaving) return;
     setStatus(everOpen ? (navigator.onLine === false ? "offline" : "reconnecting") : "connecting");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     let ws;
@@ -226,6 +228,7 @@
           try {
             sessionStorage.setItem(RELOAD_KEY, String(Date.now()));
           } catch (_) {}
+          leaving = true;
           location.reload();
           return;
         }
@@ -240,7 +243,7 @@
   /// Waits, then connects again: 0.5 s doubling up to 30 s, each wait drawn between half and
   /// all of it so that clients of a restarted server spread out.
   function schedule(delay) {
-    if (timer !== null || !wanted) return;
+    if (timer !== null || !wanted || leaving) return;
     setStatus(navigator.onLine === false ? "offline" : "reconnecting");
     if (delay === null) {
       const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.min(attempts, 16));
@@ -252,7 +255,7 @@
 
   /// Connects at once (the network is back, the tab is visible again).
   function hurry() {
-    if (!wanted || socket) return;
+    if (!wanted || socket || leaving) return;
     if (timer !== null) clearTimeout(timer);
     timer = null;
     attempts = 0;
@@ -269,6 +272,7 @@
   // Leaving the page: no reconnect. Kept in the back/forward cache: the socket is closed and
   // opened again (views re-attached) when the page is shown.
   window.addEventListener("pagehide", () => {
+    leaving = true;
     if (timer !== null) clearTimeout(timer);
     timer = null;
     const ws = socket;
@@ -276,7 +280,9 @@
     if (ws) ws.close(1000);
   });
   window.addEventListener("pageshow", (event) => {
-    if (event.persisted) hurry();
+    if (!event.persisted) return;
+    leaving = false;
+    hurry();
   });
 
   function attachable() {
@@ -295,14 +301,14 @@
         break;
       }
       case "navigate_to":
-        wanted = false;
+        leaving = true;
         storing.finally(() => {
           if (message.replace) location.replace(message.path);
           else location.assign(message.path);
         });
         break;
       case "reload":
-        wanted = false;
+        leaving = true;
         location.reload();
         break;
       case "refresh_cookies":
