@@ -253,6 +253,18 @@ async fn pages_say_whether_they_are_live_and_no_cache_stores_them() {
 }
 
 #[tokio::test]
+async fn an_app_without_an_icon_answers_the_browser_s_icon_request_with_no_content() {
+    let addr = spawn(ps::live::DEFAULT_VIEW_GRACE).await;
+    let icon = http()
+        .get(format!("http://{addr}/favicon.ico"))
+        .send()
+        .await
+        .unwrap();
+    // Not a 404, which browsers log as an error on the console of every page.
+    assert_eq!(icon.status(), 204);
+}
+
+#[tokio::test]
 async fn the_client_script_stores_session_changes_with_post() {
     let addr = spawn(ps::live::DEFAULT_VIEW_GRACE).await;
     let script = http()

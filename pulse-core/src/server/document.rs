@@ -24,9 +24,7 @@ struct State<'a> {
     live: bool,
 }
 
-/// The document head. `<link rel="icon" href="data:,">`: browsers ask for no `/favicon.ico`
-/// (which an app without one answers with a 404 logged on the console of every page).
-const HEAD: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n</head>\n<body>\n";
+const HEAD: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n</head>\n<body>\n";
 
 /// A page: the views for `paths` (then any view a `prerender` hook added), the state script and
 /// the client script; `live` when a view has live features.

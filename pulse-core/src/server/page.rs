@@ -71,6 +71,19 @@ fn redirect_to(target: &str) -> Response {
     }
 }
 async fn not_found(state: &ServerState, request: &Request, session: &Session) -> Response {
+    // Browsers ask for an icon on their own: an app without one answers "no content" instead
+    // of a 404 that every browser logs on the console of every page. An icon served by a route
+    // or an endpoint of the app is found before this.
+    if request.path() == "/favicon.ico" {
+        return (
+            StatusCode::NO_CONTENT,
+            [(
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            )],
+        )
+            .into_response();
+    }
     let body = match state.app.render_not_found(request, session).await {
         Some(html) => html,
         None => "<h1>404 Not Found</h1>".to_owned(),
