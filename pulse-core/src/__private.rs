@@ -4,7 +4,7 @@
 pub use core;
 pub use std;
 
-pub use crate::chain::Chain;
+pub use crate::chain::{Chain, Seam};
 pub use crate::hook::{
     self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };

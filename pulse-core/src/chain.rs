@@ -3,14 +3,26 @@
 //! `ps::stack![a, b, c]` builds `Chain<A, Chain<B, Chain<C, ()>>>`: the first listed is
 //! outermost (it sees the request first and the result last), like Pulse's `ps.stack(a, b, c)`.
 //! Dispatch is monomorphized and allocation-free; a chain is itself a middleware, so chains nest.
+//!
+//! A chain adds no code of its own to a dispatch: its hook *is* its head's hook, called with a
+//! [`Link`] to the tail as `next`. There is no per-layer branch: dev-only middleware is decided
+//! by the middleware itself, which asks its `next` for the chain's environment
+//! ([`Next::env`]).
+//!
+//! # Why chains of any length build
+//!
+//! rustc reveals a chain's future type when it lays it out, and counts nested opaque types
+//! against `#![recursion_limit]` (128) while doing so. A chain's future nests no opaque type
+//! per layer: a head's future is an `async fn`'s (or a pass-through default's `async` block),
+//! whose layout is computed on its own, so the depth stays constant however long the chain.
 
 use std::future::Future;
-
-use futures_util::future::Either;
+use std::pin::{Pin, pin};
 
 use crate::env::Env;
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Link, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ChannelArgs, ConnectArgs, Hook, Link, MessageArgs, Next, PrerenderArgs,
+    PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -19,40 +31,34 @@ use crate::outcome::{
 
 /// Two middlewares in sequence: `head` runs first and continues into `tail`.
 ///
-/// A dev-only head is skipped (the chain continues straight into `tail`) unless the
-/// environment given at construction is [`Env::Dev`].
+/// The chain's environment (from `PULSE_ENV`, or given to [`Chain::new_in`]) reaches the head
+/// through its `next` ([`Next::env`]); a dev-only head passes straight through outside
+/// [`Env::Dev`].
 #[derive(Clone, Debug)]
 pub struct Chain<A, B> {
     head: A,
     tail: B,
-    head_active: bool,
+    env: Env,
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
-    /// `head` then `tail`, filtering dev-only middleware for the current `PULSE_ENV`.
+    /// `head` then `tail`, in the environment of `PULSE_ENV`.
     pub fn new(head: A, tail: B) -> Self {
         Chain::new_in(Env::current(), head, tail)
     }
 
-    /// `head` then `tail`, filtering dev-only middleware for `env`.
+    /// `head` then `tail`, in the environment `env`.
     pub fn new_in(env: Env, head: A, tail: B) -> Self {
-        let head_active = env.is_dev() || !head.dev_only();
-        Chain {
-            head,
-            tail,
-            head_active,
-        }
+        Chain { head, tail, env }
     }
 
-    /// Whether the head runs (false for a dev-only head outside `dev`).
-    pub fn head_active(&self) -> bool {
-        self.head_active
+    /// The environment the head runs in.
+    pub fn env(&self) -> Env {
+        self.env
     }
 }
 
-/// One hook of a chain: the head runs with the tail as its `next`, unless it is a dev-only
-/// head outside dev. Written out per hook (no shared generic helper) so each link adds as few
-/// nested future types as possible: rustc unfolds them all to lay out a chain's future.
+/// One hook of a chain: the head, with the tail as its `next`.
 macro_rules! chain_hook {
     ($method:ident, $marker:ident, $args:ident, $response:ty) => {
         #[inline]
@@ -61,14 +67,10 @@ macro_rules! chain_hook {
             args: $args<'_>,
             next: impl Next<hook::$marker>,
         ) -> impl Future<Output = $response> + Send {
-            let rest = Link::<hook::$marker, B, _>::new(&self.tail, args, next);
-            // `dev_only()` of an ordinary middleware inlines to `false`, so this branch folds
-            // away; only dev-only heads pay for the test.
-            if !self.head.dev_only() || self.head_active {
-                Either::Left(self.head.$method(args, rest))
-            } else {
-                Either::Right(rest.run())
-            }
+            self.head.$method(
+                args,
+                Link::<hook::$marker, B, _>::new(&self.tail, args, next, self.env),
+            )
         }
     };
 }
@@ -84,4 +86,99 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
     chain_hook!(connect, Connect, ConnectArgs, ConnectResponse);
     chain_hook!(message, Message, MessageArgs, MessageResponse);
     chain_hook!(channel, Channel, ChannelArgs, ChannelResponse);
+}
+
+/// Two chains in sequence, like [`Chain`], with the tail's future kept *beside* the head's
+/// instead of inside it: the head's `next` is the tail's future, pinned and seen through
+/// `dyn Future` ([`Rest`]).
+///
+/// A chain's future holds each middleware's future inside the previous one's, and rustc's
+/// layout of such a future recurses once per layer; past about 40 layers it exceeds the
+/// query depth limit ("queries overflow the depth limit", E0275). A seam stops that nesting
+/// at the cost of one dynamic call per dispatch, with no allocation. `ps::stack!` and
+/// `pulse_app!` cut lists longer than [`Seam::RUN`] into runs of plain [`Chain`]s joined by a
+/// balanced tree of seams, so a chain of any length builds and short chains pay nothing.
+///
+/// The tail's hook is called (its future created, not run) before the head runs; as with every
+/// middleware, a hook's work belongs in its future.
+#[derive(Clone, Debug)]
+pub struct Seam<A, B> {
+    head: A,
+    tail: B,
+    env: Env,
+}
+
+impl<A: PulseMiddleware, B: PulseMiddleware> Seam<A, B> {
+    /// How many middlewares `ps::stack!` puts in one run of plain [`Chain`]s.
+    pub const RUN: usize = 16;
+
+    /// `head` then `tail`, in the environment of `PULSE_ENV`.
+    pub fn new(head: A, tail: B) -> Self {
+        Seam::new_in(Env::current(), head, tail)
+    }
+
+    /// `head` then `tail`, in the environment `env`.
+    pub fn new_in(env: Env, head: A, tail: B) -> Self {
+        Seam { head, tail, env }
+    }
+}
+
+/// The `next` a [`Seam`]'s head is given: the tail's future, pinned beside the head's.
+pub struct Rest<'p, R> {
+    future: Pin<&'p mut (dyn Future<Output = R> + Send + 'p)>,
+    env: Env,
+}
+
+impl<R> std::fmt::Debug for Rest<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rest")
+            .field("env", &self.env)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Hook> Next<H> for Rest<'_, H::Response> {
+    #[inline]
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        self.future
+    }
+
+    #[inline]
+    fn env(&self) -> Env {
+        self.env
+    }
+}
+
+/// One hook of a seam: the tail's future, pinned in this future, is the head's `next`.
+macro_rules! seam_hook {
+    ($method:ident, $marker:ident, $args:ident, $response:ty) => {
+        #[inline]
+        fn $method(
+            &self,
+            args: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            async move {
+                let tail = pin!(self.tail.$method(args, next));
+                let rest = Rest {
+                    future: tail,
+                    env: self.env,
+                };
+                self.head.$method(args, rest).await
+            }
+        }
+    };
+}
+
+impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Seam<A, B> {
+    seam_hook!(prerender, Prerender, PrerenderArgs, PrerenderResponse);
+    seam_hook!(
+        prerender_route,
+        PrerenderRoute,
+        PrerenderRouteArgs,
+        RoutePrerenderResponse
+    );
+    seam_hook!(connect, Connect, ConnectArgs, ConnectResponse);
+    seam_hook!(message, Message, MessageArgs, MessageResponse);
+    seam_hook!(channel, Channel, ChannelArgs, ChannelResponse);
 }

@@ -8,6 +8,7 @@ use std::future::Future;
 
 use serde_json::Value;
 
+use crate::env::Env;
 use crate::message::ClientMessage;
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -49,6 +50,33 @@ mod sealed {
 pub trait Next<H: Hook>: Send + Sized {
     /// Runs the rest of the chain.
     fn run(self) -> impl Future<Output = H::Response> + Send;
+
+    /// The environment of the chain this continuation belongs to, fixed when the chain was
+    /// built ([`Chain::new_in`](crate::Chain::new_in)). A dev-only middleware passes straight
+    /// through when it is not [`Env::Dev`]; `#[ps::middleware(hook, dev)]` generates that
+    /// test. Outside a chain (a middleware called directly) it is [`Env::current`].
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// struct DevBanner;
+    ///
+    /// impl ps::PulseMiddleware for DevBanner {
+    ///     async fn connect(
+    ///         &self,
+    ///         args: ps::ConnectArgs<'_>,
+    ///         next: impl ps::Next<ps::hook::Connect>,
+    ///     ) -> ps::ConnectResponse {
+    ///         if !next.env().is_dev() {
+    ///             return next.run().await;
+    ///         }
+    ///         let _ = args.session.insert("banner", "dev build");
+    ///         next.run().await
+    ///     }
+    /// }
+    /// ```
+    fn env(&self) -> Env {
+        Env::current()
+    }
 }
 
 /// The continuation that calls the next middleware of a chain.
@@ -57,22 +85,24 @@ pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
     middleware: &'m M,
     args: H::Args<'a>,
     next: N,
+    env: Env,
 }
 
 impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
-    /// Continue into `middleware` with `args`, then into `next`.
+    /// Continue into `middleware` with `args`, then into `next`, in a chain built for `env`.
     #[inline]
-    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
+    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N, env: Env) -> Self {
         Link {
             middleware,
             args,
             next,
+            env,
         }
     }
 }
 
-/// Each hook's link calls the middleware's hook method directly (not through [`Hook::call`]),
-/// so a chain nests one future type fewer per middleware.
+/// Each hook's link calls the middleware's hook method directly (not through [`Hook::call`]):
+/// its future is the middleware's own future, with no wrapper around it.
 macro_rules! link_next {
     ($($marker:ident => $method:ident),*) => {$(
         impl<M, N> Next<$marker> for Link<'_, '_, $marker, M, N>
@@ -83,6 +113,11 @@ macro_rules! link_next {
             #[inline]
             fn run(self) -> impl Future<Output = <$marker as Hook>::Response> + Send {
                 self.middleware.$method(self.args, self.next)
+            }
+
+            #[inline]
+            fn env(&self) -> Env {
+                self.env
             }
         }
     )*};

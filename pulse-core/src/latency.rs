@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -51,24 +51,21 @@ impl Default for LatencyMiddleware {
     }
 }
 
-async fn delayed<T>(delay: Duration, next: impl Future<Output = T>) -> T {
-    if !delay.is_zero() {
+/// Sleeps for `delay` in dev, then continues.
+async fn delayed<H: Hook>(delay: Duration, next: impl Next<H>) -> H::Response {
+    if next.env().is_dev() && !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    next.await
+    next.run().await
 }
 
 impl PulseMiddleware for LatencyMiddleware {
-    fn dev_only(&self) -> bool {
-        true
-    }
-
     fn prerender(
         &self,
         _: PrerenderArgs<'_>,
         next: impl Next<hook::Prerender>,
     ) -> impl Future<Output = PrerenderResponse> + Send {
-        delayed(self.prerender, next.run())
+        delayed(self.prerender, next)
     }
 
     fn prerender_route(
@@ -76,7 +73,7 @@ impl PulseMiddleware for LatencyMiddleware {
         _: PrerenderRouteArgs<'_>,
         next: impl Next<hook::PrerenderRoute>,
     ) -> impl Future<Output = RoutePrerenderResponse> + Send {
-        delayed(self.prerender_route, next.run())
+        delayed(self.prerender_route, next)
     }
 
     fn connect(
@@ -84,7 +81,7 @@ impl PulseMiddleware for LatencyMiddleware {
         _: ConnectArgs<'_>,
         next: impl Next<hook::Connect>,
     ) -> impl Future<Output = ConnectResponse> + Send {
-        delayed(self.connect, next.run())
+        delayed(self.connect, next)
     }
 
     fn message(
@@ -92,7 +89,7 @@ impl PulseMiddleware for LatencyMiddleware {
         _: MessageArgs<'_>,
         next: impl Next<hook::Message>,
     ) -> impl Future<Output = MessageResponse> + Send {
-        delayed(self.message, next.run())
+        delayed(self.message, next)
     }
 
     fn channel(
@@ -100,6 +97,6 @@ impl PulseMiddleware for LatencyMiddleware {
         _: ChannelArgs<'_>,
         next: impl Next<hook::Channel>,
     ) -> impl Future<Output = ChannelResponse> + Send {
-        delayed(self.channel, next.run())
+        delayed(self.channel, next)
     }
 }

@@ -28,7 +28,7 @@ pub mod server;
 mod session;
 
 pub use app::{App, PrerenderError};
-pub use chain::Chain;
+pub use chain::{Chain, Rest, Seam};
 pub use env::Env;
 pub use hook::{
     ChannelArgs, ConnectArgs, Link, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs,

@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 use pulse_route::{Conflict, Pattern, PatternError};
 use serde::{Deserialize, Serialize};
 
+use crate::chain::Chain;
 use crate::env::Env;
 use crate::erased::ErasedMiddleware;
 use crate::middleware::PulseMiddleware;
@@ -149,12 +150,10 @@ impl Routes {
         middleware: M,
         routes: Routes,
     ) -> Result<Routes, RouteError> {
-        let active = env.is_dev() || !middleware.dev_only();
-        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(middleware);
+        // In a chain of its own, so that it runs in `env` (see `Next::env`).
+        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(Chain::new_in(env, middleware, ()));
         for mut entry in routes.entries {
-            if active {
-                entry.groups.insert(0, middleware.clone());
-            }
+            entry.groups.insert(0, middleware.clone());
             self.push(entry)?;
         }
         Ok(self)
