@@ -119,3 +119,6 @@ impl<C: Component> IsComponent for C {}
 pub fn component<C: IsComponent>(component: C) -> C {
     component
 }
+
+/// "Which middleware decided", for generated hooks.
+pub use crate::decided::{Outcome, decided};

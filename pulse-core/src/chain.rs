@@ -93,7 +93,7 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
 /// `dyn Future` ([`Rest`]).
 ///
 /// A chain's future holds each middleware's future inside the previous one's, and rustc's
-/// layout of such a future recurses once per layer; past about 40 layers it exceeds the
+/// layout of such a future recurses once per layer; past about 30 layers it exceeds the
 /// query depth limit ("queries overflow the depth limit", E0275). A seam stops that nesting
 /// at the cost of one dynamic call per dispatch, with no allocation. `ps::stack!` and
 /// `pulse_app!` cut lists longer than [`Seam::RUN`] into runs of plain [`Chain`]s joined by a
@@ -110,7 +110,7 @@ pub struct Seam<A, B> {
 
 impl<A: PulseMiddleware, B: PulseMiddleware> Seam<A, B> {
     /// How many middlewares `ps::stack!` puts in one run of plain [`Chain`]s.
-    pub const RUN: usize = 16;
+    pub const RUN: usize = 12;
 
     /// `head` then `tail`, in the environment of `PULSE_ENV`.
     pub fn new(head: A, tail: B) -> Self {

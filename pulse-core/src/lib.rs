@@ -12,6 +12,7 @@
 
 mod app;
 mod chain;
+mod decided;
 mod env;
 mod erased;
 pub mod hook;

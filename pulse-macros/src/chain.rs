@@ -95,7 +95,7 @@ impl List {
 }
 
 /// How many entries one run of plain `Chain`s holds; `Seam::RUN` in pulse-core.
-const RUN: usize = 16;
+const RUN: usize = 12;
 
 /// One run: `Chain::new(a, Chain::new(b, ()))`.
 fn expand_run(entries: &[Expr], env: Option<&Ident>) -> TokenStream {

@@ -106,7 +106,8 @@ impl Method {
         let known_return = check_return(&sig.output, hook, errors);
         let redirects = body::redirect_literals(&block);
         errors.extend(body::check_local(&redirects));
-        errors.extend(body::rewrite(&mut block, hook).errors);
+        let next = params.next.as_ref().and_then(body::pat_ident);
+        errors.extend(body::rewrite(&mut block, hook, next).errors);
         Method {
             hook,
             attrs,
@@ -136,6 +137,7 @@ impl Method {
         } else {
             quote!()
         };
+
         let args_ty = hook.args_type();
         let response = hook.response_type();
         let check = match &self.output {
