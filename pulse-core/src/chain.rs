@@ -21,13 +21,59 @@ use std::pin::{Pin, pin};
 
 use crate::env::Env;
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Hook, Link, MessageArgs, Next, PrerenderArgs,
-    PrerenderRouteArgs,
+    self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
+use crate::tables::for_each_hook;
+
+/// The continuation that calls the next middleware of a chain.
+#[derive(Debug)]
+pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
+    middleware: &'m M,
+    args: H::Args<'a>,
+    next: N,
+    env: Env,
+}
+
+impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
+    /// Continue into `middleware` with `args`, then into `next`, in a chain built for `env`.
+    #[inline]
+    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N, env: Env) -> Self {
+        Link {
+            middleware,
+            args,
+            next,
+            env,
+        }
+    }
+}
+
+/// Each hook's link calls the middleware's hook method directly: its future is the
+/// middleware's own future, with no wrapper around it.
+macro_rules! link_next {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
+        impl<M, N> Next<hook::$marker> for Link<'_, '_, hook::$marker, M, N>
+        where
+            M: PulseMiddleware + ?Sized,
+            N: Next<hook::$marker>,
+        {
+            #[inline]
+            fn run(self) -> impl Future<Output = <hook::$marker as Hook>::Response> + Send {
+                self.middleware.$method(self.args, self.next)
+            }
+
+            #[inline]
+            fn env(&self) -> Env {
+                self.env
+            }
+        }
+    )*};
+}
+
+for_each_hook!(link_next);
 
 /// Two middlewares in sequence: `head` runs first and continues into `tail`.
 ///
@@ -59,8 +105,8 @@ impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
 }
 
 /// One hook of a chain: the head, with the tail as its `next`.
-macro_rules! chain_hook {
-    ($method:ident, $marker:ident, $args:ident, $response:ty) => {
+macro_rules! chain_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
         #[inline]
         fn $method(
             &self,
@@ -72,20 +118,11 @@ macro_rules! chain_hook {
                 Link::<hook::$marker, B, _>::new(&self.tail, args, next, self.env),
             )
         }
-    };
+    )*};
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
-    chain_hook!(prerender, Prerender, PrerenderArgs, PrerenderResponse);
-    chain_hook!(
-        prerender_route,
-        PrerenderRoute,
-        PrerenderRouteArgs,
-        RoutePrerenderResponse
-    );
-    chain_hook!(connect, Connect, ConnectArgs, ConnectResponse);
-    chain_hook!(message, Message, MessageArgs, MessageResponse);
-    chain_hook!(channel, Channel, ChannelArgs, ChannelResponse);
+    for_each_hook!(chain_hooks);
 }
 
 /// Two chains in sequence, like [`Chain`], with the tail's future kept *beside* the head's
@@ -150,8 +187,8 @@ impl<H: Hook> Next<H> for Rest<'_, H::Response> {
 }
 
 /// One hook of a seam: the tail's future, pinned in this future, is the head's `next`.
-macro_rules! seam_hook {
-    ($method:ident, $marker:ident, $args:ident, $response:ty) => {
+macro_rules! seam_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
         #[inline]
         fn $method(
             &self,
@@ -167,18 +204,9 @@ macro_rules! seam_hook {
                 self.head.$method(args, rest).await
             }
         }
-    };
+    )*};
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Seam<A, B> {
-    seam_hook!(prerender, Prerender, PrerenderArgs, PrerenderResponse);
-    seam_hook!(
-        prerender_route,
-        PrerenderRoute,
-        PrerenderRouteArgs,
-        RoutePrerenderResponse
-    );
-    seam_hook!(connect, Connect, ConnectArgs, ConnectResponse);
-    seam_hook!(message, Message, MessageArgs, MessageResponse);
-    seam_hook!(channel, Channel, ChannelArgs, ChannelResponse);
+    for_each_hook!(seam_hooks);
 }

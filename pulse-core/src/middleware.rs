@@ -8,7 +8,9 @@ use crate::hook::{
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
+use crate::tables::not_a_middleware;
 
+not_a_middleware! {
 /// Code that runs at Pulse's five hook points and may continue (`next.run().await`) or stop
 /// with a result that fits the hook.
 ///
@@ -39,11 +41,8 @@ use crate::outcome::{
 ///     }
 /// }
 /// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a Pulse middleware",
-    label = "not a middleware",
-    note = "put `#[ps::middleware(hook)]` on an async fn, `#[ps::middleware]` on an impl block, or implement `ps::PulseMiddleware`"
-)]
+// The hook methods are written out (not generated from the hook table): users read them in
+// compile errors and in rustdoc. `tables::for_each_hook!` lists the same hooks.
 pub trait PulseMiddleware: Send + Sync + 'static {
     /// Once per page request, around the rendering of all matched routes.
     fn prerender(
@@ -94,6 +93,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         let _ = args;
         async move { next.run().await }
     }
+}
 }
 
 /// The empty chain, and the end of every chain: every hook passes through, with no future of

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
-use crate::app::panic_message;
+use crate::dispatch::panic_message;
 use crate::session::Session;
 
 /// A connection's outgoing queue, as the hub holds it.

@@ -31,6 +31,7 @@ mod prerender;
 mod session;
 mod signer;
 mod store;
+mod ws;
 
 use std::fmt;
 use std::io;
@@ -53,22 +54,17 @@ pub use self::store::{
     StoreError,
 };
 
-/// What every framework handler shares: the app, its sessions and the scheme it is served on.
+/// What every framework handler shares: the app and the scheme it is served on.
 #[derive(Clone)]
 pub(crate) struct ServerState {
     pub(crate) app: App,
-    #[allow(
-        dead_code,
-        reason = "for endpoints that load or persist sessions themselves (the WebSocket)"
-    )]
-    pub(crate) sessions: Sessions,
     pub(crate) scheme: Scheme,
 }
 
 /// The framework's own routes under `/_pulse` (pages are the fallback, added by
 /// [`Server::try_into_router`]). Add further framework endpoints here; they run inside the
 /// session layer, so a handler can take the [`Session`](crate::Session) extractor, and
-/// `State<ServerState>` gives the app and [`Sessions`] (load/persist for a request's headers).
+/// `State<ServerState>` gives the app.
 pub(crate) fn framework_routes() -> Router<ServerState> {
     Router::new().route("/_pulse/prerender", post(prerender::handle))
 }
@@ -160,7 +156,6 @@ impl Server {
         let live = self.live.unwrap_or_else(|| self.app.live());
         let state = ServerState {
             app: self.app,
-            sessions: sessions.clone(),
             scheme: self.scheme,
         };
         let router = framework_routes()
