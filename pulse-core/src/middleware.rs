@@ -14,10 +14,12 @@ not_a_middleware! {
 /// Code that runs at Pulse's five hook points and may continue (`next.run().await`) or stop
 /// with a result that fits the hook.
 ///
-/// A hook left out passes through in an `async` block of its own. That block is what keeps
-/// long chains within rustc's limits: a chain's future type then nests each layer's future
-/// behind an `async` boundary (which rustc lays out on its own), never as one unbroken tower
-/// of opaque types whose depth grows with the chain.
+/// A hook left out passes through, in an `async` block of its own: an `async` boundary per
+/// layer keeps the types of long chains within rustc's limits (see [`Chain`](crate::Chain)).
+///
+/// A dev-only middleware (`#[ps::middleware(hook, dev)]`) passes straight through unless its
+/// chain runs in [`Env::Dev`](crate::Env::Dev); written by hand, it asks `next.env()` (see
+/// [`Next::env`]).
 ///
 /// Usually written with [`#[ps::middleware]`](../pulse/attr.middleware.html); the attribute
 /// generates an impl of this trait. Writing it by hand works the same way: implement any subset
