@@ -86,10 +86,9 @@ fn downstream_bindings(block: &Block, next: &Ident) -> Vec<Ident> {
                     syn::Pat::Type(t) => &*t.pat,
                     pat => pat,
                 };
-                if init.diverge.is_none() && is_next_run(&init.expr, self.next) {
-                    if let Some(ident) = pat_ident(pat) {
-                        self.found.push(ident);
-                    }
+                let is_run = init.diverge.is_none() && is_next_run(&init.expr, self.next);
+                if let (true, Some(ident)) = (is_run, pat_ident(pat)) {
+                    self.found.push(ident);
                 }
             }
             visit::visit_local(self, local);
