@@ -16,6 +16,7 @@ mod app;
 mod chain;
 mod dispatch;
 mod env;
+mod head;
 pub mod hook;
 mod latency;
 pub mod live;
@@ -35,6 +36,7 @@ pub use app::App;
 pub use chain::{Chain, Link};
 pub use dispatch::PrerenderError;
 pub use env::Env;
+pub use head::{Head, Layout, LayoutContext};
 pub use hook::{
     ChannelArgs, ConnectArgs, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs, next_fn,
 };

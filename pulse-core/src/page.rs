@@ -25,7 +25,11 @@ pub struct PageContext {
     session: Session,
     request: Request,
     state: ViewState,
+    title: TitleSlot,
 }
+
+/// Where a render leaves the title it set (one per render).
+pub(crate) type TitleSlot = Arc<Mutex<Option<String>>>;
 
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
@@ -36,7 +40,32 @@ impl PageContext {
             session,
             request,
             state: ViewState::default(),
+            title: TitleSlot::default(),
         }
+    }
+
+    /// Sets the document's `<title>` (shown in the tab, the history and by screen readers when
+    /// the page loads). With a title in the app's [`Head`](crate::Head), the document's title
+    /// is `"{title} · {app title}"`. When several views of a document set one, the innermost
+    /// route's wins. Read at the document request; a callback's later change is not sent.
+    ///
+    /// ```
+    /// use pulse_core as ps;
+    ///
+    /// async fn user(cx: ps::PageContext) -> ps::Markup {
+    ///     let name = cx.param("name").unwrap_or("someone").to_owned();
+    ///     cx.set_title(format!("Profile of {name}"));
+    ///     ps::html! { h1 { "Profile of " (name) } }
+    /// }
+    /// # let _ = ps::Routes::new().route("/users/:name", user);
+    /// ```
+    pub fn set_title(&self, title: impl Into<String>) {
+        *self.title.lock().unwrap_or_else(PoisonError::into_inner) = Some(title.into());
+    }
+
+    /// The slot [`PageContext::set_title`] writes to, read once the render is done.
+    pub(crate) fn title_slot(&self) -> TitleSlot {
+        self.title.clone()
     }
 
     /// The same context over `state` (a live view keeps one state across renders).
