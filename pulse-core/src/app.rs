@@ -31,6 +31,21 @@ use crate::session::Session;
 /// An app: its routes and its middleware chain.
 ///
 /// Cheap to clone (a shared handle).
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn home(_: ps::PageContext) -> ps::Markup {
+///     ps::html! { h1 { "Home" } }
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// // Usually `ps::pulse_app!{ routes: { "/" => home } }`, which checks the routes at compile time.
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ps::LatencyMiddleware::default())
+///     .head(ps::Head::new().title("My app"));
+/// app.serve("127.0.0.1:8000").await
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct App {
     pub(crate) inner: Arc<Inner>,

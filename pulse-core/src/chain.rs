@@ -61,6 +61,16 @@ for_each_hook!(link_next);
 ///
 /// A dev-only head is skipped (the chain continues straight into `tail`) unless the
 /// environment given at construction is [`Env::Dev`].
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// // What `ps::stack![a, b]` builds: `a` outermost, `()` ends the chain.
+/// let chain = ps::Chain::new(ps::LatencyMiddleware::default(), ());
+/// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! { "home" } });
+/// let app = ps::App::new(routes, chain);
+/// # let _ = app;
+/// ```
 #[derive(Clone, Debug)]
 pub struct Chain<A, B> {
     head: A,

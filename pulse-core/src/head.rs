@@ -88,6 +88,7 @@ impl Head {
 }
 
 /// What a [`Layout`] is given: the request, its session, and the document's title.
+/// See [`Layout`] for an example.
 #[derive(Debug)]
 pub struct LayoutContext<'a> {
     pub(crate) request: &'a Request,

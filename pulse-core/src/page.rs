@@ -18,6 +18,25 @@ use crate::session::Session;
 use crate::tables::not_a_component;
 
 /// What a page component is given: the URL, the session and the request.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// /// `/users/:id?tab=…`
+/// async fn user(cx: ps::PageContext) -> ps::Markup {
+///     let id = cx.param("id").unwrap_or_default().to_owned();
+///     let tab = cx.query("tab").unwrap_or("profile").to_owned();
+///     let viewer: Option<String> = cx.session().get("user_email");
+///     let agent = cx.request().header("user-agent").unwrap_or("?").to_owned();
+///     cx.set_title(format!("User {id}"));
+///     ps::html! {
+///         h1 { "User " (id) }
+///         p { "Tab " (tab) ", seen by " (viewer.unwrap_or_default()) " with " (agent) }
+///         p { "Rendered for " (cx.pattern()) " at " (cx.route().pathname) }
+///     }
+/// }
+/// # let _ = ps::Routes::new().route("/users/:id", user);
+/// ```
 #[derive(Clone, Debug)]
 pub struct PageContext {
     pattern: Arc<str>,
@@ -251,6 +270,25 @@ impl<R: Component> Component for Page<R> {
 /// (like a component's state), shared by its renders and callbacks. Cheap to clone (a handle).
 ///
 /// A view can also ask the browser to go elsewhere with [`ViewState::navigate_to`].
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn wizard(cx: ps::PageContext) -> ps::Markup {
+///     let step: u32 = cx.state().get("step").unwrap_or(1);
+///     ps::html! { p { "Step " (step) } button data-pulse-callback="next" { "Next" } }
+/// }
+///
+/// async fn next(cx: ps::PageContext, _args: Vec<serde_json::Value>) {
+///     let step: u32 = cx.state().get("step").unwrap_or(1);
+///     if step == 3 {
+///         cx.state().navigate_to("/done"); // the browser loads /done after this callback
+///     } else {
+///         cx.state().set("step", step + 1);
+///     }
+/// }
+/// # let _ = ps::Page::new(wizard).callback("next", next);
+/// ```
 #[derive(Clone, Default)]
 pub struct ViewState {
     inner: Arc<Mutex<StateData>>,

@@ -5,6 +5,16 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire).
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let routes = ps::Routes::new().route("/users/:id", |_: ps::PageContext| async { ps::html! {} });
+/// let (_, info) = routes.resolve("/users/7?tab=posts").unwrap();
+/// assert_eq!(info.pathname, "/users/7");
+/// assert_eq!(info.path_params["id"], "7");
+/// assert_eq!(info.query_params["tab"], "posts");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteInfo {

@@ -13,6 +13,19 @@ use serde_json::{Map, Value};
 /// writes is seen by the middleware downstream, the page, and later requests (once the store
 /// has saved it). The session knows whether it changed, so the server only sends a new cookie
 /// when needed.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let session = ps::Session::new();
+/// session.insert("user_email", "ada@example.com").unwrap();
+/// session.insert("visits", 3).unwrap();
+/// assert!(session.contains("user_email"));
+/// assert_eq!(session.get::<u32>("visits"), Some(3));
+/// assert_eq!(session.get::<u32>("user_email"), None); // not a number
+/// session.remove("user_email"); // signing out
+/// assert!(!session.contains("user_email"));
+/// ```
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
