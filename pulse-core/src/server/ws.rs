@@ -1,31 +1,35 @@
 //! The HTTP side of live connections: `GET /_pulse/ws` (origin check, `connect` hook, upgrade,
 //! frame loop), `GET /_pulse/client.js` and `GET /_pulse/set-cookies`.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN};
 use http::request::Parts;
-use http::{HeaderMap, StatusCode};
-use tokio::sync::{Notify, mpsc, oneshot};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::Instrument;
 
+use super::ConnectionSlot;
 use super::session::request_and_session;
 use crate::live::connection::Connection;
 use crate::live::hub::Subscriber;
 use crate::live::sessions::Held;
-use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
+use crate::live::sockets::Open;
+use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
 use crate::request::Request;
 use crate::session::Session;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
@@ -83,124 +87,232 @@ async fn upgrade(
     if !live.origin_allowed(&parts.headers) {
         return refuse("origin not allowed");
     }
+    if live.sockets.is_shutting_down() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(CONTENT_TYPE, "application/json")],
+            r#"{"error":"server is shutting down"}"#,
+        )
+            .into_response();
+    }
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let (request, loaded) = request_and_session(&parts, live.scheme);
+    // Header values copied, so the socket does not keep hyper's read buffer alive.
+    let (request, loaded) = request_and_session(&owned_parts(&parts), live.scheme);
     let held = live.sessions.hold(loaded);
     if live.app.connect(&request, &held.session).await.is_deny() {
         return refuse("connection denied");
     }
+    // The HTTP connection's slot under the server's connection limit, kept while the socket is
+    // open.
+    let slot = parts.extensions.get::<ConnectionSlot>().cloned();
+    let open = live.sockets.open_one();
+    let span = tracing::info_span!("pulse.socket", id = open.id, client = ?request.client());
     let limit = live.max_message_size;
     upgrade
         .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(live, socket, request, held))
+        .on_upgrade(move |socket| {
+            // Boxed: the task of an idle socket then holds only a pointer to its state.
+            Box::pin(
+                serve(
+                    live,
+                    socket,
+                    request,
+                    held,
+                    Guards {
+                        _open: open,
+                        _slot: slot,
+                    },
+                )
+                .instrument(span),
+            )
+        })
 }
 
-async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
+/// The parts of the upgrade request a socket keeps, with header values copied: hyper's values
+/// point into its 8 KiB read buffer, which a kept value would keep alive for the socket's life.
+fn owned_parts(parts: &Parts) -> Parts {
+    let (mut owned, ()) = http::Request::new(()).into_parts();
+    owned.method = parts.method.clone();
+    owned.uri = parts.uri.clone();
+    owned.extensions = parts.extensions.clone();
+    owned.headers = HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.headers.append(name.clone(), copy);
+    }
+    owned
+}
+
+/// What an open socket holds until it is released.
+struct Guards {
+    _open: Open,
+    _slot: Option<ConnectionSlot>,
+}
+
+/// How the frame loop ended.
+enum End {
+    /// The client sent Close: answer it.
+    Answer,
+    /// The server closes with this frame.
+    Close(CloseFrame),
+    /// The connection is gone (reset, end of stream, failed write): nothing to send.
+    Gone,
+}
+
+async fn serve(live: Live, socket: WebSocket, request: Request, held: Held, guards: Guards) {
     let (sink, mut stream) = socket.split();
-    let (queue, outgoing) = mpsc::channel(QUEUE);
-    let lagged = Arc::new(Notify::new());
+    let out = Subscriber::new(live.limits);
     let (close, closing) = oneshot::channel();
-    let writer = tokio::spawn(write(sink, outgoing, closing));
-    let out = Subscriber {
-        queue,
-        lagged: lagged.clone(),
-    };
+    let mut writer = tokio::spawn(write(sink, out.clone(), closing));
     let mut connection = Connection::new(
         live.app.clone(),
         live.hub.clone(),
         request,
         held.session.clone(),
-        out,
+        out.clone(),
         Some(SET_COOKIES_PATH.to_owned()),
     );
     connection.sync_session().await;
-    let frame = loop {
+    let mut shutdown = live.sockets.shutdown_signal();
+    tracing::debug!("socket open");
+    let end = loop {
         tokio::select! {
-            () = lagged.notified() => {
-                break Some(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
+            biased;
+            () = shutting_down(&mut shutdown) => {
+                break End::Close(CloseFrame { code: close_code::RESTART, reason: "server restart".into() });
             }
+            () = out.overflowed() => {
+                tracing::warn!(
+                    max_queue_bytes = live.limits.max_queue_bytes,
+                    "socket closed: its client reads too slowly (outgoing queue over its bound)"
+                );
+                break End::Close(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
+            }
+            _ = &mut writer => break End::Gone,
             frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => connection.handle(text.as_str()).await,
+                // Boxed: the handling of a message is large, and only one runs at a time.
+                Some(Ok(Message::Text(text))) => Box::pin(connection.handle(text.as_str())).await,
                 Some(Ok(Message::Binary(_))) => connection.reject_binary().await,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break None,
-                Some(Err(error)) => break Some(error_frame(error)),
+                Some(Ok(Message::Close(_))) => break End::Answer,
+                None => break End::Gone,
+                Some(Err(error)) => break read_error(error),
             }
         }
     };
+    // Release what the socket holds before the (bounded) close handshake.
     connection.close();
     drop(connection);
-    if let Some(frame) = frame {
-        let _ = close.send(frame);
-    }
-    let _ = writer.await;
+    out.close();
     drop(held);
+    let deadline = Instant::now() + live.close_timeout;
+    match end {
+        End::Gone => writer.abort(),
+        End::Answer => {
+            let _ = close.send(None);
+            finish(writer, deadline).await;
+        }
+        End::Close(frame) => {
+            let code = frame.code;
+            let _ = close.send(Some(frame));
+            if finish(writer, deadline).await {
+                // Wait for the client's Close, so it sees a clean close.
+                let _ = tokio::time::timeout_at(deadline, async {
+                    while let Some(Ok(message)) = stream.next().await {
+                        if matches!(message, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
+            tracing::debug!(code, "socket closed by the server");
+        }
+    }
+    drop(guards);
 }
 
-/// The close frame for a read error: 1009 for a message over the limit, 1002 otherwise.
-fn error_frame(error: axum::Error) -> CloseFrame {
-    let inner = error.into_inner();
-    let too_big = matches!(
-        inner.downcast_ref::<tungstenite::Error>(),
-        Some(tungstenite::Error::Capacity(_))
-    );
-    if too_big {
-        CloseFrame {
-            code: close_code::SIZE,
-            reason: "message too big".into(),
-        }
-    } else {
-        tracing::debug!(error = %inner, "websocket read failed");
-        CloseFrame {
-            code: close_code::PROTOCOL,
-            reason: "protocol error".into(),
+/// Completes when the server shuts down.
+async fn shutting_down(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|down| *down).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Waits for the writer until `deadline`, then stops it; `true` when it finished in time.
+async fn finish(mut writer: JoinHandle<()>, deadline: Instant) -> bool {
+    match tokio::time::timeout_at(deadline, &mut writer).await {
+        Ok(_) => true,
+        Err(_) => {
+            writer.abort();
+            false
         }
     }
 }
 
-/// Writes queued messages until the queue ends or a close frame is asked for.
+/// How a read error ends the socket: 1009 for a message over the limit, 1007 for text that is
+/// not UTF-8, 1002 for another protocol error; nothing to send when the connection is gone.
+fn read_error(error: axum::Error) -> End {
+    let inner = error.into_inner();
+    let Some(error) = inner.downcast_ref::<tungstenite::Error>() else {
+        tracing::debug!(error = %inner, "websocket read failed");
+        return End::Gone;
+    };
+    let (code, reason) = match error {
+        tungstenite::Error::Capacity(_) => (close_code::SIZE, "message too big"),
+        tungstenite::Error::Utf8(_) => (close_code::INVALID, "invalid UTF-8"),
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        )
+        | tungstenite::Error::Io(_)
+        | tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::AlreadyClosed => return End::Gone,
+        other => {
+            tracing::debug!(error = %other, "websocket protocol error");
+            (close_code::PROTOCOL, "protocol error")
+        }
+    };
+    End::Close(CloseFrame {
+        code,
+        reason: reason.into(),
+    })
+}
+
+/// Writes queued messages until asked to close: then sends the given Close frame, or (with
+/// `None`) flushes the answer to the client's Close.
 async fn write(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut outgoing: mpsc::Receiver<String>,
-    mut closing: oneshot::Receiver<CloseFrame>,
+    mut sink: SplitSink<WebSocket, Message>,
+    out: Subscriber,
+    mut closing: oneshot::Receiver<Option<CloseFrame>>,
 ) {
     loop {
         tokio::select! {
             biased;
-            frame = &mut closing => {
-                if let Ok(frame) = frame {
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    return;
-                }
-                // No close frame to send: drain what is queued, then stop.
-                while let Some(text) = outgoing.recv().await {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        return;
-                    }
-                }
-                let _ = sink.close().await;
-                return;
-            }
-            text = outgoing.recv() => match text {
+            frame = &mut closing => return close_with(&mut sink, frame.ok().flatten()).await,
+            text = out.next() => match text {
                 Some(text) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+                    if sink.send(Message::Text(text)).await.is_err() {
                         return;
                     }
                 }
-                None => {
-                    if let Ok(frame) = closing.await {
-                        let _ = sink.send(Message::Close(Some(frame))).await;
-                    }
-                    return;
-                }
+                None => return close_with(&mut sink, closing.await.ok().flatten()).await,
             },
         }
     }
+}
+
+async fn close_with(sink: &mut SplitSink<WebSocket, Message>, frame: Option<CloseFrame>) {
+    let _ = match frame {
+        Some(frame) => sink.send(Message::Close(Some(frame))).await,
+        None => sink.close().await,
+    };
 }
 
 async fn client_js() -> Response {
