@@ -40,7 +40,7 @@
 //! On Ctrl-C or SIGTERM (or the signal given to [`Server::serve_with_shutdown`]) it stops
 //! accepting, closes every WebSocket with 1012 so clients reconnect, lets in-flight requests
 //! finish, and returns within the shutdown timeout. The WebSocket bounds are on
-//! [`Live`](crate::Live).
+//! [`Live`].
 
 mod config;
 mod document;
