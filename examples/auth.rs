@@ -4,9 +4,12 @@
 //! cargo run --example auth          # http://127.0.0.1:8000 (PORT to change)
 //! ```
 //!
-//! - `/` is public, `/login` is a form posting JSON to `POST /api/login` (any email, password
-//!   `pulse`), `/dashboard` shows the logged-in email and a live counter; `POST /api/logout`
-//!   (or the dashboard's "Sign out" button) ends the session.
+//! - `/` is public, `/login` is a form posted to `POST /api/login` (any email, password
+//!   `pulse`; it works without JavaScript: a 303 to the dashboard, or back to the form with an
+//!   error; JSON clients get JSON), `/dashboard` shows the logged-in email and a live counter;
+//!   `POST /api/logout` (or the dashboard's "Sign out" button) ends the session.
+//! - Every page shares `layout` (a skip link, the navigation, `main`) and the app's `Head`
+//!   (title and a small stylesheet); pages set their own title with `cx.set_title`.
 //! - `require_login` guards only the routes of its group: anonymous page requests to
 //!   `/dashboard` are redirected to `/login`, with no list of public paths to keep in sync.
 //! - `reject_anonymous` refuses WebSockets of anonymous browsers; `admin_channels` denies
@@ -21,8 +24,9 @@ use std::process::ExitCode;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::FromRequest;
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use pulse as ps;
@@ -31,7 +35,38 @@ use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- pages
 
+/// The frame of every page, 404 included: a skip link, the navigation, and `main`.
+fn layout(cx: ps::LayoutContext<'_>, content: ps::Markup) -> ps::Markup {
+    let path = cx.request().path();
+    let current = |href: &str| (path == href).then_some("page");
+    ps::html! {
+        a.skip href="#main" { "Skip to content" }
+        header {
+            nav aria-label="Main" {
+                a href="/" aria-current=[current("/")] { "Home" }
+                a href="/dashboard" aria-current=[current("/dashboard")] { "Dashboard" }
+                @if !cx.session().contains("user_email") {
+                    a href="/login" aria-current=[current("/login")] { "Sign in" }
+                }
+            }
+        }
+        main id="main" { (content) }
+    }
+}
+
+const STYLE: &str = "
+body { font: 1rem/1.5 system-ui, sans-serif; max-width: 40rem; margin: 0 auto; padding: 0 1rem; color: #1a1a1a; }
+header nav { display: flex; gap: 1rem; padding: 1rem 0; border-bottom: 1px solid #ddd; }
+a { color: #0b57d0; } a[aria-current=page] { font-weight: 600; text-decoration: none; }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; }
+form { display: grid; gap: .75rem; max-width: 20rem; }
+label { display: grid; gap: .25rem; }
+input, button { font: inherit; padding: .4rem .6rem; }
+[role=alert]:empty { display: none; } [role=alert] { color: #b3261e; }
+";
+
 async fn home(cx: ps::PageContext) -> ps::Markup {
+    cx.set_title("Home");
     let email: Option<String> = cx.session().get("user_email");
     ps::html! {
         h1 { "Pulse" }
@@ -43,36 +78,26 @@ async fn home(cx: ps::PageContext) -> ps::Markup {
     }
 }
 
-const LOGIN_SCRIPT: &str = r#"
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  const response = await fetch("/api/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: form.email.value, password: form.password.value }),
-  });
-  if (response.ok) {
-    window.location.assign("/dashboard");
-  } else {
-    const body = await response.json().catch(() => ({}));
-    document.getElementById("error").textContent = body.error || "Sign-in failed";
-  }
-});
-"#;
-
-async fn login(_: ps::PageContext) -> ps::Markup {
+/// The sign-in form: a plain form POST (no JavaScript needed, the password never lands in a
+/// URL); `POST /api/login` sends the browser back here with `?error=1` when it fails.
+async fn login(cx: ps::PageContext) -> ps::Markup {
+    cx.set_title("Sign in");
+    let failed = cx.query("error").is_some();
     ps::html! {
         h1 { "Sign in" }
-        form id="login" {
-            label { "Email " input name="email" type="email" required autocomplete="username"; }
-            label { "Password " input name="password" type="password" required autocomplete="current-password"; }
+        form method="post" action="/api/login" {
+            label { "Email" input name="email" type="email" required autocomplete="username"; }
+            label { "Password" input name="password" type="password" required autocomplete="current-password"; }
             button type="submit" { "Sign in" }
         }
         p { small { "Any email works; the password is " code { "pulse" } "." } }
-        p id="error" role="alert" {}
-        script { (ps::PreEscaped(LOGIN_SCRIPT)) }
+        p id="error" role="alert" { @if failed { "Invalid email or password." } }
     }
+}
+
+/// "Clicked 1 time", "Clicked 2 times".
+fn clicks(count: i64) -> &'static str {
+    if count == 1 { "time" } else { "times" }
 }
 
 /// The dashboard: the user's email, a counter kept by the live view, and "Sign out". The
@@ -81,11 +106,12 @@ async fn login(_: ps::PageContext) -> ps::Markup {
 async fn dashboard(cx: ps::PageContext) -> ps::Markup {
     let email: String = cx.session().get("user_email").unwrap_or_default();
     let count: i64 = cx.state().get("count").unwrap_or(0);
+    cx.set_title("Dashboard");
     ps::html! {
         h1 { "Dashboard" }
         p { "Signed in as " strong id="email" { (email) } }
         p {
-            button type="button" data-pulse-callback="increment" { "Clicked " span id="count" { (count) } " times" }
+            button type="button" data-pulse-callback="increment" { "Clicked " span id="count" { (count) } " " (clicks(count)) }
         }
         button type="button" data-pulse-callback="logout" { "Sign out" }
     }
@@ -203,12 +229,28 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-/// `POST /api/login` with `{"email", "password"}`: any email with the password `pulse`.
-async fn api_login(
-    session: ps::Session,
-    credentials: Result<Json<Credentials>, JsonRejection>,
-) -> Response {
-    let Ok(Json(credentials)) = credentials else {
+/// `POST /api/login`: the sign-in form (`application/x-www-form-urlencoded`, answered with a
+/// 303 to `/dashboard`, or back to `/login?error=1`) or JSON `{"email", "password"}` (answered
+/// with JSON); any email with the password `pulse`.
+async fn api_login(session: ps::Session, request: axum::extract::Request) -> Response {
+    let form = request.headers().get(CONTENT_TYPE).is_some_and(|value| {
+        value
+            .as_bytes()
+            .starts_with(b"application/x-www-form-urlencoded")
+    });
+    let credentials = if form {
+        read_form(request).await
+    } else {
+        Json::<Credentials>::from_request(request, &())
+            .await
+            .ok()
+            .map(|Json(credentials)| credentials)
+    };
+    let see_other = |to: &'static str| (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response();
+    let Some(credentials) = credentials else {
+        if form {
+            return see_other("/login?error=1");
+        }
         return error(
             StatusCode::BAD_REQUEST,
             "expected JSON {\"email\", \"password\"}",
@@ -216,14 +258,37 @@ async fn api_login(
     };
     let email = credentials.email.trim();
     if email.is_empty() || credentials.password != "pulse" {
+        if form {
+            return see_other("/login?error=1");
+        }
         return error(StatusCode::UNAUTHORIZED, "invalid email or password");
     }
     // A new id on sign-in: an id planted or copied before cannot follow the user in.
     session.regenerate();
     match session.insert("user_email", email) {
+        Ok(()) if form => see_other("/dashboard"),
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
     }
+}
+
+/// The sign-in form's fields (a body of at most 16 KiB).
+async fn read_form(request: axum::extract::Request) -> Option<Credentials> {
+    let body = axum::body::to_bytes(request.into_body(), 16 * 1024)
+        .await
+        .ok()?;
+    let (mut email, mut password) = (None, None);
+    for (name, value) in form_urlencoded::parse(&body) {
+        match &*name {
+            "email" => email = Some(value.into_owned()),
+            "password" => password = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    Some(Credentials {
+        email: email?,
+        password: password?,
+    })
 }
 
 /// `POST /api/logout`: ends the session, here and on every open socket of it.
@@ -263,6 +328,8 @@ pub fn app(env: ps::Env) -> ps::App {
         ],
         env: env,
     }
+    .head(ps::Head::new().title("Pulse auth example").style(STYLE))
+    .layout(layout)
 }
 
 /// The app with its endpoints.

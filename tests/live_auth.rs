@@ -151,6 +151,8 @@ async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
             html.contains(&format!(r#"<span id="count">{expected}</span>"#)),
             "{html}"
         );
+        let noun = if expected == 1 { "time" } else { "times" };
+        assert!(html.contains(&format!("</span> {noun}</button>")), "{html}");
     }
     // Another view of the same user starts from zero: the count is the view's, not the session's.
     let mut other = connect_with(addr, &cookie).await;

@@ -81,11 +81,17 @@ async fn unknown_paths_and_not_found_hooks_answer_404_with_the_apps_page() {
 }
 
 #[tokio::test]
-async fn without_a_not_found_page_the_404_is_plain() {
+async fn without_a_not_found_page_the_404_names_the_path_and_links_home() {
     let base = spawn(ps_server_without_not_found()).await;
-    let response = get_with(&base, "/nope", None).await;
+    let response = get_with(&base, "/nope%3Cb", None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response.text().await.unwrap().contains("404 Not Found"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<title>Page not found</title>"), "{html}");
+    assert!(html.contains("<code>/nope%3Cb</code>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="/">Go to the home page</a>"#),
+        "{html}"
+    );
 }
 
 fn ps_server_without_not_found() -> pulse::Server {

@@ -85,6 +85,16 @@ for_each_hook!(link_next);
 /// The chain's environment (from `PULSE_ENV`, or given to [`Chain::new_in`]) reaches the head
 /// through its `next` ([`Next::env`]); a dev-only head passes straight through outside
 /// [`Env::Dev`].
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// // What `ps::stack![a, b]` builds: `a` outermost, `()` ends the chain.
+/// let chain = ps::Chain::new(ps::LatencyMiddleware::default(), ());
+/// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! { "home" } });
+/// let app = ps::App::new(routes, chain);
+/// # let _ = app;
+/// ```
 #[derive(Clone, Debug)]
 pub struct Chain<A, B> {
     head: A,

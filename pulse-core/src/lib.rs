@@ -17,6 +17,7 @@ mod chain;
 mod decided;
 mod dispatch;
 mod env;
+mod head;
 pub mod hook;
 mod latency;
 pub mod live;
@@ -36,6 +37,7 @@ pub use app::App;
 pub use chain::{Chain, Link, Rest, Seam};
 pub use dispatch::PrerenderError;
 pub use env::Env;
+pub use head::{Head, Layout, LayoutContext};
 pub use hook::{
     ChannelArgs, ConnectArgs, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs, next_fn,
 };

@@ -41,6 +41,23 @@ pub enum RouteError {
 /// Usually built with `ps::routes!{…}`, which checks every pattern at compile time. Built by
 /// hand, [`Routes::route`] panics on a bad pattern, as axum's router does; [`Routes::try_route`]
 /// returns the error.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+/// async fn user(cx: ps::PageContext) -> ps::Markup { ps::html! { h1 { (cx.param("id").unwrap_or("?")) } } }
+///
+/// // Group middleware (usually a `#[ps::middleware(prerender_route)]` fn) runs only for the
+/// // group's routes.
+/// let routes = ps::Routes::new()
+///     .route("/", home)
+///     .group(ps::LatencyMiddleware::default(), ps::Routes::new().route("/users/:id", user));
+/// assert_eq!(routes.patterns().collect::<Vec<_>>(), ["/", "/users/:id"]);
+/// let (pattern, route) = routes.resolve("/users/42?tab=a").unwrap();
+/// assert_eq!((pattern, route.path_params["id"].as_str()), ("/users/:id", "42"));
+/// assert!(ps::Routes::new().try_route("no-slash", home).is_err());
+/// ```
 #[derive(Default)]
 pub struct Routes {
     pub(crate) entries: Vec<RouteEntry>,
@@ -181,10 +198,10 @@ impl Routes {
         // The highest rank wins; on a tie, the route declared first.
         let mut best: Option<(&RouteEntry, pulse_route::Match<'_, '_>)> = None;
         for entry in &self.entries {
-            if let Some(found) = entry.pattern.matches(path) {
-                if best.as_ref().is_none_or(|(_, b)| found.rank > b.rank) {
-                    best = Some((entry, found));
-                }
+            if let Some(found) = entry.pattern.matches(path)
+                && best.as_ref().is_none_or(|(_, b)| found.rank > b.rank)
+            {
+                best = Some((entry, found));
             }
         }
         let (entry, found) = best?;

@@ -18,6 +18,19 @@ use serde_json::{Map, Value};
 /// Its lifecycle: [`regenerate`](Self::regenerate) on login (a new id, data kept) and
 /// [`end`](Self::end) on logout (data, id and cookie gone). Both revoke the old id: its cookie
 /// loads as an anonymous session afterwards, and every open socket of it closes.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let session = ps::Session::new();
+/// session.insert("user_email", "ada@example.com").unwrap();
+/// session.insert("visits", 3).unwrap();
+/// assert!(session.contains("user_email"));
+/// assert_eq!(session.get::<u32>("visits"), Some(3));
+/// assert_eq!(session.get::<u32>("user_email"), None); // not a number
+/// session.remove("user_email"); // signing out
+/// assert!(!session.contains("user_email"));
+/// ```
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,

@@ -147,21 +147,21 @@ impl Rewriter {
 
     fn convert(&mut self, expr: &mut Expr) {
         let span = expr.span();
-        if let Some(outcome) = literal_outcome(expr) {
-            if !self.hook.allows(outcome) {
-                let hook = self.hook.name();
-                self.errors.push(syn::Error::new_spanned(
-                    &*expr,
-                    format!(
-                        "`{}` is not allowed in a `{hook}` hook; a `{hook}` hook returns {}",
-                        outcome.name(),
-                        self.hook.allowed_text()
-                    ),
-                ));
-                let inner = expr.to_token_stream();
-                *expr = syn::parse_quote_spanned!(span=> ::pulse::__private::rejected(#inner));
-                return;
-            }
+        if let Some(outcome) = literal_outcome(expr)
+            && !self.hook.allows(outcome)
+        {
+            let hook = self.hook.name();
+            self.errors.push(syn::Error::new_spanned(
+                &*expr,
+                format!(
+                    "`{}` is not allowed in a `{hook}` hook; a `{hook}` hook returns {}",
+                    outcome.name(),
+                    self.hook.allowed_text()
+                ),
+            ));
+            let inner = expr.to_token_stream();
+            *expr = syn::parse_quote_spanned!(span=> ::pulse::__private::rejected(#inner));
+            return;
         }
         let (trait_, method) = self.hook.into_trait();
         let downstream = self.is_downstream(expr);
@@ -279,16 +279,14 @@ pub(crate) fn redirect_literals(block: &Block) -> Vec<LitStr> {
             if let Expr::Path(ExprPath {
                 path, qself: None, ..
             }) = &*call.func
+                && redirect_ctor(path).is_some()
+                && call.args.len() == 1
+                && let Some(Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(lit),
+                    ..
+                })) = call.args.first()
             {
-                if redirect_ctor(path).is_some() && call.args.len() == 1 {
-                    if let Some(Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(lit),
-                        ..
-                    })) = call.args.first()
-                    {
-                        self.0.push(lit.clone());
-                    }
-                }
+                self.0.push(lit.clone());
             }
             visit::visit_expr_call(self, call);
         }

@@ -169,6 +169,18 @@ type Handler = Arc<dyn Fn(ChannelEvent) -> BoxFuture<'static, Result<Value, Stri
 ///
 /// A channel exists while it has a subscriber or the app has a handler for it; a message for any
 /// other channel is answered with an error of kind `not_found`.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let app = ps::App::new(ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! {} }), ());
+/// let live = app.live();
+/// // Clone the handle into a background task or an endpoint to publish from there.
+/// let hub = live.hub().clone();
+/// let reached = hub.publish("news", "posted", serde_json::json!({"title": "Hello"}));
+/// assert_eq!(reached, 0); // no browser subscribed yet
+/// assert_eq!(hub.subscribers("news"), 0);
+/// ```
 #[derive(Clone, Default)]
 pub struct Hub {
     inner: Arc<HubInner>,

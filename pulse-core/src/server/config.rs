@@ -15,6 +15,17 @@ use crate::env::Env;
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// A key for signing session cookies. Its `Debug` output never shows the key.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// assert!(ps::Secret::new("too short").is_err());
+/// // In production, read it from PULSE_SECRET (the default server does): `Config::from_env`.
+/// let secret = ps::Secret::new("a random string of at least thirty-two bytes").unwrap();
+/// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! {} });
+/// let server = ps::App::new(routes, ()).server().session_store(ps::CookieStore::new(secret));
+/// # let _ = server;
+/// ```
 #[derive(Clone)]
 pub struct Secret(Arc<[u8]>);
 

@@ -112,6 +112,29 @@ pub(crate) fn framework_routes() -> Router<ServerState> {
 
 /// Builds the HTTP server of an [`App`]: its session store, its scheme and the app's own
 /// endpoints. See the [module docs](self).
+///
+/// ```no_run
+/// use pulse_core as ps;
+/// use axum::routing::get;
+///
+/// async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+///
+/// /// An endpoint of the app's own, with the same session as the pages.
+/// async fn whoami(session: ps::Session) -> String {
+///     session.get::<String>("user_email").unwrap_or_default()
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+/// let router = app
+///     .server()
+///     .routes(axum::Router::new().route("/api/whoami", get(whoami)))
+///     .try_into_router()?; // fails in `prod` without PULSE_SECRET
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// axum::serve(listener, router).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Server {
     app: App,
     routes: Router,

@@ -40,6 +40,7 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             (
                 [(CACHE_CONTROL, PRIVATE)],
                 Html(document::page(
+                    &frame(&state, &request, &session),
                     &payload.paths,
                     &payload.route_info,
                     &prerender.views,
@@ -70,6 +71,22 @@ fn redirect_to(target: &str) -> Response {
         }
     }
 }
+/// The app's head and layout around a document for `request`.
+fn frame<'a>(
+    state: &'a ServerState,
+    request: &'a Request,
+    session: &'a Session,
+) -> document::Frame<'a> {
+    document::Frame {
+        head: &state.app.head,
+        layout: state.app.layout.as_ref(),
+        request,
+        session,
+    }
+}
+
+/// The 404 page: the app's `not_found` page, or a short one that links home; in the app's
+/// layout either way.
 async fn not_found(state: &ServerState, request: &Request, session: &Session) -> Response {
     // Browsers ask for an icon on their own: an app without one answers "no content" instead
     // of a 404 that every browser logs on the console of every page. An icon served by a route
@@ -84,23 +101,35 @@ async fn not_found(state: &ServerState, request: &Request, session: &Session) ->
         )
             .into_response();
     }
-    let body = match state.app.render_not_found(request, session).await {
-        Some(html) => html,
-        None => "<h1>404 Not Found</h1>".to_owned(),
+    let (title, body) = match state.app.not_found_view(request, session).await {
+        Some(view) => (view.title, view.html),
+        None => (
+            Some("Page not found".to_owned()),
+            maud::html! {
+                h1 { "Page not found" }
+                p { "There is no page at " code { (request.path()) } "." }
+                p { a href="/" { "Go to the home page" } }
+            }
+            .into_string(),
+        ),
     };
+    let html = document::plain(&frame(state, request, session), title.as_deref(), body);
     (
         StatusCode::NOT_FOUND,
         [(CACHE_CONTROL, PRIVATE)],
-        Html(document::plain(&body)),
+        Html(html),
     )
         .into_response()
 }
 
-/// The 500 page.
+/// The 500 page (without the app's layout: the app's code may be what failed).
 pub(crate) fn internal_error() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        Html(document::plain("<h1>500 Internal Server Error</h1>")),
+        Html(document::bare(
+            "Server error",
+            "<h1>Server error</h1>\n<p>Something went wrong on our side. <a href=\"/\">Go to the home page</a>.</p>",
+        )),
     )
         .into_response()
 }
