@@ -213,3 +213,171 @@ fn free_port() -> u16 {
         .map(|addr| addr.port())
         .expect("a free port")
 }
+
+// ---------------------------------------------------------------- app instances on one Redis
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::{self, get};
+use ps::redis::{RedisChannels, RedisConfig};
+use pulse as ps;
+use serde_json::{Map, Value, json};
+
+/// The secret every instance shares (never used outside tests).
+pub fn secret() -> ps::Secret {
+    ps::Secret::new("redis test secret, at least thirty-two bytes").unwrap()
+}
+
+async fn home(cx: ps::PageContext) -> ps::Markup {
+    let email: Option<String> = cx.session().get("user_email");
+    ps::html! { p id="user" { (email.as_deref().unwrap_or("anonymous")) } }
+}
+
+/// Anonymous browsers get no socket.
+#[ps::middleware(connect)]
+async fn reject_anonymous(session: &ps::Session, next: ps::Next) -> ps::ConnectResponse {
+    if !session.contains("user_email") {
+        return ps::Deny;
+    }
+    next.run().await
+}
+
+/// `admin:` channels are closed to everyone.
+#[ps::middleware(channel)]
+async fn no_admin(channel_id: &str, next: ps::Next) -> ps::ChannelResponse {
+    if channel_id.starts_with("admin:") {
+        return ps::Deny;
+    }
+    next.run().await
+}
+
+pub fn app() -> ps::App {
+    ps::pulse_app! {
+        routes: { "/" => home },
+        middleware: [reject_anonymous, no_admin],
+    }
+}
+
+async fn login(session: ps::Session, Json(body): Json<Value>) -> Json<Value> {
+    let email = body["email"].as_str().unwrap_or("ada@example.com");
+    session.insert("user_email", email).unwrap();
+    Json(json!({"ok": true}))
+}
+
+async fn logout(session: ps::Session) -> Json<Value> {
+    session.remove("user_email");
+    Json(json!({"ok": true}))
+}
+
+async fn read_session(session: ps::Session) -> Json<Map<String, Value>> {
+    Json(session.to_map())
+}
+
+/// Stores each field of the JSON object body.
+async fn write_session(session: ps::Session, Json(body): Json<Map<String, Value>>) -> Json<Value> {
+    for (key, value) in body {
+        session.insert(key, value).unwrap();
+    }
+    Json(json!({"ok": true}))
+}
+
+/// Publishes `{"n": …}` on channel `news` from the app (no hook), for `GET /api/news?n=…`.
+fn endpoints(hub: ps::Hub) -> Router {
+    Router::new()
+        .route("/api/login", routing::post(login))
+        .route("/api/logout", routing::post(logout))
+        .route("/api/session", get(read_session).post(write_session))
+        .route(
+            "/api/news",
+            routing::post(move |Json(body): Json<Value>| async move {
+                hub.publish("news", "news", body);
+                Json(json!({"ok": true}))
+            }),
+        )
+}
+
+/// One instance of the test app on a free 127.0.0.1 port, its channels on `redis`.
+#[derive(Debug)]
+pub struct Instance {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Instance {
+    pub async fn start(redis: &RedisServer) -> Instance {
+        let config = RedisConfig::new(redis.url());
+        let app = app();
+        let live = app
+            .live()
+            .channel_backend(RedisChannels::connect(&config).await.unwrap());
+        let hub = live.hub().clone();
+        let server = app
+            .server()
+            .live(live)
+            .routes(endpoints(hub))
+            .session_store(ps::CookieStore::new(secret()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(server.serve_on(listener));
+        Instance {
+            base: format!("http://{addr}"),
+            addr,
+            task,
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A client without redirects or a cookie jar: tests carry cookies by hand.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// The `pulse.sid=…` pair from a response's `Set-Cookie`, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("pulse.sid="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+/// `POST base+path` with a JSON body and an optional `Cookie`.
+pub async fn post(base: &str, path: &str, body: Value, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = client().post(format!("{base}{path}")).json(&body);
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// `GET base+path` with an optional `Cookie`.
+pub async fn get_with(base: &str, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = client().get(format!("{base}{path}"));
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// Signs in on `base` and returns the session cookie.
+pub async fn login_on(base: &str, email: &str) -> String {
+    let response = post(base, "/api/login", json!({"email": email}), None).await;
+    assert_eq!(response.status(), 200);
+    session_cookie(&response).expect("a login sets the session cookie")
+}

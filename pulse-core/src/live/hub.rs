@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
+use super::backend::{ChannelBackend, Inbox};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
 use crate::app::panic_message;
 use crate::session::Session;
@@ -74,8 +75,10 @@ pub struct Hub {
 }
 
 #[derive(Default)]
-struct HubInner {
+pub(super) struct HubInner {
     channels: Mutex<HashMap<String, HashMap<u64, Subscriber>>>,
+    /// Carries events to other instances; `None` is the in-process default.
+    backend: RwLock<Option<Arc<dyn ChannelBackend>>>,
     /// Patterns (an exact name, or a prefix ending in `*`) and their handlers.
     handlers: RwLock<Vec<(String, Handler)>>,
     next_id: AtomicU64,
@@ -129,10 +132,46 @@ impl Hub {
             .map(|(_, handler)| handler.clone())
     }
 
-    /// Publishes an event to every subscriber of `channel`; returns how many were reached.
+    /// Publishes an event to every subscriber of `channel`; returns how many were reached on
+    /// this instance (the [backend](super::ChannelBackend) takes it to the other instances).
     pub fn publish(&self, channel: &str, event: &str, payload: Value) -> usize {
         let text = ChannelOut::event(channel, event, payload).to_text();
-        self.fan_out(channel, None, &text)
+        let reached = self.fan_out(channel, None, &text);
+        self.forward(channel, &text);
+        reached
+    }
+
+    pub(super) fn from_inner(inner: Arc<HubInner>) -> Hub {
+        Hub { inner }
+    }
+
+    /// Carries this hub's events to other instances through `backend` from now on.
+    pub(super) fn set_backend(&self, backend: Arc<dyn ChannelBackend>) {
+        backend.start(Inbox {
+            hub: Arc::downgrade(&self.inner),
+        });
+        *self
+            .inner
+            .backend
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(backend);
+    }
+
+    fn backend(&self) -> Option<Arc<dyn ChannelBackend>> {
+        let backend = self.inner.backend.read();
+        backend.unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Hands an event delivered here to the backend, for the other instances.
+    fn forward(&self, channel: &str, text: &str) {
+        if let Some(backend) = self.backend() {
+            backend.publish(channel, text);
+        }
+    }
+
+    /// An event from another instance: to every local subscriber of `channel`.
+    pub(super) fn deliver_remote(&self, channel: &str, text: &str) -> usize {
+        self.fan_out(channel, None, text)
     }
 
     /// The number of connections subscribed to `channel`.
@@ -193,7 +232,8 @@ impl Hub {
         session: &Session,
     ) -> Result<Value, ErrorBody> {
         let handler = self.handler_for(channel);
-        let known = self.channels().contains_key(channel);
+        let known = self.channels().contains_key(channel)
+            || self.backend().is_some_and(|backend| backend.is_shared());
         if handler.is_none() && !known {
             return Err(ErrorBody::new(
                 ErrorKind::NotFound,
@@ -202,6 +242,7 @@ impl Hub {
         }
         let text = ChannelOut::event(channel, event, payload.clone()).to_text();
         self.fan_out(channel, Some(sender), &text);
+        self.forward(channel, &text);
         let Some(handler) = handler else {
             return Ok(Value::Null);
         };

@@ -9,9 +9,12 @@
 //! a `Deny` is always answered (`server_error` of kind `deny`, or a channel error reply/event),
 //! and the connection stays open.
 
+mod backend;
 mod connection;
 mod hub;
 pub mod protocol;
+#[cfg(feature = "redis")]
+mod redis;
 mod render;
 mod sessions;
 mod socket;
@@ -27,8 +30,11 @@ use crate::app::App;
 use crate::request::Scheme;
 use sessions::LiveSessions;
 
+pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
+#[cfg(feature = "redis")]
+pub use redis::RedisChannels;
 
 /// The default largest client message: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
@@ -129,6 +135,14 @@ impl Live {
         Fut: Future<Output = Result<Value, String>> + Send + 'static,
     {
         self.hub.handle(pattern, handler);
+        self
+    }
+
+    /// Carries channel events to the other instances of the app through `backend` (default:
+    /// [`InProcess`], a single instance). See [`ChannelBackend`] for where the `channel` hook
+    /// runs. Replaces an earlier backend; set it before serving.
+    pub fn channel_backend(self, backend: impl ChannelBackend) -> Live {
+        self.hub.set_backend(std::sync::Arc::new(backend));
         self
     }
 
