@@ -87,3 +87,80 @@ async fn a_channel_message_published_on_a_reaches_a_subscriber_on_b_in_order() {
     .await;
     assert_eq!(recv(&mut on_a).await["error"], Value::Null);
 }
+
+async fn session_on(instance: &Instance, cookie: &str) -> reqwest::Response {
+    get_with(&instance.base, "/api/session", Some(cookie)).await
+}
+
+async fn user_on(instance: &Instance, cookie: &str) -> Value {
+    let response = session_on(instance, cookie).await;
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()["user_email"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_on_a_works_on_b_and_logout_on_b_holds_on_a() {
+    let redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let b = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+    // The cookie carries a signed id, not the data.
+    assert!(cookie.starts_with("pulse.sid=r1."), "{cookie}");
+    assert!(!cookie.contains("ada"), "{cookie}");
+
+    assert_eq!(user_on(&b, &cookie).await, "ada@example.com");
+    let page = get_with(&b.base, "/", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<p id="user">ada@example.com</p>"#),
+        "{page}"
+    );
+
+    let response = post(&b.base, "/api/logout", json!({}), Some(&cookie)).await;
+    assert_eq!(response.status(), 200);
+    // Replaying the signed-in cookie on A: not signed in.
+    assert_eq!(user_on(&a, &cookie).await, Value::Null);
+    let page = get_with(&a.base, "/", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"<p id="user">anonymous</p>"#), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarting_an_instance_keeps_sessions() {
+    let redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+    drop(a);
+    let again = Instance::start(&redis).await;
+    assert_eq!(user_on(&again, &cookie).await, "ada@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_the_store_did_not_sign_are_never_adopted() {
+    let redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+    let id = cookie
+        .trim_start_matches("pulse.sid=r1.")
+        .split('.')
+        .next()
+        .unwrap();
+    for forged in [
+        format!("pulse.sid=r1.{id}.AAAA"),
+        format!("pulse.sid=r1.{id}"),
+        "pulse.sid=r1..x".to_owned(),
+        "pulse.sid=%%%".to_owned(),
+    ] {
+        assert_eq!(user_on(&a, &forged).await, Value::Null, "{forged}");
+    }
+    // Redis holds the id under the prefix, with an expiry.
+    let ttl = redis.command(&format!("TTL pulse:session:{id}")).unwrap();
+    let ttl: i64 = ttl.trim_start_matches(':').parse().unwrap();
+    assert!(ttl > 6 * 24 * 3600 && ttl <= 7 * 24 * 3600, "{ttl}");
+}

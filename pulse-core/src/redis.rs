@@ -39,7 +39,7 @@ use fred::types::config::UnresponsiveConfig;
 use tokio::sync::{broadcast, mpsc};
 
 pub use crate::live::RedisChannels;
-// RedisStore: next commit
+pub use crate::server::RedisStore;
 
 /// The default [`RedisConfig::timeout`].
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -90,10 +90,6 @@ impl RedisConfig {
 
     pub(crate) fn key(&self, name: &str) -> String {
         format!("{}:{name}", self.prefix)
-    }
-
-    pub(crate) fn command_timeout(&self) -> Duration {
-        self.timeout
     }
 
     fn builder(&self) -> Result<Builder, RedisError> {

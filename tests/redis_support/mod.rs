@@ -221,7 +221,7 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::Router;
 use axum::routing::{self, get};
-use ps::redis::{RedisChannels, RedisConfig};
+use ps::redis::{RedisChannels, RedisConfig, RedisStore};
 use pulse as ps;
 use serde_json::{Map, Value, json};
 
@@ -298,7 +298,8 @@ fn endpoints(hub: ps::Hub) -> Router {
         )
 }
 
-/// One instance of the test app on a free 127.0.0.1 port, its channels on `redis`.
+/// One instance of the test app on a free 127.0.0.1 port, its sessions and channels on
+/// `redis`.
 #[derive(Debug)]
 pub struct Instance {
     /// `http://127.0.0.1:<port>`.
@@ -319,7 +320,7 @@ impl Instance {
             .server()
             .live(live)
             .routes(endpoints(hub))
-            .session_store(ps::CookieStore::new(secret()));
+            .session_store(RedisStore::connect(&config, secret()).await.unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(server.serve_on(listener));

@@ -48,6 +48,8 @@ use crate::request::Scheme;
 pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
 pub(crate) use self::session::Sessions;
 pub use self::session::{COOKIE_NAME, MissingSession};
+#[cfg(feature = "redis")]
+pub use self::store::RedisStore;
 pub use self::store::{
     COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_AGE, LoadedSession, MemoryStore, SessionStore,
     StoreError,
