@@ -4,6 +4,9 @@
 //! cargo run --example auth          # http://127.0.0.1:8000 (PORT to change)
 //! ```
 //!
+//! With `PULSE_REDIS_URL` (and `--features redis`), sessions and channels live in Redis, so
+//! several instances sharing it and `PULSE_SECRET` serve the same users (see the README).
+//!
 //! - `/` is public, `/login` is a form posting JSON to `POST /api/login` (any email, password
 //!   `pulse`), `/dashboard` shows the logged-in email and a live counter; `POST /api/logout`
 //!   (or the dashboard's "Sign out" button) ends the session.
@@ -265,6 +268,41 @@ pub fn server(env: ps::Env) -> ps::Server {
     app(env).server().routes(endpoints())
 }
 
+/// `server` with its sessions and channels in the Redis at `url`, shared by every instance
+/// started with the same `url` and `secret`.
+#[cfg(feature = "redis")]
+pub async fn on_redis(
+    server: ps::Server,
+    url: &str,
+    secret: ps::Secret,
+) -> Result<ps::Server, Box<dyn std::error::Error>> {
+    let redis = ps::redis::RedisConfig::new(url);
+    Ok(server
+        .session_store(ps::redis::RedisStore::connect(&redis, secret).await?)
+        .channel_backend(ps::redis::RedisChannels::connect(&redis).await?))
+}
+
+/// `PULSE_REDIS_URL` set: sessions and channels in Redis (several instances).
+async fn scale_out(server: ps::Server) -> Result<ps::Server, Box<dyn std::error::Error>> {
+    let Some(url) = std::env::var_os("PULSE_REDIS_URL") else {
+        return Ok(server);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let url = url
+            .into_string()
+            .map_err(|_| "PULSE_REDIS_URL is not UTF-8")?;
+        let secret = std::env::var("PULSE_SECRET")
+            .map_err(|_| "PULSE_REDIS_URL needs PULSE_SECRET, the same on every instance")?;
+        on_redis(server, &url, ps::Secret::new(secret)?).await
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        drop((server, url));
+        Err("PULSE_REDIS_URL is set: run with `--features redis`".into())
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -289,7 +327,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => 8000,
     };
     // Built first, so a missing PULSE_SECRET in production stops the app before it listens.
-    let router = server(ps::Env::current()).try_into_router()?;
+    let router = scale_out(server(ps::Env::current()))
+        .await?
+        .try_into_router()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("Pulse auth example on http://{}", listener.local_addr()?);
     // The router is a plain axum router: serve it with axum (connect info gives hooks the

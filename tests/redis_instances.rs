@@ -1,11 +1,17 @@
 //! Two instances of one app sharing a real Redis (started per test): sessions, channels and
 //! revocation across instances, and Redis outages.
 
+#![allow(dead_code, missing_debug_implementations, unreachable_pub)]
+
 mod live_support;
 mod redis_support;
 
+#[path = "../examples/auth.rs"]
+mod auth;
+
 use std::time::Duration;
 
+use pulse as ps;
 use redis_support::*;
 use serde_json::{Value, json};
 use tokio::time::timeout;
@@ -163,4 +169,41 @@ async fn cookies_the_store_did_not_sign_are_never_adopted() {
     let ttl = redis.command(&format!("TTL pulse:session:{id}")).unwrap();
     let ttl: i64 = ttl.trim_start_matches(':').parse().unwrap();
     assert!(ttl > 6 * 24 * 3600 && ttl <= 7 * 24 * 3600, "{ttl}");
+}
+
+/// The flagship with `PULSE_REDIS_URL`: two instances share its sessions.
+async fn flagship(redis: &RedisServer) -> String {
+    let server = auth::on_redis(auth::server(ps::Env::Ci), &redis.url(), secret())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.serve_on(listener));
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flagship_on_redis_signs_in_on_one_instance_for_all() {
+    let redis = RedisServer::start();
+    let a = flagship(&redis).await;
+    let b = flagship(&redis).await;
+    let response = post(
+        &a,
+        "/api/login",
+        json!({"email": "ada@example.com", "password": "pulse"}),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let cookie = session_cookie(&response).unwrap();
+    let response = get_with(&b, "/dashboard", Some(&cookie)).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("ada@example.com"), "{page}");
+    let response = get_with(&b, "/dashboard", None).await;
+    assert_eq!(
+        response.status(),
+        302,
+        "anonymous browsers are still sent to /login"
+    );
 }

@@ -146,7 +146,7 @@ impl Hub {
     }
 
     /// Carries this hub's events to other instances through `backend` from now on.
-    pub(super) fn set_backend(&self, backend: Arc<dyn ChannelBackend>) {
+    pub(crate) fn set_backend(&self, backend: Arc<dyn ChannelBackend>) {
         backend.start(Inbox {
             hub: Arc::downgrade(&self.inner),
         });

@@ -42,7 +42,7 @@ use axum::routing::post;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::app::App;
-use crate::live::Live;
+use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
 pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
@@ -84,6 +84,7 @@ pub struct Server {
     config: Option<Config>,
     scheme: Scheme,
     live: Option<Live>,
+    channel_backend: Option<Arc<dyn ChannelBackend>>,
 }
 
 impl fmt::Debug for Server {
@@ -106,6 +107,7 @@ impl Server {
             config: None,
             scheme: Scheme::Http,
             live: None,
+            channel_backend: None,
         }
     }
 
@@ -123,6 +125,13 @@ impl Server {
     /// origins) instead of `app.live()`'s defaults. `live` must come from this server's app.
     pub fn live(mut self, live: Live) -> Server {
         self.live = Some(live);
+        self
+    }
+
+    /// Carries channel events to the app's other instances through `backend` (see
+    /// [`Live::channel_backend`]; default: one instance).
+    pub fn channel_backend(mut self, backend: impl ChannelBackend) -> Server {
+        self.channel_backend = Some(Arc::new(backend));
         self
     }
 
@@ -160,6 +169,9 @@ impl Server {
         };
         let sessions = Sessions::new(store, self.scheme);
         let live = self.live.unwrap_or_else(|| self.app.live());
+        if let Some(backend) = self.channel_backend {
+            live.hub().set_backend(backend);
+        }
         let state = ServerState {
             app: self.app,
             sessions: sessions.clone(),
