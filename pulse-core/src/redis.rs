@@ -116,9 +116,13 @@ impl RedisConfig {
         Ok(builder)
     }
 
-    /// A client connected to Redis (an error when Redis cannot be reached now); it reconnects
-    /// by itself later.
-    pub(crate) async fn client(&self) -> Result<Client, RedisError> {
+    /// A connection to Redis (an error when Redis cannot be reached now), closed when the last
+    /// handle drops; it reconnects by itself after an outage.
+    pub(crate) async fn connection(&self) -> Result<Arc<Connection>, RedisError> {
+        Ok(Arc::new(Connection(self.client().await?)))
+    }
+
+    async fn client(&self) -> Result<Client, RedisError> {
         let client = self
             .builder()?
             .build()
@@ -155,6 +159,29 @@ impl RedisError {
 
     fn connect(error: &fred::error::Error) -> RedisError {
         RedisError(format!("could not connect to Redis: {error}"))
+    }
+}
+
+/// A client that quits when dropped.
+#[derive(Debug)]
+pub(crate) struct Connection(Client);
+
+impl std::ops::Deref for Connection {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.0
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let client = self.0.clone();
+            runtime.spawn(async move {
+                let _ = client.quit().await;
+            });
+        }
     }
 }
 
@@ -205,27 +232,51 @@ impl Drop for Clients {
 impl Topic {
     /// Subscribes to the Redis channel `<prefix>:<name>` (done when this returns) and hands
     /// every body another instance publishes to `receive`, in order; `receive` returns `false`
-    /// to stop listening.
+    /// to stop listening. After each reconnection to Redis (once subscribed again),
+    /// `reconnected` is called: messages published meanwhile were missed.
     pub(crate) async fn open(
         config: &RedisConfig,
         name: &str,
         receive: impl FnMut(&str) -> bool + Send + 'static,
+        reconnected: impl Fn(Client) -> futures_util::future::BoxFuture<'static, ()> + Send + 'static,
     ) -> Result<Topic, RedisError> {
         let name = config.key(name);
         let instance: Arc<str> = crate::session::new_id().into();
         let publisher = config.client().await?;
         let subscriber = config.subscriber().await?;
         let messages = subscriber.message_rx();
+        let mut reconnections = subscriber.reconnect_rx();
         subscriber
             .subscribe(name.clone())
             .await
             .map_err(|error| RedisError::connect(&error))?;
-        // Subscribes again after each reconnection.
-        let _ = subscriber.manage_subscriptions();
         let clients = Arc::new(Clients {
             name: name.clone(),
             publisher,
             subscriber,
+        });
+        // Subscribes again after each reconnection, then tells `reconnected`. (The first
+        // event is the connection made above.)
+        let weak = Arc::downgrade(&clients);
+        tokio::spawn({
+            let name = name.clone();
+            async move {
+                let mut first = true;
+                while reconnections.recv().await.is_ok() {
+                    let Some(clients) = weak.upgrade() else {
+                        return;
+                    };
+                    if std::mem::take(&mut first) {
+                        continue;
+                    }
+                    tracing::warn!(topic = %name, "reconnected to Redis; messages published meanwhile were missed");
+                    if let Err(error) = clients.subscriber.subscribe(name.clone()).await {
+                        tracing::error!(topic = %name, %error, "could not subscribe again");
+                        continue;
+                    }
+                    reconnected(clients.publisher.clone()).await;
+                }
+            }
         });
         tokio::spawn(listen(
             messages,
@@ -243,10 +294,25 @@ impl Topic {
         })
     }
 
+    /// The Redis channel's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.clients.name
+    }
+
+    /// The connection publishing goes through.
+    pub(crate) fn publisher(&self) -> &Client {
+        &self.clients.publisher
+    }
+
+    /// `body` as sent to the other instances (tagged with this instance).
+    pub(crate) fn envelope(&self, body: &str) -> String {
+        format!("{} {body}", self.instance)
+    }
+
     /// Queues `body` for the other instances; a line is logged when the queue is full
     /// (Redis has been unreachable for a while) and the body is dropped.
     pub(crate) fn publish(&self, body: &str) {
-        let message = format!("{} {body}", self.instance);
+        let message = self.envelope(body);
         if let Err(mpsc::error::TrySendError::Full(_)) = self.outgoing.try_send(message) {
             tracing::error!(
                 topic = %self.clients.name,

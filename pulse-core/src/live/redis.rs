@@ -44,7 +44,7 @@ impl RedisChannels {
     pub async fn connect(config: &RedisConfig) -> Result<RedisChannels, RedisError> {
         let inbox: Arc<Mutex<Option<Inbox>>> = Arc::default();
         let target = inbox.clone();
-        let topic = Topic::open(config, "channels", move |body| {
+        let receive = move |body: &str| {
             let Some((channel, event)) = decode(body) else {
                 tracing::warn!("ignored a malformed channel event from Redis");
                 return true;
@@ -54,8 +54,11 @@ impl RedisChannels {
                 Some(inbox) => inbox.deliver(channel, event).is_ok(),
                 None => true,
             }
-        })
-        .await?;
+        };
+        // Events published while this instance was cut off are gone (logged by the topic).
+        let reconnected =
+            |_| -> futures_util::future::BoxFuture<'static, ()> { Box::pin(async {}) };
+        let topic = Topic::open(config, "channels", receive, reconnected).await?;
         Ok(RedisChannels { topic, inbox })
     }
 }

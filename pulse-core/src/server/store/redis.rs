@@ -3,13 +3,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use fred::clients::Client;
+use std::sync::Arc;
+
 use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
 use fred::types::scripts::Script;
 use serde_json::{Map, Value};
 
 use super::{DEFAULT_MAX_AGE, LoadedSession, SessionStore, StoreError, now};
-use crate::redis::{RedisConfig, RedisError};
+use crate::redis::{Connection, RedisConfig, RedisError};
 use crate::server::config::Secret;
 use crate::server::signer::Signer;
 use crate::session::Session;
@@ -70,7 +71,7 @@ return 'ok'
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    client: Client,
+    client: Arc<Connection>,
     config: RedisConfig,
     signer: Signer,
     save: Script,
@@ -101,7 +102,7 @@ impl RedisStore {
     /// Connects to Redis (an error when it cannot be reached now; later outages are survived)
     /// and signs session ids with `secret`.
     pub async fn connect(config: &RedisConfig, secret: Secret) -> Result<RedisStore, RedisError> {
-        let client = config.client().await?;
+        let client = config.connection().await?;
         Ok(RedisStore {
             client,
             config: config.clone(),
@@ -211,7 +212,7 @@ impl RedisStore {
         }
         let outcome: String = self
             .save
-            .evalsha_with_reload(&self.client, self.key(id), args)
+            .evalsha_with_reload(&**self.client, self.key(id), args)
             .await
             .map_err(|error| self.unavailable(&error))?;
         match outcome.as_str() {
