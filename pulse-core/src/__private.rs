@@ -15,6 +15,7 @@ pub use crate::outcome::{
     PrerenderResponse, RoutePrerenderResponse,
 };
 pub use crate::page::Component;
+use crate::tables::{for_each_hook, not_a_component, not_a_middleware};
 pub use crate::{App, Env, Routes};
 
 /// Proves that the return type a user wrote is the hook's response type; the attribute calls
@@ -38,14 +39,11 @@ pub fn rejected<T, R>(_: T) -> R {
     unreachable!("a rejected hook result is a compile error")
 }
 
-/// Wraps each entry of `stack![…]`, so a non-middleware entry is reported there without the
-/// list of every middleware type.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a Pulse middleware",
-    label = "not a middleware",
-    note = "put `#[ps::middleware(hook)]` on an async fn, `#[ps::middleware]` on an impl block, or implement `ps::PulseMiddleware`"
-)]
-pub trait IsMiddleware: PulseMiddleware {}
+not_a_middleware! {
+    /// Wraps each entry of `stack![…]`, so a non-middleware entry is reported there without the
+    /// list of every middleware type.
+    pub trait IsMiddleware: PulseMiddleware {}
+}
 
 #[diagnostic::do_not_recommend]
 impl<M: PulseMiddleware> IsMiddleware for M {}
@@ -55,62 +53,40 @@ pub fn middleware<M: IsMiddleware>(middleware: M) -> M {
     middleware
 }
 
+/// One result trait per hook (`PrerenderResult`, …) wrapping the hook's conversion trait, with
+/// the same compile error, from the hook table.
 macro_rules! results {
-    ($($trait:ident: $into:ident :: $method:ident -> $response:ident, $doc:literal, $message:literal, $label:literal, $note:literal;)*) => {
-        $(
-            #[doc = $doc]
-            #[diagnostic::on_unimplemented(message = $message, label = $label, note = $note)]
-            pub trait $trait {
-                /// Converts the result.
-                fn into_response(self) -> $response;
-            }
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident {
+        when: $when:literal,
+        into: $into:ident :: $into_method:ident,
+        result: $result:ident,
+        message: $message:literal,
+        label: $label:literal,
+        note: $note:literal,
+    }; )*) => {$(
+        #[doc = concat!("A result allowed in a `", $name, "` hook.")]
+        #[diagnostic::on_unimplemented(message = $message, label = $label, note = $note)]
+        pub trait $result {
+            /// Converts the result.
+            fn into_response(self) -> $response;
+        }
 
-            #[diagnostic::do_not_recommend]
-            impl<T: $into> $trait for T {
-                fn into_response(self) -> $response {
-                    $into::$method(self)
-                }
+        #[diagnostic::do_not_recommend]
+        impl<T: $into> $result for T {
+            fn into_response(self) -> $response {
+                $into::$into_method(self)
             }
-        )*
-    };
+        }
+    )*};
 }
 
-results! {
-    PrerenderResult: IntoPrerenderResponse::into_prerender_response -> PrerenderResponse,
-        "A result allowed in a `prerender` hook.",
-        "`{Self}` is not allowed in a `prerender` hook; a `prerender` hook returns `Ok`, `Redirect` or `NotFound`",
-        "not allowed in a `prerender` hook",
-        "`Deny` belongs to the `connect`, `message` and `channel` hooks";
-    RoutePrerenderResult: IntoRoutePrerenderResponse::into_route_prerender_response -> RoutePrerenderResponse,
-        "A result allowed in a `prerender_route` hook.",
-        "`{Self}` is not allowed in a `prerender_route` hook; a `prerender_route` hook returns `Ok`, `Redirect` or `NotFound`",
-        "not allowed in a `prerender_route` hook",
-        "`Deny` belongs to the `connect`, `message` and `channel` hooks";
-    ConnectResult: IntoConnectResponse::into_connect_response -> ConnectResponse,
-        "A result allowed in a `connect` hook.",
-        "`{Self}` is not allowed in a `connect` hook; a `connect` hook returns `Ok` or `Deny`",
-        "not allowed in a `connect` hook",
-        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
-    MessageResult: IntoMessageResponse::into_message_response -> MessageResponse,
-        "A result allowed in a `message` hook.",
-        "`{Self}` is not allowed in a `message` hook; a `message` hook returns `Ok` or `Deny`",
-        "not allowed in a `message` hook",
-        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
-    ChannelResult: IntoChannelResponse::into_channel_response -> ChannelResponse,
-        "A result allowed in a `channel` hook.",
-        "`{Self}` is not allowed in a `channel` hook; a `channel` hook returns `Ok` or `Deny`",
-        "not allowed in a `channel` hook",
-        "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks";
-}
+for_each_hook!(results);
 
-/// Wraps each page of `routes!{…}`, so a handler that is not a component is reported at its
-/// name without the list of every component type.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a page component",
-    label = "not a page component",
-    note = "a page component is an `async fn(cx: ps::PageContext) -> ps::Markup`"
-)]
-pub trait IsComponent: Component {}
+not_a_component! {
+    /// Wraps each page of `routes!{…}`, so a handler that is not a component is reported at its
+    /// name without the list of every component type.
+    pub trait IsComponent: Component {}
+}
 
 #[diagnostic::do_not_recommend]
 impl<C: Component> IsComponent for C {}

@@ -1,50 +1,30 @@
 //! [`App`]: routes plus the app-wide chain, driven in-process. The server is a thin adapter
 //! over these entry points, and tests can call them without sockets.
 
-use std::any::Any;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use futures_util::future::Either;
-use serde_json::Value;
 
 use crate::chain::Chain;
-use crate::erased::{DynNext, ErasedMiddleware};
-use crate::hook::{
-    ChannelArgs, ConnectArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs, next_fn,
+use crate::dispatch::{
+    DynNext, ErasedMiddleware, PageJob, PrerenderError, RouteEntry, local_target,
+    message_through_groups, panic_message,
 };
+use crate::hook::{ChannelArgs, ConnectArgs, MessageArgs};
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
 use crate::page::{Component, ErasedComponent, PageContext, ViewState};
-use crate::prerender::{Prerender, PrerenderPayload, View};
+use crate::prerender::PrerenderPayload;
 use crate::request::Request;
-use crate::route::{RouteEntry, RouteInfo, Routes};
+use crate::route::Routes;
+use crate::route_info::RouteInfo;
 use crate::session::Session;
-
-/// Why a prerender could not produce a response; the server answers 400, 404 or 500.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PrerenderError {
-    /// The payload named no path (400).
-    #[error("'paths' must be a non-empty list")]
-    EmptyPaths,
-    /// The payload named a path that is not a route (404).
-    #[error("unknown route `{0}`")]
-    UnknownPath(String),
-    /// A hook or a page panicked (500).
-    #[error("a prerender hook or page panicked: {0}")]
-    Panic(String),
-    /// A hook redirected to something that is not a local path (500; never sent).
-    #[error("refusing to redirect to `{0}`: redirect targets must be local paths")]
-    UnsafeRedirect(String),
-}
 
 /// An app: its routes and its middleware chain.
 ///
@@ -68,40 +48,8 @@ impl fmt::Debug for App {
     }
 }
 
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned())
-}
-
-/// Runs `groups` (outermost first) around `terminal` for one hook, boxing each step.
-macro_rules! through_groups {
-    ($groups:expr, $method:ident, $args:expr, $terminal:expr) => {{
-        fn go<'a, F>(
-            groups: &'a [Arc<dyn ErasedMiddleware>],
-            args: <crate::hook::$method as crate::hook::Hook>::Args<'a>,
-            terminal: F,
-        ) -> futures_util::future::BoxFuture<'a, <crate::hook::$method as crate::hook::Hook>::Response>
-        where
-            F: Future<Output = <crate::hook::$method as crate::hook::Hook>::Response> + Send + 'a,
-        {
-            match groups.split_first() {
-                None => Box::pin(terminal),
-                Some((first, rest)) => {
-                    through_groups!(@call first, $method, args, DynNext(go(rest, args, terminal)))
-                }
-            }
-        }
-        go($groups, $args, $terminal)
-    }};
-    (@call $mw:expr, PrerenderRoute, $args:expr, $next:expr) => { $mw.prerender_route($args, $next) };
-    (@call $mw:expr, Message, $args:expr, $next:expr) => { $mw.message($args, $next) };
-}
-
 impl App {
-    /// An app from its routes and its app-wide middleware (a chain from `ps::middleware![…]`,
+    /// An app from its routes and its app-wide middleware (a chain from `ps::stack![…]`,
     /// a single middleware, or `()` for none).
     pub fn new(routes: Routes, middleware: impl PulseMiddleware) -> App {
         App {
@@ -155,19 +103,34 @@ impl App {
         request: &Request,
         session: &Session,
     ) -> Result<PrerenderResponse, PrerenderError> {
+        Ok(match self.page(request, session).await? {
+            Some((_, outcome)) => outcome,
+            None => PrerenderResponse::NotFound,
+        })
+    }
+
+    /// [`App::prerender`] with the payload the URL resolved to (the server's HTML document
+    /// needs it); `None` when no route matches. The one path of a page request, for the server
+    /// and for in-process callers alike.
+    pub(crate) async fn page(
+        &self,
+        request: &Request,
+        session: &Session,
+    ) -> Result<Option<(PrerenderPayload, PrerenderResponse)>, PrerenderError> {
         let target = if request.query().is_empty() {
             request.path().to_owned()
         } else {
             format!("{}?{}", request.path(), request.query())
         };
         let Some((pattern, route_info)) = self.inner.routes.resolve(&target) else {
-            return Ok(PrerenderResponse::NotFound);
+            return Ok(None);
         };
         let payload = PrerenderPayload {
             paths: vec![pattern.to_owned()],
             route_info,
         };
-        self.prerender_payload(&payload, request, session).await
+        let outcome = self.prerender_payload(&payload, request, session).await?;
+        Ok(Some((payload, outcome)))
     }
 
     /// The JSON form of a page request (`POST /_pulse/prerender`): renders the given route
@@ -209,13 +172,44 @@ impl App {
                 tracing::error!(panic = %message, "prerender hook or page panicked");
                 PrerenderError::Panic(message)
             })?;
-        match outcome {
-            PrerenderResponse::Redirect(redirect) if !redirect.is_local() => {
-                tracing::error!(target = redirect.path(), "refused a non-local redirect");
-                Err(PrerenderError::UnsafeRedirect(redirect.path().to_owned()))
-            }
-            outcome => Ok(outcome),
+        if let PrerenderResponse::Redirect(redirect) = &outcome {
+            local_target(redirect.path())?;
         }
+        Ok(outcome)
+    }
+
+    /// The route entry for a pattern, if the app has it.
+    pub(crate) fn live_route(&self, pattern: &str) -> Option<&RouteEntry> {
+        self.inner.routes.find(pattern)
+    }
+
+    /// Renders one attached live view with its state, as a page request renders a route
+    /// (through `prerender_route`, so a view a user may not see cannot be attached). A panic or
+    /// a non-local redirect is an error, as for [`App::prerender_payload`].
+    pub(crate) async fn render_live(
+        &self,
+        entry: &RouteEntry,
+        route_info: &RouteInfo,
+        request: &Request,
+        session: &Session,
+        state: &ViewState,
+    ) -> Result<RoutePrerenderResponse, PrerenderError> {
+        let render = self
+            .inner
+            .chain
+            .route(entry, route_info, request, session, state.clone());
+        let outcome = AssertUnwindSafe(render)
+            .catch_unwind()
+            .await
+            .map_err(|panic| {
+                let message = panic_message(panic);
+                tracing::error!(path = entry.pattern.as_str(), panic = %message, "page panicked");
+                PrerenderError::Panic(message)
+            })?;
+        if let RoutePrerenderResponse::Redirect(redirect) = &outcome {
+            local_target(redirect.path())?;
+        }
+        Ok(outcome)
     }
 
     /// A WebSocket opening: runs `connect`. A panicking hook denies (fails closed).
@@ -254,7 +248,7 @@ impl App {
             .path()
             .and_then(|path| self.inner.routes.find(path))
             .map_or(&[][..], |entry| &entry.groups[..]);
-        let terminal = through_groups!(groups, Message, args, async move { execute().await });
+        let terminal = message_through_groups(groups, args, async move { execute().await });
         AssertUnwindSafe(self.inner.chain.message(args, DynNext(terminal)))
             .catch_unwind()
             .await
@@ -300,85 +294,4 @@ fn _assert_send(app: &App, r: &Request, s: &Session, m: &ClientMessage, c: &Chan
     send(app.connect(r, s));
     send(app.message(m, r, s, || async { MessageResponse::Ok }));
     send(app.channel(c, s, || async { ChannelResponse::Ok }));
-    let _: Option<Value> = None;
-}
-
-/// One page request for the chain to run: the routes to render and what hooks are given.
-#[derive(Clone, Copy)]
-pub(crate) struct PageJob<'a> {
-    pub(crate) entries: &'a [&'a RouteEntry],
-    pub(crate) payload: &'a PrerenderPayload,
-    pub(crate) request: &'a Request,
-    pub(crate) session: &'a Session,
-}
-
-/// `prerender` around `prerender_route` per route around each page, through `chain`. The
-/// first `Redirect` or `NotFound` ends the batch.
-pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) -> PrerenderResponse {
-    let args = PrerenderArgs {
-        payload: job.payload,
-        request: job.request,
-        session: job.session,
-    };
-    let render_all = || async move {
-        let mut views = BTreeMap::new();
-        for entry in job.entries {
-            let route_info = &job.payload.route_info;
-            // Each route renders in its own boxed future: dispatching `prerender_route` statically
-            // inside the `prerender` chain nests their types deeply enough to exceed rustc's
-            // recursion limit in users' crates for longer chains.
-            let state = ViewState::default();
-            match ErasedMiddleware::route(chain, entry, route_info, job.request, job.session, state)
-                .await
-            {
-                RoutePrerenderResponse::Ok(view) => {
-                    views.insert(entry.pattern.as_str().to_owned(), view);
-                }
-                RoutePrerenderResponse::Redirect(redirect) => {
-                    return PrerenderResponse::Redirect(redirect);
-                }
-                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
-            }
-        }
-        PrerenderResponse::Ok(Prerender {
-            views,
-            directives: Default::default(),
-        })
-    };
-    chain.prerender(args, next_fn(render_all)).await
-}
-
-/// One route through `prerender_route`: the app-wide `chain`, then the route's group
-/// middleware (boxed, only when there is some), then the page, rendered with `state` (empty for
-/// a page request, the live view's own while it is attached over a WebSocket).
-pub(crate) async fn render_route<M: PulseMiddleware>(
-    chain: &M,
-    entry: &RouteEntry,
-    route_info: &RouteInfo,
-    request: &Request,
-    session: &Session,
-    state: ViewState,
-) -> RoutePrerenderResponse {
-    let path = entry.pattern.as_str();
-    let args = PrerenderRouteArgs {
-        path,
-        route_info,
-        request,
-        session,
-    };
-    let cx = PageContext::new(path, route_info.clone(), session.clone(), request.clone())
-        .with_state(state);
-    let render = async move {
-        let html = entry.component.render(cx).await.into_string();
-        RoutePrerenderResponse::Ok(View {
-            path: path.to_owned(),
-            html,
-        })
-    };
-    let terminal = if entry.groups.is_empty() {
-        Either::Left(render)
-    } else {
-        Either::Right(through_groups!(&entry.groups, PrerenderRoute, args, render))
-    };
-    chain.prerender_route(args, next_fn(|| terminal)).await
 }

@@ -10,12 +10,52 @@ use futures_util::future::Either;
 
 use crate::env::Env;
 use crate::hook::{
-    self, ChannelArgs, ConnectArgs, Link, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
+use crate::tables::for_each_hook;
+
+/// The continuation that calls the next middleware of a chain.
+#[derive(Debug)]
+pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
+    middleware: &'m M,
+    args: H::Args<'a>,
+    next: N,
+}
+
+impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
+    /// Continue into `middleware` with `args`, then into `next`.
+    #[inline]
+    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
+        Link {
+            middleware,
+            args,
+            next,
+        }
+    }
+}
+
+/// Each hook's link calls the middleware's hook method directly, so a chain nests one future
+/// type fewer per middleware.
+macro_rules! link_next {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
+        impl<M, N> Next<hook::$marker> for Link<'_, '_, hook::$marker, M, N>
+        where
+            M: PulseMiddleware + ?Sized,
+            N: Next<hook::$marker>,
+        {
+            #[inline]
+            fn run(self) -> impl Future<Output = <hook::$marker as Hook>::Response> + Send {
+                self.middleware.$method(self.args, self.next)
+            }
+        }
+    )*};
+}
+
+for_each_hook!(link_next);
 
 /// Two middlewares in sequence: `head` runs first and continues into `tail`.
 ///
@@ -43,18 +83,13 @@ impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
             head_active,
         }
     }
-
-    /// Whether the head runs (false for a dev-only head outside `dev`).
-    pub fn head_active(&self) -> bool {
-        self.head_active
-    }
 }
 
 /// One hook of a chain: the head runs with the tail as its `next`, unless it is a dev-only
 /// head outside dev. Written out per hook (no shared generic helper) so each link adds as few
 /// nested future types as possible: rustc unfolds them all to lay out a chain's future.
-macro_rules! chain_hook {
-    ($method:ident, $marker:ident, $args:ident, $response:ty) => {
+macro_rules! chain_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
         #[inline]
         fn $method(
             &self,
@@ -70,18 +105,9 @@ macro_rules! chain_hook {
                 Either::Right(rest.run())
             }
         }
-    };
+    )*};
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
-    chain_hook!(prerender, Prerender, PrerenderArgs, PrerenderResponse);
-    chain_hook!(
-        prerender_route,
-        PrerenderRoute,
-        PrerenderRouteArgs,
-        RoutePrerenderResponse
-    );
-    chain_hook!(connect, Connect, ConnectArgs, ConnectResponse);
-    chain_hook!(message, Message, MessageArgs, MessageResponse);
-    chain_hook!(channel, Channel, ChannelArgs, ChannelResponse);
+    for_each_hook!(chain_hooks);
 }

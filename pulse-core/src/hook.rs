@@ -9,16 +9,16 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::message::ClientMessage;
-use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
 use crate::prerender::PrerenderPayload;
 use crate::request::Request;
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 use crate::session::Session;
+use crate::tables::for_each_hook;
 
-/// A hook point: its arguments, its response and how a middleware is called there.
+/// A hook point: its name, its arguments and its response.
 ///
 /// Implemented by the five marker types of this module; sealed.
 pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
@@ -28,13 +28,6 @@ pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
     type Args<'a>: Copy + Send + Sync;
     /// What the hook returns.
     type Response: Send + 'static;
-
-    /// Calls this hook on `middleware`.
-    fn call<M: PulseMiddleware + ?Sized>(
-        middleware: &M,
-        args: Self::Args<'_>,
-        next: impl Next<Self>,
-    ) -> impl Future<Output = Self::Response> + Send;
 }
 
 mod sealed {
@@ -50,51 +43,6 @@ pub trait Next<H: Hook>: Send + Sized {
     /// Runs the rest of the chain.
     fn run(self) -> impl Future<Output = H::Response> + Send;
 }
-
-/// The continuation that calls the next middleware of a chain.
-#[derive(Debug)]
-pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
-    middleware: &'m M,
-    args: H::Args<'a>,
-    next: N,
-}
-
-impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
-    /// Continue into `middleware` with `args`, then into `next`.
-    #[inline]
-    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
-        Link {
-            middleware,
-            args,
-            next,
-        }
-    }
-}
-
-/// Each hook's link calls the middleware's hook method directly (not through [`Hook::call`]),
-/// so a chain nests one future type fewer per middleware.
-macro_rules! link_next {
-    ($($marker:ident => $method:ident),*) => {$(
-        impl<M, N> Next<$marker> for Link<'_, '_, $marker, M, N>
-        where
-            M: PulseMiddleware + ?Sized,
-            N: Next<$marker>,
-        {
-            #[inline]
-            fn run(self) -> impl Future<Output = <$marker as Hook>::Response> + Send {
-                self.middleware.$method(self.args, self.next)
-            }
-        }
-    )*};
-}
-
-link_next!(
-    Prerender => prerender,
-    PrerenderRoute => prerender_route,
-    Connect => connect,
-    Message => message,
-    Channel => channel
-);
 
 /// The end of a chain: the framework's own work, as a closure returning a future.
 ///
@@ -187,10 +135,13 @@ pub struct ChannelArgs<'a> {
     pub session: &'a Session,
 }
 
-macro_rules! hooks {
-    ($( $(#[$doc:meta])* $marker:ident = $name:literal, $args:ident, $response:ty, $method:ident; )*) => {
+/// The marker types, from the hook table.
+macro_rules! markers {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident {
+        when: $when:literal, $($facts:tt)*
+    }; )*) => {
         $(
-            $(#[$doc])*
+            #[doc = concat!("The `", $name, "` hook: ", $when, ".")]
             #[derive(Clone, Copy, Debug, Default)]
             pub struct $marker;
 
@@ -200,29 +151,9 @@ macro_rules! hooks {
                 const NAME: &'static str = $name;
                 type Args<'a> = $args<'a>;
                 type Response = $response;
-
-                #[inline]
-                fn call<M: PulseMiddleware + ?Sized>(
-                    middleware: &M,
-                    args: Self::Args<'_>,
-                    next: impl Next<Self>,
-                ) -> impl Future<Output = $response> + Send {
-                    middleware.$method(args, next)
-                }
             }
         )*
     };
 }
 
-hooks! {
-    /// The `prerender` hook: once per page request, around the rendering of all matched routes.
-    Prerender = "prerender", PrerenderArgs, PrerenderResponse, prerender;
-    /// The `prerender_route` hook: once per matched route, inside `prerender`.
-    PrerenderRoute = "prerender_route", PrerenderRouteArgs, RoutePrerenderResponse, prerender_route;
-    /// The `connect` hook: a WebSocket opening.
-    Connect = "connect", ConnectArgs, ConnectResponse, connect;
-    /// The `message` hook: each client message.
-    Message = "message", MessageArgs, MessageResponse, message;
-    /// The `channel` hook: each pub/sub message.
-    Channel = "channel", ChannelArgs, ChannelResponse, channel;
-}
+for_each_hook!(markers);

@@ -10,6 +10,7 @@ use crate::middleware::PulseMiddleware;
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
+use crate::tables::for_each_hook;
 
 /// Sleeps before continuing at each hook, to see how an app behaves on a slow network.
 ///
@@ -58,48 +59,23 @@ async fn delayed<T>(delay: Duration, next: impl Future<Output = T>) -> T {
     next.await
 }
 
+/// Each hook waits its own delay (the field named after the hook), then continues.
+macro_rules! delayed_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
+        fn $method(
+            &self,
+            _: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            delayed(self.$method, next.run())
+        }
+    )*};
+}
+
 impl PulseMiddleware for LatencyMiddleware {
     fn dev_only(&self) -> bool {
         true
     }
 
-    fn prerender(
-        &self,
-        _: PrerenderArgs<'_>,
-        next: impl Next<hook::Prerender>,
-    ) -> impl Future<Output = PrerenderResponse> + Send {
-        delayed(self.prerender, next.run())
-    }
-
-    fn prerender_route(
-        &self,
-        _: PrerenderRouteArgs<'_>,
-        next: impl Next<hook::PrerenderRoute>,
-    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
-        delayed(self.prerender_route, next.run())
-    }
-
-    fn connect(
-        &self,
-        _: ConnectArgs<'_>,
-        next: impl Next<hook::Connect>,
-    ) -> impl Future<Output = ConnectResponse> + Send {
-        delayed(self.connect, next.run())
-    }
-
-    fn message(
-        &self,
-        _: MessageArgs<'_>,
-        next: impl Next<hook::Message>,
-    ) -> impl Future<Output = MessageResponse> + Send {
-        delayed(self.message, next.run())
-    }
-
-    fn channel(
-        &self,
-        _: ChannelArgs<'_>,
-        next: impl Next<hook::Channel>,
-    ) -> impl Future<Output = ChannelResponse> + Send {
-        delayed(self.channel, next.run())
-    }
+    for_each_hook!(delayed_hooks);
 }

@@ -7,13 +7,15 @@
 //! - [`hook`]: the five hook points, their arguments, and [`Next`];
 //! - [`PulseMiddleware`], [`Chain`], [`Env`] and [`LatencyMiddleware`];
 //! - [`Request`], [`Session`], [`RouteInfo`], [`ClientMessage`];
-//! - [`Routes`] and [`App`], driven in-process (the server is a thin adapter over `App`).
+//! - [`Routes`] and [`App`], driven in-process (the server is a thin adapter over `App`); the
+//!   engine behind `App` (the page job, running a page, rendering a route, the boxed chain) is
+//!   the private `dispatch` module, and `tables.rs` holds the one list of hooks.
 //! - [`server`]: [`Server`] (tokio + axum), the session layer and [`SessionStore`]s.
 
 mod app;
 mod chain;
+mod dispatch;
 mod env;
-mod erased;
 pub mod hook;
 mod latency;
 pub mod live;
@@ -26,15 +28,17 @@ mod prerender;
 pub mod redis;
 mod request;
 mod route;
+mod route_info;
 pub mod server;
 mod session;
+mod tables;
 
-pub use app::{App, PrerenderError};
-pub use chain::Chain;
+pub use app::App;
+pub use chain::{Chain, Link};
+pub use dispatch::PrerenderError;
 pub use env::Env;
 pub use hook::{
-    ChannelArgs, ConnectArgs, Link, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs,
-    next_fn,
+    ChannelArgs, ConnectArgs, MessageArgs, Next, NextFn, PrerenderArgs, PrerenderRouteArgs, next_fn,
 };
 pub use latency::LatencyMiddleware;
 pub use live::{ChannelEvent, Hub, Live};
@@ -55,7 +59,8 @@ pub use page::{Page, ViewState};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View};
 pub use pulse_route::{Pattern, PatternError};
 pub use request::{Request, Scheme};
-pub use route::{RouteError, RouteInfo, Routes};
+pub use route::{RouteError, Routes};
+pub use route_info::RouteInfo;
 pub use server::{Config, ConfigError, CookieStore, MemoryStore, Secret, Server, SessionStore};
 pub use session::{Session, SessionError};
 

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 
 /// A message from the browser, in Pulse's vocabulary.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,7 +8,9 @@ use crate::hook::{
 use crate::outcome::{
     ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse,
 };
+use crate::tables::not_a_middleware;
 
+not_a_middleware! {
 /// Code that runs at Pulse's five hook points and may continue (`next.run().await`) or stop
 /// with a result that fits the hook.
 ///
@@ -34,11 +36,8 @@ use crate::outcome::{
 ///     }
 /// }
 /// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a Pulse middleware",
-    label = "not a middleware",
-    note = "put `#[ps::middleware(hook)]` on an async fn, `#[ps::middleware]` on an impl block, or implement `ps::PulseMiddleware`"
-)]
+// The hook methods are written out (not generated from the hook table): users read them in
+// compile errors and in rustdoc. `tables::for_each_hook!` lists the same hooks.
 pub trait PulseMiddleware: Send + Sync + 'static {
     /// Whether this middleware only runs in development (`PULSE_ENV` is `dev`). Read once,
     /// when a chain is built.
@@ -95,6 +94,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         let _ = args;
         next.run()
     }
+}
 }
 
 /// The empty chain: every hook passes through.

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::prerender::{Prerender, View};
+use crate::tables::for_each_hook;
 
 /// Allow, optionally carrying a payload (Pulse's `Ok`).
 ///
@@ -105,60 +106,27 @@ verdict!(
     ChannelResponse
 );
 
-/// Converts a hook result into a [`PrerenderResponse`].
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `prerender` hook; a `prerender` hook returns `Ok`, `Redirect` or `NotFound`",
-    label = "not allowed in a `prerender` hook",
-    note = "`Deny` belongs to the `connect`, `message` and `channel` hooks"
-)]
-pub trait IntoPrerenderResponse {
-    /// Performs the conversion.
-    fn into_prerender_response(self) -> PrerenderResponse;
+/// One conversion trait per hook (`IntoPrerenderResponse`, …), with the hook table's compile
+/// error for a result the hook does not allow.
+macro_rules! into_traits {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident {
+        when: $when:literal,
+        into: $into:ident :: $into_method:ident,
+        result: $result:ident,
+        message: $message:literal,
+        label: $label:literal,
+        note: $note:literal,
+    }; )*) => {$(
+        #[doc = concat!("Converts a hook result into a [`", stringify!($response), "`].")]
+        #[diagnostic::on_unimplemented(message = $message, label = $label, note = $note)]
+        pub trait $into {
+            /// Performs the conversion.
+            fn $into_method(self) -> $response;
+        }
+    )*};
 }
 
-/// Converts a hook result into a [`RoutePrerenderResponse`].
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `prerender_route` hook; a `prerender_route` hook returns `Ok`, `Redirect` or `NotFound`",
-    label = "not allowed in a `prerender_route` hook",
-    note = "`Deny` belongs to the `connect`, `message` and `channel` hooks"
-)]
-pub trait IntoRoutePrerenderResponse {
-    /// Performs the conversion.
-    fn into_route_prerender_response(self) -> RoutePrerenderResponse;
-}
-
-/// Converts a hook result into a [`ConnectResponse`].
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `connect` hook; a `connect` hook returns `Ok` or `Deny`",
-    label = "not allowed in a `connect` hook",
-    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks"
-)]
-pub trait IntoConnectResponse {
-    /// Performs the conversion.
-    fn into_connect_response(self) -> ConnectResponse;
-}
-
-/// Converts a hook result into a [`MessageResponse`].
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `message` hook; a `message` hook returns `Ok` or `Deny`",
-    label = "not allowed in a `message` hook",
-    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks"
-)]
-pub trait IntoMessageResponse {
-    /// Performs the conversion.
-    fn into_message_response(self) -> MessageResponse;
-}
-
-/// Converts a hook result into a [`ChannelResponse`].
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not allowed in a `channel` hook; a `channel` hook returns `Ok` or `Deny`",
-    label = "not allowed in a `channel` hook",
-    note = "`Redirect` and `NotFound` belong to the `prerender` and `prerender_route` hooks"
-)]
-pub trait IntoChannelResponse {
-    /// Performs the conversion.
-    fn into_channel_response(self) -> ChannelResponse;
-}
+for_each_hook!(into_traits);
 
 macro_rules! into {
     ($trait:ident :: $method:ident -> $target:ident { $($from:ty => |$v:ident| $body:expr),* $(,)? }) => {

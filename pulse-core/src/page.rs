@@ -13,8 +13,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::request::Request;
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 use crate::session::Session;
+use crate::tables::not_a_component;
 
 /// What a page component is given: the URL, the session and the request.
 #[derive(Clone, Debug)]
@@ -81,14 +82,10 @@ impl PageContext {
     }
 }
 
+not_a_component! {
 /// A page: renders HTML for a [`PageContext`].
 ///
 /// Implemented by every `async fn(ps::PageContext) -> ps::Markup`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a page component",
-    label = "not a page component",
-    note = "a page component is an `async fn(cx: ps::PageContext) -> ps::Markup`"
-)]
 pub trait Component: Send + Sync + 'static {
     /// Renders the page.
     fn render(&self, cx: PageContext) -> impl Future<Output = Markup> + Send;
@@ -107,6 +104,7 @@ pub trait Component: Send + Sync + 'static {
         let _ = (name, cx, args);
         None
     }
+}
 }
 
 impl<F, Fut> Component for F

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 
 /// What a `prerender` hook is asked to render: route patterns and the URL (Pulse's
 /// `PrerenderPayload`, the body of `POST /_pulse/prerender`).

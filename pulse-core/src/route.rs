@@ -1,36 +1,17 @@
 //! The route table: patterns (parsed by `pulse-route`, the same parser the macros use), page
 //! components, scoped middleware groups, and the matcher that turns a URL into a [`RouteInfo`].
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use percent_encoding::percent_decode_str;
 use pulse_route::{Conflict, Pattern, PatternError};
-use serde::{Deserialize, Serialize};
 
+use crate::dispatch::{ErasedMiddleware, RouteEntry};
 use crate::env::Env;
-use crate::erased::ErasedMiddleware;
 use crate::middleware::PulseMiddleware;
-use crate::page::{Component, ErasedComponent};
-
-/// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RouteInfo {
-    /// The path (`/users/42`).
-    pub pathname: String,
-    /// The fragment, without `#` (browsers do not send it to servers).
-    pub hash: String,
-    /// The raw query string, without `?`.
-    pub query: String,
-    /// Query parameters, one value per key (the last one wins).
-    pub query_params: BTreeMap<String, String>,
-    /// Path parameters, percent-decoded.
-    pub path_params: BTreeMap<String, String>,
-    /// Segments captured by a catch-all `*`, percent-decoded.
-    pub catchall: Vec<String>,
-}
+use crate::page::Component;
+use crate::route_info::RouteInfo;
 
 /// Why a route could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -49,16 +30,9 @@ pub enum RouteError {
     /// Two patterns matching the same URLs with equal precedence.
     #[error("routes `{0}` and `{1}` match the same URLs; rename one so they differ")]
     Ambiguous(String, String),
-    /// A pattern under the reserved `/_pulse` prefix.
-    #[error("route `{0}` is under `/_pulse`, which Pulse reserves for its own endpoints")]
+    /// A pattern under the reserved `/_pulse` prefix ([`pulse_route::check_not_reserved`]).
+    #[error("{}", pulse_route::Reserved(.0))]
     Reserved(String),
-}
-
-pub(crate) struct RouteEntry {
-    pub(crate) pattern: Pattern,
-    pub(crate) component: Arc<dyn ErasedComponent>,
-    /// Scoped middleware, outermost first; runs after the app-wide chain.
-    pub(crate) groups: Vec<Arc<dyn ErasedMiddleware>>,
 }
 
 /// The app's pages: patterns mapped to components, possibly inside scoped middleware groups.
@@ -162,7 +136,7 @@ impl Routes {
 
     fn push(&mut self, entry: RouteEntry) -> Result<(), RouteError> {
         let source = entry.pattern.as_str();
-        if source == "/_pulse" || source.starts_with("/_pulse/") {
+        if pulse_route::check_not_reserved(source).is_err() {
             return Err(RouteError::Reserved(source.to_owned()));
         }
         for other in &self.entries {

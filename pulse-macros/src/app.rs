@@ -8,10 +8,11 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
 
-use crate::chain::List;
-use crate::check;
-use crate::hook;
+use crate::callback;
+use crate::diag;
+use crate::routes;
 use crate::routes::Table;
+use crate::stack::List;
 
 const KEYS: [&str; 4] = ["routes", "middleware", "not_found", "env"];
 
@@ -54,14 +55,14 @@ impl Parse for AppInput {
                 "not_found" => app.not_found.replace(input.parse()?).is_some(),
                 "env" => app.env.replace(input.parse()?).is_some(),
                 _ => {
-                    let message = match hook::suggest(&name, KEYS) {
+                    let message = match diag::suggest(&name, KEYS) {
                         Some(near) => format!(
                             "unknown key `{name}`; did you mean `{near}`? `pulse_app!` takes {}",
-                            hook::list(&KEYS)
+                            diag::list(&KEYS)
                         ),
                         None => format!(
                             "unknown key `{name}`; `pulse_app!` takes {}",
-                            hook::list(&KEYS)
+                            diag::list(&KEYS)
                         ),
                     };
                     return Err(syn::Error::new(key.span(), message));
@@ -109,8 +110,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     errors.extend(chain.duplicates());
     let route_lits: Vec<LitStr> = table.routes().into_iter().cloned().collect();
     let checks = if errors.is_empty() {
-        let app = check::list_checks(&chain, "app", Some(&route_lits));
-        let groups = check::group_checks(&table, Some(&route_lits));
+        let app = callback::list_checks(&chain, "app", Some(&route_lits));
+        let groups = routes::group_checks(&table, Some(&route_lits));
         quote!(#app #groups)
     } else {
         quote!()

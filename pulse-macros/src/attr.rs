@@ -5,7 +5,8 @@ use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::{Ident, Token};
 
-use crate::hook::{self, Hook};
+use crate::diag;
+use crate::hook::Hook;
 
 /// `#[middleware]`, `#[middleware(dev)]`, `#[middleware(connect)]`, `#[middleware(connect, dev)]`.
 pub(crate) struct Args {
@@ -66,14 +67,14 @@ impl Args {
 /// "unknown hook `conect`; did you mean `connect`?"
 pub(crate) fn unknown_hook(word: &Ident) -> syn::Error {
     let name = word.to_string();
-    let message = match hook::suggest(&name, Hook::NAMES.iter().copied().chain(["dev"])) {
+    let message = match diag::suggest(&name, Hook::NAMES.iter().copied().chain(["dev"])) {
         Some(near) => format!(
             "unknown hook `{name}`; did you mean `{near}`? (hooks: {}; option: `dev`)",
-            hook::list(&Hook::NAMES)
+            diag::list(&Hook::NAMES)
         ),
         None => format!(
             "unknown hook `{name}`; the hooks are {}, optionally followed by `dev`",
-            hook::list(&Hook::NAMES)
+            diag::list(&Hook::NAMES)
         ),
     };
     syn::Error::new(word.span(), message)

@@ -3,14 +3,108 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-/// A hook point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Hook {
-    Prerender,
-    PrerenderRoute,
-    Connect,
-    Message,
-    Channel,
+/// The one list of hook points as the macros see them (the runtime has its own table, in
+/// `pulse-core/src/tables.rs`; the two must name the same hooks). Each row: the variant, the
+/// name users write, the marker, args and response types under `::pulse::__private`, the
+/// result-conversion trait, and the parameters the hook provides besides `next`, in the order
+/// of its args struct; whether its results are a prerender's (`Redirect`, `NotFound`) or a
+/// verdict (`Deny`); whether it runs for a group's middleware.
+macro_rules! hooks {
+    ($( $variant:ident = $name:literal, $args:ident -> $response:ident, $result:ident,
+        [$($param:literal),*], prerender: $prerender:literal, scoped: $scoped:literal; )*) => {
+        /// A hook point.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Hook {
+            $($variant,)*
+        }
+
+        impl Hook {
+            pub(crate) const ALL: [Hook; [$($name),*].len()] = [$(Hook::$variant),*];
+
+            pub(crate) const NAMES: [&'static str; [$($name),*].len()] = [$($name),*];
+
+            pub(crate) fn from_name(name: &str) -> Option<Hook> {
+                Hook::ALL.into_iter().find(|h| h.name() == name)
+            }
+
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Hook::$variant => $name,)*
+                }
+            }
+
+            /// The parameters the hook provides besides `next`, in the order of its args struct.
+            pub(crate) fn params(self) -> &'static [&'static str] {
+                match self {
+                    $(Hook::$variant => &[$($param),*],)*
+                }
+            }
+
+            /// Whether results of this hook may be `Redirect`/`NotFound` (else `Deny`).
+            pub(crate) fn is_prerender(self) -> bool {
+                match self {
+                    $(Hook::$variant => $prerender,)*
+                }
+            }
+
+            /// Whether the hook runs for group (route-scoped) middleware.
+            pub(crate) fn is_route_scoped(self) -> bool {
+                match self {
+                    $(Hook::$variant => $scoped,)*
+                }
+            }
+
+            /// The marker type (`Prerender`), as `::pulse::__private::hook::…` names it.
+            pub(crate) fn marker(self) -> Ident {
+                let name = match self {
+                    $(Hook::$variant => stringify!($variant),)*
+                };
+                Ident::new(name, Span::call_site())
+            }
+
+            pub(crate) fn args_type(self) -> TokenStream {
+                match self {
+                    $(Hook::$variant => quote!(::pulse::__private::$args<'_>),)*
+                }
+            }
+
+            pub(crate) fn response_name(self) -> &'static str {
+                match self {
+                    $(Hook::$variant => stringify!($response),)*
+                }
+            }
+
+            pub(crate) fn response_type(self) -> TokenStream {
+                match self {
+                    $(Hook::$variant => quote!(::pulse::__private::$response),)*
+                }
+            }
+
+            /// The conversion trait and its method, for wrapping return sites.
+            pub(crate) fn into_trait(self) -> (Ident, Ident) {
+                let name = match self {
+                    $(Hook::$variant => stringify!($result),)*
+                };
+                (
+                    Ident::new(name, Span::call_site()),
+                    Ident::new("into_response", Span::call_site()),
+                )
+            }
+        }
+    };
+}
+
+hooks! {
+    Prerender = "prerender", PrerenderArgs -> PrerenderResponse, PrerenderResult,
+        ["payload", "request", "session"], prerender: true, scoped: false;
+    PrerenderRoute = "prerender_route", PrerenderRouteArgs -> RoutePrerenderResponse, RoutePrerenderResult,
+        ["path", "route_info", "request", "session"], prerender: true, scoped: true;
+    Connect = "connect", ConnectArgs -> ConnectResponse, ConnectResult,
+        ["request", "session"], prerender: false, scoped: false;
+    Message = "message", MessageArgs -> MessageResponse, MessageResult,
+        ["data", "session", "request"], prerender: false, scoped: true;
+    Channel = "channel", ChannelArgs -> ChannelResponse, ChannelResult,
+        ["channel_id", "event", "payload", "request_id", "session"], prerender: false, scoped: false;
 }
 
 /// A result users write literally, checked by the syntactic pre-pass.
@@ -32,52 +126,6 @@ impl Outcome {
 }
 
 impl Hook {
-    pub(crate) const ALL: [Hook; 5] = [
-        Hook::Prerender,
-        Hook::PrerenderRoute,
-        Hook::Connect,
-        Hook::Message,
-        Hook::Channel,
-    ];
-
-    pub(crate) const NAMES: [&'static str; 5] = [
-        "prerender",
-        "prerender_route",
-        "connect",
-        "message",
-        "channel",
-    ];
-
-    pub(crate) fn from_name(name: &str) -> Option<Hook> {
-        Hook::ALL.into_iter().find(|h| h.name() == name)
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Hook::Prerender => "prerender",
-            Hook::PrerenderRoute => "prerender_route",
-            Hook::Connect => "connect",
-            Hook::Message => "message",
-            Hook::Channel => "channel",
-        }
-    }
-
-    /// The parameters the hook provides besides `next`, in the order of its args struct.
-    pub(crate) fn params(self) -> &'static [&'static str] {
-        match self {
-            Hook::Prerender => &["payload", "request", "session"],
-            Hook::PrerenderRoute => &["path", "route_info", "request", "session"],
-            Hook::Connect => &["request", "session"],
-            Hook::Message => &["data", "session", "request"],
-            Hook::Channel => &["channel_id", "event", "payload", "request_id", "session"],
-        }
-    }
-
-    /// Whether results of this hook may be `Redirect`/`NotFound` (else `Deny`).
-    pub(crate) fn is_prerender(self) -> bool {
-        matches!(self, Hook::Prerender | Hook::PrerenderRoute)
-    }
-
     pub(crate) fn allows(self, outcome: Outcome) -> bool {
         match outcome {
             Outcome::Redirect | Outcome::NotFound => self.is_prerender(),
@@ -93,90 +141,4 @@ impl Hook {
             "`Ok` or `Deny`"
         }
     }
-
-    pub(crate) fn marker(self) -> Ident {
-        let name = match self {
-            Hook::Prerender => "Prerender",
-            Hook::PrerenderRoute => "PrerenderRoute",
-            Hook::Connect => "Connect",
-            Hook::Message => "Message",
-            Hook::Channel => "Channel",
-        };
-        Ident::new(name, Span::call_site())
-    }
-
-    pub(crate) fn args_type(self) -> TokenStream {
-        let name = match self {
-            Hook::Prerender => quote!(PrerenderArgs),
-            Hook::PrerenderRoute => quote!(PrerenderRouteArgs),
-            Hook::Connect => quote!(ConnectArgs),
-            Hook::Message => quote!(MessageArgs),
-            Hook::Channel => quote!(ChannelArgs),
-        };
-        quote!(::pulse::__private::#name<'_>)
-    }
-
-    pub(crate) fn response_name(self) -> &'static str {
-        match self {
-            Hook::Prerender => "PrerenderResponse",
-            Hook::PrerenderRoute => "RoutePrerenderResponse",
-            Hook::Connect => "ConnectResponse",
-            Hook::Message => "MessageResponse",
-            Hook::Channel => "ChannelResponse",
-        }
-    }
-
-    pub(crate) fn response_type(self) -> TokenStream {
-        let name = match self {
-            Hook::Prerender => quote!(PrerenderResponse),
-            Hook::PrerenderRoute => quote!(RoutePrerenderResponse),
-            Hook::Connect => quote!(ConnectResponse),
-            Hook::Message => quote!(MessageResponse),
-            Hook::Channel => quote!(ChannelResponse),
-        };
-        quote!(::pulse::__private::#name)
-    }
-
-    /// The conversion trait and its method, for wrapping return sites.
-    pub(crate) fn into_trait(self) -> (Ident, Ident) {
-        let (t, m) = match self {
-            Hook::Prerender => ("PrerenderResult", "into_response"),
-            Hook::PrerenderRoute => ("RoutePrerenderResult", "into_response"),
-            Hook::Connect => ("ConnectResult", "into_response"),
-            Hook::Message => ("MessageResult", "into_response"),
-            Hook::Channel => ("ChannelResult", "into_response"),
-        };
-        (
-            Ident::new(t, Span::call_site()),
-            Ident::new(m, Span::call_site()),
-        )
-    }
-
-    /// Whether the hook runs for group (route-scoped) middleware.
-    pub(crate) fn is_route_scoped(self) -> bool {
-        matches!(self, Hook::PrerenderRoute | Hook::Message)
-    }
-}
-
-/// "`a`, `b` and `c`".
-pub(crate) fn list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-/// The closest of `candidates` to `word`, if close enough to be a likely typo.
-pub(crate) fn suggest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }

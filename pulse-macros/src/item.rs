@@ -3,12 +3,14 @@
 //! `pulse_app!` check the item's redirect targets against the app's routes (see [`crate::check`]).
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, Item, ItemFn, ItemImpl, Visibility};
 
 use crate::attr::Args;
-use crate::hook::{self, Hook};
+use crate::callback;
+use crate::diag;
+use crate::hook::Hook;
 use crate::method::Method;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -56,7 +58,7 @@ fn stub(input: TokenStream) -> TokenStream {
     }
     match syn::parse2::<Header>(input) {
         Ok(Header { vis, name }) => {
-            let callback = callback(&name, &vis, &[], &[]);
+            let callback = callback::define(&name, &vis, &[], &[]);
             quote! {
                 #[allow(non_camel_case_types)]
                 #[derive(::pulse::__private::core::clone::Clone, ::pulse::__private::core::marker::Copy, ::pulse::__private::core::fmt::Debug, ::pulse::__private::core::default::Default)]
@@ -96,7 +98,7 @@ fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
                 Span::call_site(),
                 format!(
                     "`#[ps::middleware]` on a fn needs its hook, as in `#[ps::middleware(connect)]`; the hooks are {}",
-                    hook::list(&Hook::NAMES)
+                    diag::list(&Hook::NAMES)
                 ),
             ));
             (None, dev.is_some())
@@ -141,7 +143,7 @@ fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
     } else {
         quote!()
     };
-    let callback = callback(&name, &vis, &hooks, &redirects);
+    let callback = callback::define(&name, &vis, &hooks, &redirects);
     let errors = combine(errors);
     quote! {
         #errors
@@ -212,14 +214,14 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
         };
         let name = f.sig.ident.to_string();
         let Some(hook) = Hook::from_name(&name) else {
-            let message = match hook::suggest(&name, Hook::NAMES) {
+            let message = match diag::suggest(&name, Hook::NAMES) {
                 Some(near) => format!(
                     "`{name}` is not a hook; did you mean `{near}`? In a `#[ps::middleware]` impl block every method is a hook ({}); put helpers in a separate `impl` block",
-                    hook::list(&Hook::NAMES)
+                    diag::list(&Hook::NAMES)
                 ),
                 None => format!(
                     "`{name}` is not a hook; in a `#[ps::middleware]` impl block every method is a hook ({}); put helpers in a separate `impl` block",
-                    hook::list(&Hook::NAMES)
+                    diag::list(&Hook::NAMES)
                 ),
             };
             errors.push(syn::Error::new(f.sig.ident.span(), message));
@@ -272,50 +274,5 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
             #dev_only
             #(#body)*
         }
-    }
-}
-
-/// The hidden callback carrying the fn's hooks and redirect literals (with their spans) to
-/// `pulse_app!`, Rocket-style: `pulse_app!` invokes it with the app's routes and it calls back
-/// into the `__check` proc macro, which reports errors at the literal.
-///
-/// The callback shares the fn's name, in the macro namespace (the struct holds the type and
-/// value namespaces), so every path that reaches the middleware reaches its callback too:
-/// `require_login`, `auth::require_login`, or a `use auth::require_login;` import.
-fn callback(
-    name: &Ident,
-    vis: &Visibility,
-    hooks: &[Hook],
-    redirects: &[syn::LitStr],
-) -> TokenStream {
-    let module = format_ident!("__pulse_middleware_{}", name);
-    let hooks = hooks
-        .iter()
-        .map(|h| Ident::new(h.name(), Span::call_site()));
-    let reexport = match vis {
-        Visibility::Inherited => quote!(),
-        _ => quote!(pub(crate)),
-    };
-    quote! {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        mod #module {
-            #[doc(hidden)]
-            macro_rules! callback {
-                ($($input:tt)*) => {
-                    ::pulse::__private::check! {
-                        middleware = #name,
-                        hooks = [#(#hooks),*],
-                        redirects = [#(#redirects),*],
-                        $($input)*
-                    }
-                };
-            }
-            #[allow(unused_imports)]
-            pub(crate) use callback;
-        }
-        #[doc(hidden)]
-        #[allow(unused_imports)]
-        #reexport use #module::callback as #name;
     }
 }

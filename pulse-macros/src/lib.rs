@@ -7,13 +7,15 @@
 mod app;
 mod attr;
 mod body;
-mod chain;
+mod callback;
 mod check;
+mod diag;
 mod hook;
 mod item;
 mod method;
 mod params;
 mod routes;
+mod stack;
 
 use proc_macro::TokenStream;
 
@@ -36,7 +38,7 @@ pub fn middleware(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn stack(input: TokenStream) -> TokenStream {
     debug(
         "stack!",
-        chain::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error),
+        stack::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error),
     )
 }
 

@@ -1,13 +1,15 @@
 //! Parameters picked by name: each of a hook fn's parameters must be one the hook provides
-//! (DESIGN §4) or `next`, given once. Validation collects every mistake; expansion binds each
-//! parameter from the hook's args struct, with the user's type, spanned at that type.
+//! (the hook table's `params`, in `hook.rs`) or `next`, given once. Validation collects every
+//! mistake; expansion binds each parameter from the hook's args struct, with the user's type,
+//! spanned at that type.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Pat, PatType, Signature, Type};
 
-use crate::hook::{self, Hook};
+use crate::diag;
+use crate::hook::Hook;
 
 /// A parameter the hook provides, bound by name.
 pub(crate) struct Param {
@@ -121,7 +123,7 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
                 pat,
                 format!(
                     "a middleware parameter is a plain name, one of {}",
-                    hook::list(&with_next)
+                    diag::list(&with_next)
                 ),
             ));
             continue;
@@ -155,18 +157,18 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
             let mut message = format!(
                 "the `{}` hook has no parameter `{name}`; it provides {}",
                 hook.name(),
-                hook::list(&with_next)
+                diag::list(&with_next)
             );
-            if let Some(near) = hook::suggest(&name, with_next.iter().copied()) {
+            if let Some(near) = diag::suggest(&name, with_next.iter().copied()) {
                 message = format!(
                     "the `{}` hook has no parameter `{name}`; did you mean `{near}`? it provides {}",
                     hook.name(),
-                    hook::list(&with_next)
+                    diag::list(&with_next)
                 );
             } else if !other.is_empty() {
                 message.push_str(&format!(
                     " (`{name}` is given to {} hooks)",
-                    hook::list(&other)
+                    diag::list(&other)
                 ));
             }
             errors.push(syn::Error::new(span, message));

@@ -7,7 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
 
-use crate::chain::List;
+use crate::stack::List;
 use pulse_route::{Conflict, Pattern};
 
 /// One entry of a route table.
@@ -121,11 +121,8 @@ impl Table {
                     continue;
                 }
             };
-            if source == "/_pulse" || source.starts_with("/_pulse/") {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    format!("route `{source}` is under `/_pulse`, which Pulse reserves for its own endpoints"),
-                ));
+            if let Err(reserved) = pulse_route::check_not_reserved(&source) {
+                errors.push(syn::Error::new(lit.span(), reserved.to_string()));
                 continue;
             }
             let clash = parsed
@@ -227,11 +224,20 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         },
         &mut errors,
     );
-    let checks = crate::check::group_checks(&table, None);
+    let checks = group_checks(&table, None);
     if !errors.is_empty() {
         let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
         return Ok(quote!({ #errors ::pulse::__private::Routes::new() }));
     }
     let routes = table.expand(None);
     Ok(quote!({ #checks #routes }))
+}
+
+/// Callback invocations for the middleware of every group of `table`.
+pub(crate) fn group_checks(table: &Table, routes: Option<&[LitStr]>) -> TokenStream {
+    table
+        .groups()
+        .into_iter()
+        .map(|list| crate::callback::list_checks(list, "group", routes))
+        .collect()
 }

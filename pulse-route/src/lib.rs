@@ -384,5 +384,33 @@ pub fn is_local_path(target: &str) -> bool {
         && !target.chars().any(|c| c.is_control() || c == ' ')
 }
 
+/// The path prefix Pulse reserves for its own endpoints (`/_pulse/prerender`, `/_pulse/ws`, …).
+pub const RESERVED_PREFIX: &str = "/_pulse";
+
+/// A route under [`RESERVED_PREFIX`]: refused by `routes!` at compile time and by the route
+/// table at run time, with this one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reserved<'a>(pub &'a str);
+
+impl fmt::Display for Reserved<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "route `{}` is under `{RESERVED_PREFIX}`, which Pulse reserves for its own endpoints",
+            self.0
+        )
+    }
+}
+
+/// Checks that a route pattern is not under [`RESERVED_PREFIX`] (the prefix itself, or a path
+/// below it).
+pub fn check_not_reserved(pattern: &str) -> Result<(), Reserved<'_>> {
+    match pattern.strip_prefix(RESERVED_PREFIX) {
+        Some("") => Err(Reserved(pattern)),
+        Some(rest) if rest.starts_with('/') => Err(Reserved(pattern)),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests;

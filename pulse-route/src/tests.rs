@@ -172,3 +172,17 @@ fn local_paths_only() {
         assert!(!is_local_path(bad), "{bad:?}");
     }
 }
+
+#[test]
+fn reserved_prefix() {
+    for reserved in ["/_pulse", "/_pulse/", "/_pulse/ws", "/_pulse/:x"] {
+        assert_eq!(check_not_reserved(reserved), Err(Reserved(reserved)));
+    }
+    for free in ["/", "/_pulsex", "/pulse", "/a/_pulse"] {
+        assert_eq!(check_not_reserved(free), Ok(()), "{free}");
+    }
+    assert_eq!(
+        Reserved("/_pulse/x").to_string(),
+        "route `/_pulse/x` is under `/_pulse`, which Pulse reserves for its own endpoints"
+    );
+}

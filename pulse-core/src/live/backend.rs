@@ -17,9 +17,7 @@
 //! pass no hook, on any instance.
 
 use std::fmt;
-use std::sync::Weak;
-
-use super::hub::HubInner;
+use std::sync::Arc;
 
 /// Carries channel events between the instances of an app (see the [module docs](self)).
 ///
@@ -86,13 +84,23 @@ impl ChannelBackend for InProcess {
 /// subscribers of this instance's hub. Cheap to clone; it does not keep the hub alive.
 #[derive(Clone)]
 pub struct Inbox {
-    pub(super) hub: Weak<HubInner>,
+    pub(super) hub: Arc<dyn Deliver>,
+}
+
+/// What an [`Inbox`] hands events to: the hub's local fan-out, without keeping the hub alive.
+pub(super) trait Deliver: Send + Sync {
+    /// Delivers `event` to the local subscribers of `channel`; returns how many were reached,
+    /// or `None` when the hub is gone.
+    fn deliver(&self, channel: &str, event: &str) -> Option<usize>;
+
+    /// Whether the hub still exists.
+    fn is_open(&self) -> bool;
 }
 
 impl fmt::Debug for Inbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inbox")
-            .field("open", &(self.hub.strong_count() > 0))
+            .field("open", &self.hub.is_open())
             .finish()
     }
 }
@@ -106,7 +114,6 @@ impl Inbox {
     /// Delivers `event` (as given to [`ChannelBackend::publish`] on another instance) to this
     /// instance's subscribers of `channel`; returns how many were reached.
     pub fn deliver(&self, channel: &str, event: &str) -> Result<usize, HubGone> {
-        let hub = super::Hub::from_inner(self.hub.upgrade().ok_or(HubGone)?);
-        Ok(hub.deliver_remote(channel, event))
+        self.hub.deliver(channel, event).ok_or(HubGone)
     }
 }

@@ -10,12 +10,13 @@ use serde_json::Value;
 
 use super::hub::{Hub, Subscriber};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
-use crate::app::{App, panic_message};
+use crate::app::App;
+use crate::dispatch::{PrerenderError, RouteEntry, local_target, panic_message};
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse};
 use crate::page::{PageContext, ViewState};
 use crate::request::Request;
-use crate::route::{RouteEntry, RouteInfo};
+use crate::route_info::RouteInfo;
 use crate::session::Session;
 
 /// An attached view: its URL and its state.
@@ -272,8 +273,7 @@ impl Connection {
             return Done::Failed(ErrorBody::new(ErrorKind::Internal, "the callback failed"));
         }
         if let Some(target) = slot.state.take_navigation() {
-            if !pulse_route::is_local_path(&target) {
-                tracing::error!(target, "refused a non-local navigation");
+            if local_target(&target).is_err() {
                 return Done::Failed(ErrorBody::new(
                     ErrorKind::Internal,
                     "refused a non-local navigation",
@@ -287,9 +287,9 @@ impl Connection {
         self.render(entry, slot, false).await
     }
 
-    /// Renders a view through `prerender_route`.
+    /// Renders a view through `prerender_route` (the app catches a panic and refuses a
+    /// non-local redirect).
     async fn render(&self, entry: &RouteEntry, slot: Slot, attach: bool) -> Done {
-        let path = entry.pattern.as_str();
         let render = self.app.render_live(
             entry,
             &slot.route_info,
@@ -297,7 +297,7 @@ impl Connection {
             &self.session,
             &slot.state,
         );
-        match AssertUnwindSafe(render).catch_unwind().await {
+        match render.await {
             Ok(RoutePrerenderResponse::Ok(view)) => {
                 let (path, html) = (view.path, view.html);
                 if attach {
@@ -306,38 +306,26 @@ impl Connection {
                     Done::Rendered(slot, Outgoing::ViewUpdate { path, html })
                 }
             }
-            Ok(RoutePrerenderResponse::Redirect(redirect)) if redirect.is_local() => {
-                Done::Gone(Outgoing::NavigateTo {
-                    path: redirect.path().to_owned(),
-                    replace: true,
-                })
-            }
-            Ok(RoutePrerenderResponse::Redirect(redirect)) => {
-                tracing::error!(target = redirect.path(), "refused a non-local redirect");
-                Done::Failed(ErrorBody::new(
-                    ErrorKind::Internal,
-                    "refused a non-local redirect",
-                ))
-            }
+            Ok(RoutePrerenderResponse::Redirect(redirect)) => Done::Gone(Outgoing::NavigateTo {
+                path: redirect.path().to_owned(),
+                replace: true,
+            }),
             Ok(RoutePrerenderResponse::NotFound) => {
-                let pathname = &slot.route_info.pathname;
-                let target = if pulse_route::is_local_path(pathname) {
-                    pathname.clone()
-                } else {
-                    "/".to_owned()
-                };
+                // A full load of the view's own URL shows the not-found page.
+                let target = local_target(&slot.route_info.pathname).unwrap_or("/");
                 Done::Gone(Outgoing::NavigateTo {
-                    path: target,
+                    path: target.to_owned(),
                     replace: true,
                 })
             }
-            Err(panic) => {
-                tracing::error!(path, panic = %panic_message(panic), "page panicked");
-                Done::Failed(ErrorBody::new(
-                    ErrorKind::Internal,
-                    "the page failed to render",
-                ))
-            }
+            Err(PrerenderError::UnsafeRedirect(_)) => Done::Failed(ErrorBody::new(
+                ErrorKind::Internal,
+                "refused a non-local redirect",
+            )),
+            Err(_) => Done::Failed(ErrorBody::new(
+                ErrorKind::Internal,
+                "the page failed to render",
+            )),
         }
     }
 

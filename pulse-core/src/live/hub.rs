@@ -13,9 +13,9 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
-use super::backend::{ChannelBackend, Inbox};
+use super::backend::{ChannelBackend, Deliver, Inbox};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
-use crate::app::panic_message;
+use crate::dispatch::panic_message;
 use crate::session::Session;
 
 /// A connection's outgoing queue, as the hub holds it.
@@ -75,7 +75,7 @@ pub struct Hub {
 }
 
 #[derive(Default)]
-pub(super) struct HubInner {
+struct HubInner {
     channels: Mutex<HashMap<String, HashMap<u64, Subscriber>>>,
     /// Carries events to other instances; `None` is the in-process default.
     backend: RwLock<Option<Arc<dyn ChannelBackend>>>,
@@ -141,14 +141,10 @@ impl Hub {
         reached
     }
 
-    pub(super) fn from_inner(inner: Arc<HubInner>) -> Hub {
-        Hub { inner }
-    }
-
     /// Carries this hub's events to other instances through `backend` from now on.
     pub(crate) fn set_backend(&self, backend: Arc<dyn ChannelBackend>) {
         backend.start(Inbox {
-            hub: Arc::downgrade(&self.inner),
+            hub: Arc::new(HubRef(Arc::downgrade(&self.inner))),
         });
         *self
             .inner
@@ -167,11 +163,6 @@ impl Hub {
         if let Some(backend) = self.backend() {
             backend.publish(channel, text);
         }
-    }
-
-    /// An event from another instance: to every local subscriber of `channel`.
-    pub(super) fn deliver_remote(&self, channel: &str, text: &str) -> usize {
-        self.fan_out(channel, None, text)
     }
 
     /// The number of connections subscribed to `channel`.
@@ -264,5 +255,22 @@ impl Hub {
                 ))
             }
         }
+    }
+}
+
+/// The hub as an [`Inbox`] sees it: events from other instances go to every local subscriber
+/// of their channel.
+struct HubRef(std::sync::Weak<HubInner>);
+
+impl Deliver for HubRef {
+    fn deliver(&self, channel: &str, event: &str) -> Option<usize> {
+        let hub = Hub {
+            inner: self.0.upgrade()?,
+        };
+        Some(hub.fan_out(channel, None, event))
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.strong_count() > 0
     }
 }

@@ -1,5 +1,6 @@
-//! Live connections: the WebSocket endpoint (`GET /_pulse/ws`), client messages, pub/sub
-//! channels, page callbacks and the client script (`GET /_pulse/client.js`).
+//! Live connections: client messages, pub/sub channels, page callbacks and the client script.
+//! The HTTP endpoints that carry them (`GET /_pulse/ws`, `GET /_pulse/client.js`, the cookie
+//! refresh) are in the server (`server/ws.rs`, `Live::router`).
 //!
 //! [`Live`] holds the live half of an [`App`]: its [`Hub`] of channels and the socket settings
 //! (message size limit, allowed origins). The wire protocol is described in
@@ -10,14 +11,10 @@
 //! and the connection stays open.
 
 mod backend;
-mod connection;
-mod hub;
+pub(crate) mod connection;
+pub(crate) mod hub;
 pub mod protocol;
-#[cfg(feature = "redis")]
-mod redis;
-mod render;
-mod sessions;
-mod socket;
+pub(crate) mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -33,8 +30,6 @@ use sessions::LiveSessions;
 pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
-#[cfg(feature = "redis")]
-pub use redis::RedisChannels;
 
 /// The default largest client message: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
@@ -46,9 +41,12 @@ pub const CLIENT_JS_PATH: &str = "/_pulse/client.js";
 /// The path the client fetches to store a session changed over the WebSocket.
 pub const SET_COOKIES_PATH: &str = "/_pulse/set-cookies";
 
+/// The client script, served at [`CLIENT_JS_PATH`].
+pub(crate) const CLIENT_JS: &str = include_str!("client.js");
+
 /// How many messages may wait in one connection's outgoing queue; a connection whose reader
 /// falls further behind on channel events is closed (1008) instead of slowing publishers down.
-const QUEUE: usize = 1024;
+pub(crate) const QUEUE: usize = 1024;
 
 /// The live half of an app: WebSocket settings and the pub/sub [`Hub`]. Cheap to clone.
 ///
@@ -74,13 +72,13 @@ const QUEUE: usize = 1024;
 /// ```
 #[derive(Clone)]
 pub struct Live {
-    app: App,
-    hub: Hub,
-    sessions: LiveSessions,
-    max_message_size: usize,
-    allowed_origins: Vec<String>,
-    any_origin: bool,
-    scheme: Scheme,
+    pub(crate) app: App,
+    pub(crate) hub: Hub,
+    pub(crate) sessions: LiveSessions,
+    pub(crate) max_message_size: usize,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) any_origin: bool,
+    pub(crate) scheme: Scheme,
 }
 
 impl fmt::Debug for Live {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::prerender::View;
-use crate::route::RouteInfo;
+use crate::route_info::RouteInfo;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

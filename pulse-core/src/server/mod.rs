@@ -29,8 +29,9 @@ mod document;
 mod page;
 mod prerender;
 mod session;
-mod signer;
+pub(crate) mod signer;
 mod store;
+mod ws;
 
 use std::fmt;
 use std::io;
@@ -48,29 +49,23 @@ use crate::request::Scheme;
 pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
 pub(crate) use self::session::Sessions;
 pub use self::session::{COOKIE_NAME, MissingSession};
-#[cfg(feature = "redis")]
-pub use self::store::RedisStore;
+
 pub use self::store::{
     COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_AGE, LoadedSession, MemoryStore, SessionStore,
     StoreError,
 };
 
-/// What every framework handler shares: the app, its sessions and the scheme it is served on.
+/// What every framework handler shares: the app and the scheme it is served on.
 #[derive(Clone)]
 pub(crate) struct ServerState {
     pub(crate) app: App,
-    #[allow(
-        dead_code,
-        reason = "for endpoints that load or persist sessions themselves (the WebSocket)"
-    )]
-    pub(crate) sessions: Sessions,
     pub(crate) scheme: Scheme,
 }
 
 /// The framework's own routes under `/_pulse` (pages are the fallback, added by
 /// [`Server::try_into_router`]). Add further framework endpoints here; they run inside the
 /// session layer, so a handler can take the [`Session`](crate::Session) extractor, and
-/// `State<ServerState>` gives the app and [`Sessions`] (load/persist for a request's headers).
+/// `State<ServerState>` gives the app.
 pub(crate) fn framework_routes() -> Router<ServerState> {
     Router::new().route("/_pulse/prerender", post(prerender::handle))
 }
@@ -174,7 +169,6 @@ impl Server {
         }
         let state = ServerState {
             app: self.app,
-            sessions: sessions.clone(),
             scheme: self.scheme,
         };
         let router = framework_routes()

@@ -1,38 +1,17 @@
 //! `GET <path>`: a page request, answered with an HTML document, a redirect or a 404.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request as AxumRequest, State};
+use axum::extract::{Request as AxumRequest, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::header::{ALLOW, CACHE_CONTROL, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 
 use super::ServerState;
 use super::document;
-use crate::app::PrerenderError;
+use super::session::request_and_session;
+use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
-use crate::prerender::PrerenderPayload;
 use crate::request::Request;
 use crate::session::Session;
-
-/// Builds the hooks' view of an HTTP request (client address from the TCP peer, when the server
-/// was started with connect info).
-pub(crate) fn pulse_request(parts: &http::request::Parts, state: &ServerState) -> Request {
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
-    Request::from_parts(parts, client, state.scheme)
-}
-
-/// The session the layer loaded (a fresh one if the layer is missing, which `Server` prevents).
-pub(crate) fn request_session(parts: &http::request::Parts) -> Session {
-    parts
-        .extensions
-        .get::<Session>()
-        .cloned()
-        .unwrap_or_default()
-}
 
 /// Pages depend on the session: shared caches must not keep them.
 pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
@@ -46,22 +25,10 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    let request = pulse_request(&parts, &state);
-    let session = request_session(&parts);
-    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let Some((pattern, route_info)) = state.app.routes().resolve(target) else {
-        return not_found(&state, &request, &session).await;
-    };
-    let payload = PrerenderPayload {
-        paths: vec![pattern.to_owned()],
-        route_info,
-    };
-    match state
-        .app
-        .prerender_payload(&payload, &request, &session)
-        .await
-    {
-        Ok(PrerenderResponse::Ok(prerender)) => (
+    let (request, session) = request_and_session(&parts, state.scheme);
+    // The same entry point as `App::prerender`: in-process tests run the server's path.
+    match state.app.page(&request, &session).await {
+        Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => (
             [(CACHE_CONTROL, PRIVATE)],
             Html(document::page(
                 &payload.paths,
@@ -70,8 +37,10 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             )),
         )
             .into_response(),
-        Ok(PrerenderResponse::Redirect(redirect)) => redirect_to(redirect.path()),
-        Ok(PrerenderResponse::NotFound) => not_found(&state, &request, &session).await,
+        Ok(Some((_, PrerenderResponse::Redirect(redirect)))) => redirect_to(redirect.path()),
+        Ok(None | Some((_, PrerenderResponse::NotFound))) => {
+            not_found(&state, &request, &session).await
+        }
         Err(PrerenderError::UnknownPath(_) | PrerenderError::EmptyPaths) => {
             not_found(&state, &request, &session).await
         }
@@ -79,19 +48,17 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
     }
 }
 
-/// A 302 to `target` when it is a local path; anything else is refused with a 500.
-pub(crate) fn redirect_to(target: &str) -> Response {
+/// A 302 to `target`, which the app has checked is a local path (a value that cannot be a
+/// header is refused with a 500).
+fn redirect_to(target: &str) -> Response {
     match HeaderValue::from_str(target) {
-        Ok(location) if pulse_route::is_local_path(target) => {
-            (StatusCode::FOUND, [(LOCATION, location)]).into_response()
-        }
-        _ => {
-            tracing::error!(target, "refused a redirect to a non-local target");
+        Ok(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
+        Err(_) => {
+            tracing::error!(target, "refused a redirect that is not a header value");
             internal_error()
         }
     }
 }
-
 async fn not_found(state: &ServerState, request: &Request, session: &Session) -> Response {
     let body = match state.app.render_not_found(request, session).await {
         Some(html) => html,

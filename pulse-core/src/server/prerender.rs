@@ -10,8 +10,9 @@ use http::request::Parts;
 use serde_json::json;
 
 use super::ServerState;
-use super::page::{PRIVATE, pulse_request, request_session};
-use crate::app::PrerenderError;
+use super::page::PRIVATE;
+use super::session::request_and_session;
+use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
 
@@ -32,8 +33,7 @@ pub(crate) async fn handle(
             );
         }
     };
-    let request = pulse_request(&parts, &state);
-    let session = request_session(&parts);
+    let (request, session) = request_and_session(&parts, state.scheme);
     match state
         .app
         .prerender_payload(&payload, &request, &session)
@@ -42,12 +42,9 @@ pub(crate) async fn handle(
         Ok(PrerenderResponse::Ok(prerender)) => {
             ([(CACHE_CONTROL, PRIVATE)], Json(prerender)).into_response()
         }
-        Ok(PrerenderResponse::Redirect(redirect)) if redirect.is_local() => {
-            Json(json!({ "redirect": redirect.path() })).into_response()
-        }
+        // The app refuses a non-local redirect (an error below).
         Ok(PrerenderResponse::Redirect(redirect)) => {
-            tracing::error!(target = redirect.path(), "refused a non-local redirect");
-            detail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+            Json(json!({ "redirect": redirect.path() })).into_response()
         }
         Ok(PrerenderResponse::NotFound) => Json(json!({ "notFound": true })).into_response(),
         Err(error @ PrerenderError::EmptyPaths) => {

@@ -6,9 +6,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use axum::extract::{FromRequestParts, Request as AxumRequest};
+use axum::extract::{ConnectInfo, FromRequestParts, Request as AxumRequest};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -18,12 +19,29 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tower::{Layer, Service};
 
 use super::store::{LoadedSession, SessionStore};
-use crate::app::panic_message;
-use crate::request::Scheme;
+use crate::dispatch::panic_message;
+use crate::request::{Request, Scheme};
 use crate::session::Session;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "pulse.sid";
+
+/// The one constructor of what a framework endpoint (a page, `POST /_pulse/prerender`, the
+/// WebSocket upgrade) hands the engine: the hooks' view of the HTTP request (client address
+/// from the TCP peer, when the server was started with connect info) and the session the layer
+/// loaded (a fresh one if the layer is missing, which `Server` prevents).
+pub(crate) fn request_and_session(parts: &Parts, scheme: Scheme) -> (Request, Session) {
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let session = parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .unwrap_or_default();
+    (Request::from_parts(parts, client, scheme), session)
+}
 
 /// The app's sessions: a store plus the cookie's attributes. Cheap to clone.
 ///

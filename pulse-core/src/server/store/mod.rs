@@ -3,8 +3,6 @@
 
 mod cookie;
 mod memory;
-#[cfg(feature = "redis")]
-mod redis;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,8 +12,6 @@ use crate::session::Session;
 
 pub use self::cookie::{COOKIE_DATA_LIMIT, CookieStore};
 pub use self::memory::MemoryStore;
-#[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
 
 /// How long a session lives without requests: 7 days, renewed as the browser comes back.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);

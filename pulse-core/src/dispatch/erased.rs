@@ -1,12 +1,12 @@
 //! Type erasure at the app boundary: the one place a chain is boxed.
 //!
-//! Chains built with `middleware![…]` are static and allocation-free. The [`App`](crate::App)
+//! Chains built with `stack![…]` are static and allocation-free. The [`App`](crate::App)
 //! stores its chain behind `dyn`, so each dispatch through an app costs one boxed future for the
 //! chain and one for the framework's continuation.
 
 use futures_util::future::BoxFuture;
 
-use crate::app::{PageJob, render_route, run_page};
+use super::{PageJob, RouteEntry, render_route, run_page};
 use crate::hook::{self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs};
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -14,8 +14,9 @@ use crate::outcome::{
 };
 use crate::page::ViewState;
 use crate::request::Request;
-use crate::route::{RouteEntry, RouteInfo};
+use crate::route_info::RouteInfo;
 use crate::session::Session;
+use crate::tables::for_each_hook;
 
 /// A continuation behind a box.
 pub(crate) struct DynNext<'a, H: Hook>(pub(crate) BoxFuture<'a, H::Response>);
@@ -27,7 +28,7 @@ impl<H: Hook> Next<H> for DynNext<'_, H> {
 }
 
 macro_rules! erased {
-    ($($method:ident: $args:ident, $marker:ident, $response:ty;)*) => {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {
         /// Object-safe form of [`PulseMiddleware`].
         pub(crate) trait ErasedMiddleware: Send + Sync {
             /// A whole page request (`prerender`, then `prerender_route` per route, then the
@@ -44,13 +45,7 @@ macro_rules! erased {
                 state: ViewState,
             ) -> BoxFuture<'a, RoutePrerenderResponse>;
 
-            $(
-                fn $method<'a>(
-                    &'a self,
-                    args: $args<'a>,
-                    next: DynNext<'a, hook::$marker>,
-                ) -> BoxFuture<'a, $response>;
-            )*
+            $( erased!(@declare $marker, $method, $args, $response); )*
         }
 
         impl<M: PulseMiddleware> ErasedMiddleware for M {
@@ -69,22 +64,28 @@ macro_rules! erased {
                 Box::pin(render_route(self, entry, route_info, request, session, state))
             }
 
-            $(
-                fn $method<'a>(
-                    &'a self,
-                    args: $args<'a>,
-                    next: DynNext<'a, hook::$marker>,
-                ) -> BoxFuture<'a, $response> {
-                    Box::pin(PulseMiddleware::$method(self, args, next))
-                }
-            )*
+            $( erased!(@define $marker, $method, $args, $response); )*
+        }
+    };
+    // `prerender` only runs inside a page job (`page` above).
+    (@declare Prerender, $($rest:tt)*) => {};
+    (@define Prerender, $($rest:tt)*) => {};
+    (@declare $marker:ident, $method:ident, $args:ident, $response:ident) => {
+        fn $method<'a>(
+            &'a self,
+            args: $args<'a>,
+            next: DynNext<'a, hook::$marker>,
+        ) -> BoxFuture<'a, $response>;
+    };
+    (@define $marker:ident, $method:ident, $args:ident, $response:ident) => {
+        fn $method<'a>(
+            &'a self,
+            args: $args<'a>,
+            next: DynNext<'a, hook::$marker>,
+        ) -> BoxFuture<'a, $response> {
+            Box::pin(PulseMiddleware::$method(self, args, next))
         }
     };
 }
 
-erased! {
-    prerender_route: PrerenderRouteArgs, PrerenderRoute, RoutePrerenderResponse;
-    connect: ConnectArgs, Connect, ConnectResponse;
-    message: MessageArgs, Message, MessageResponse;
-    channel: ChannelArgs, Channel, ChannelResponse;
-}
+for_each_hook!(erased);

@@ -1,12 +1,10 @@
 //! The HTTP side of live connections: `GET /_pulse/ws` (origin check, `connect` hook, upgrade,
 //! frame loop), `GET /_pulse/client.js` and `GET /_pulse/set-cookies`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
@@ -17,19 +15,17 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::connection::Connection;
-use super::hub::Subscriber;
-use super::sessions::Held;
-use super::{CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
+use super::session::request_and_session;
+use crate::live::connection::Connection;
+use crate::live::hub::Subscriber;
+use crate::live::sessions::Held;
+use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
 use crate::request::Request;
 use crate::session::Session;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
 const READ_BUFFER: usize = 8 * 1024;
-
-/// The client script.
-pub(crate) const CLIENT_JS: &str = include_str!("client.js");
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
@@ -91,16 +87,7 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let request = Request::from_parts(&parts, client, live.scheme);
-    let loaded = parts
-        .extensions
-        .get::<Session>()
-        .cloned()
-        .unwrap_or_default();
+    let (request, loaded) = request_and_session(&parts, live.scheme);
     let held = live.sessions.hold(loaded);
     if live.app.connect(&request, &held.session).await.is_deny() {
         return refuse("connection denied");

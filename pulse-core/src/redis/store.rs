@@ -9,10 +9,10 @@ use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
 use fred::types::scripts::Script;
 use serde_json::{Map, Value};
 
-use super::{DEFAULT_MAX_AGE, LoadedSession, SessionStore, StoreError, now};
-use crate::redis::{Connection, RedisConfig, RedisError};
-use crate::server::config::Secret;
+use super::{Connection, RedisConfig, RedisError};
+use crate::server::Secret;
 use crate::server::signer::Signer;
+use crate::server::{DEFAULT_MAX_AGE, LoadedSession, SessionStore, StoreError};
 use crate::session::Session;
 
 /// Writes a session atomically. `KEYS[1]` is the session's hash; `ARGV` = mode (`create`:
@@ -274,4 +274,11 @@ impl SessionStore for RedisStore {
     fn max_age(&self) -> Duration {
         self.max_age
     }
+}
+
+/// Seconds since the Unix epoch.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

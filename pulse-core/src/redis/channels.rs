@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::backend::{ChannelBackend, Inbox};
-use crate::redis::{RedisConfig, RedisError, Topic};
+use super::{RedisConfig, RedisError, Topic};
+use crate::live::{ChannelBackend, Inbox};
 
 /// A [`ChannelBackend`] over Redis pub/sub: an event published on one instance reaches the
 /// subscribers of its channel on every instance sharing the Redis (and the

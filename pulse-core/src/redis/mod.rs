@@ -38,8 +38,11 @@ use fred::prelude::*;
 use fred::types::config::UnresponsiveConfig;
 use tokio::sync::{broadcast, mpsc};
 
-pub use crate::live::RedisChannels;
-pub use crate::server::RedisStore;
+mod channels;
+mod store;
+
+pub use self::channels::RedisChannels;
+pub use self::store::RedisStore;
 
 /// The default [`RedisConfig::timeout`].
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
