@@ -100,8 +100,10 @@ async fn increment(cx: ps::PageContext, _args: Vec<Value>) {
     cx.state().set("count", count + 1);
 }
 
+/// Ends the session: its cookie is revoked (a copy no longer signs in) and every socket of it,
+/// in every tab, closes; the client then stores the removal and goes home.
 async fn logout(cx: ps::PageContext, _args: Vec<Value>) {
-    cx.session().remove("user_email");
+    cx.session().end();
     cx.state().navigate_to("/");
 }
 
@@ -220,15 +222,17 @@ async fn api_login(
     if email.is_empty() || credentials.password != "pulse" {
         return error(StatusCode::UNAUTHORIZED, "invalid email or password");
     }
+    // A new id on sign-in: an id planted or copied before cannot follow the user in.
+    session.regenerate();
     match session.insert("user_email", email) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
     }
 }
 
-/// `POST /api/logout`: forgets the user.
+/// `POST /api/logout`: ends the session, here and on every open socket of it.
 async fn api_logout(session: ps::Session) -> Json<serde_json::Value> {
-    session.remove("user_email");
+    session.end();
     Json(json!({ "ok": true }))
 }
 
@@ -268,21 +272,22 @@ pub fn server(env: ps::Env) -> ps::Server {
     app(env).server().routes(endpoints())
 }
 
-/// `server` with its sessions and channels in the Redis at `url`, shared by every instance
-/// started with the same `url` and `secret`.
+/// `server` with its sessions, channels and revocations in the Redis at `url`, shared by every
+/// instance started with the same `url` and secrets.
 #[cfg(feature = "redis")]
 pub async fn on_redis(
     server: ps::Server,
     url: &str,
-    secret: ps::Secret,
+    keys: ps::server::KeyRing,
 ) -> Result<ps::Server, Box<dyn std::error::Error>> {
     let redis = ps::redis::RedisConfig::new(url);
     Ok(server
-        .session_store(ps::redis::RedisStore::connect(&redis, secret).await?)
-        .channel_backend(ps::redis::RedisChannels::connect(&redis).await?))
+        .session_store(ps::redis::RedisStore::connect(&redis, keys).await?)
+        .channel_backend(ps::redis::RedisChannels::connect(&redis).await?)
+        .revocations(ps::redis::RedisRevocations::connect(&redis).await?))
 }
 
-/// `PULSE_REDIS_URL` set: sessions and channels in Redis (several instances).
+/// `PULSE_REDIS_URL` set: sessions, channels and revocations in Redis (several instances).
 async fn scale_out(server: ps::Server) -> Result<ps::Server, Box<dyn std::error::Error>> {
     let Some(url) = std::env::var_os("PULSE_REDIS_URL") else {
         return Ok(server);
@@ -292,9 +297,10 @@ async fn scale_out(server: ps::Server) -> Result<ps::Server, Box<dyn std::error:
         let url = url
             .into_string()
             .map_err(|_| "PULSE_REDIS_URL is not UTF-8")?;
-        let secret = std::env::var("PULSE_SECRET")
-            .map_err(|_| "PULSE_REDIS_URL needs PULSE_SECRET, the same on every instance")?;
-        on_redis(server, &url, ps::Secret::new(secret)?).await
+        if std::env::var_os("PULSE_SECRET").is_none() {
+            return Err("PULSE_REDIS_URL needs PULSE_SECRET, the same on every instance".into());
+        }
+        on_redis(server, &url, ps::Config::from_env().keys()?).await
     }
     #[cfg(not(feature = "redis"))]
     {

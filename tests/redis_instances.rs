@@ -173,7 +173,7 @@ async fn cookies_the_store_did_not_sign_are_never_adopted() {
 
 /// The flagship with `PULSE_REDIS_URL`: two instances share its sessions.
 async fn flagship(redis: &RedisServer) -> String {
-    let server = auth::on_redis(auth::server(ps::Env::Ci), &redis.url(), secret())
+    let server = auth::on_redis(auth::server(ps::Env::Ci), &redis.url(), secret().into())
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -206,4 +206,177 @@ async fn the_flagship_on_redis_signs_in_on_one_instance_for_all() {
         302,
         "anonymous browsers are still sent to /login"
     );
+}
+
+/// Waits (bounded) until `instance` serves `cookie`'s session again.
+async fn until_served(instance: &Instance, cookie: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = session_on(instance, cookie).await;
+        if response.status() == 200 {
+            return response.json::<Value>().await.unwrap();
+        }
+        assert_eq!(response.status(), 503);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Redis is back but the session is not"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// While Redis is down or hung, a request that needs its session is a quick 503 without a
+/// new cookie; never a page for an anonymous visitor.
+async fn unavailable(instance: &Instance, cookie: &str) {
+    let started = std::time::Instant::now();
+    let response = timeout(WITHIN, session_on(instance, cookie))
+        .await
+        .expect("no hang while Redis is out");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        session_cookie(&response),
+        None,
+        "the browser keeps its cookie"
+    );
+    let response = timeout(WITHIN, get_with(&instance.base, "/", Some(cookie)))
+        .await
+        .expect("no hang while Redis is out");
+    assert_eq!(response.status(), 503);
+    assert_eq!(session_cookie(&response), None);
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("anonymous"), "{body}");
+    assert!(started.elapsed() < WITHIN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_and_restarted_is_survived() {
+    let mut redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let b = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+
+    redis.stop();
+    unavailable(&a, &cookie).await;
+    unavailable(&b, &cookie).await;
+
+    redis.restart();
+    assert_eq!(
+        until_served(&a, &cookie).await["user_email"],
+        "ada@example.com"
+    );
+    assert_eq!(
+        until_served(&b, &cookie).await["user_email"],
+        "ada@example.com"
+    );
+    // Writes work again, and reach the other instance.
+    let response = post(
+        &b.base,
+        "/api/session",
+        json!({"theme": "dark"}),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(user_on(&a, &cookie).await, "ada@example.com");
+    let data = session_on(&a, &cookie).await.json::<Value>().await.unwrap();
+    assert_eq!(data["theme"], "dark");
+
+    // Channels recover too: a subscriber on B hears A again.
+    let mut on_a = socket(&a, &cookie).await;
+    let mut on_b = socket(&b, &cookie).await;
+    subscribe(&mut on_b, "room").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        on_a.send(json!({"type": "channel_message", "channel": "room", "event": "ping"}))
+            .await;
+        if let Ok(event) = timeout(Duration::from_millis(300), on_b.recv()).await {
+            assert_eq!(event["event"], "ping");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "channels did not recover"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_is_a_503_within_the_timeout_not_a_hang() {
+    let mut redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+    redis.pause();
+    unavailable(&a, &cookie).await;
+    redis.resume();
+    assert_eq!(
+        until_served(&a, &cookie).await["user_email"],
+        "ada@example.com"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_on_two_instances_lose_nothing() {
+    let redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let b = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+    let mut writes = Vec::new();
+    for n in 0..20 {
+        let (instance, cookie) = (
+            if n % 2 == 0 { &a } else { &b }.base.clone(),
+            cookie.clone(),
+        );
+        writes.push(tokio::spawn(async move {
+            post(
+                &instance,
+                "/api/session",
+                json!({format!("k{n}"): n}),
+                Some(&cookie),
+            )
+            .await
+            .status()
+        }));
+    }
+    for write in writes {
+        assert_eq!(write.await.unwrap(), 200);
+    }
+    let data = session_on(&a, &cookie).await.json::<Value>().await.unwrap();
+    for n in 0..20 {
+        assert_eq!(data[format!("k{n}")], n, "{data}");
+    }
+    assert_eq!(data["user_email"], "ada@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_on_b_closes_the_sessions_sockets_on_a_within_a_second() {
+    let redis = RedisServer::start();
+    let a = Instance::start(&redis).await;
+    let b = Instance::start(&redis).await;
+    let cookie = login_on(&a.base, "ada@example.com").await;
+    let other = login_on(&a.base, "bob@example.com").await;
+    let mut on_a = socket(&a, &cookie).await;
+    let mut also_on_a = socket(&a, &cookie).await;
+    let mut bob_on_a = socket(&a, &other).await;
+    subscribe(&mut on_a, "room").await;
+    subscribe(&mut bob_on_a, "room").await;
+
+    let response = post(&b.base, "/api/logout", json!({}), Some(&cookie)).await;
+    assert_eq!(response.status(), 200);
+    let started = std::time::Instant::now();
+    for client in [&mut on_a, &mut also_on_a] {
+        let code = timeout(Duration::from_secs(1), client.closed())
+            .await
+            .expect("closed within a second of the logout on the other instance");
+        assert_eq!(code, Some(4001));
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Another session's socket stays open, and the ended session cannot open a new one.
+    bob_on_a
+        .send(json!({"type": "channel_message", "channel": "room", "event": "still", "requestId": "x"}))
+        .await;
+    assert_eq!(recv(&mut bob_on_a).await["responseTo"], "x");
+    match live_support::open(a.addr, &[("Cookie", &cookie)]).await {
+        Ok(_) => panic!("a socket opened with a signed-out cookie"),
+        Err((status, _)) => assert_eq!(status, 403),
+    }
 }

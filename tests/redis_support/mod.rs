@@ -221,7 +221,7 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::Router;
 use axum::routing::{self, get};
-use ps::redis::{RedisChannels, RedisConfig, RedisStore};
+use ps::redis::{RedisChannels, RedisConfig, RedisRevocations, RedisStore};
 use pulse as ps;
 use serde_json::{Map, Value, json};
 
@@ -262,12 +262,13 @@ pub fn app() -> ps::App {
 
 async fn login(session: ps::Session, Json(body): Json<Value>) -> Json<Value> {
     let email = body["email"].as_str().unwrap_or("ada@example.com");
+    session.regenerate();
     session.insert("user_email", email).unwrap();
     Json(json!({"ok": true}))
 }
 
 async fn logout(session: ps::Session) -> Json<Value> {
-    session.remove("user_email");
+    session.end();
     Json(json!({"ok": true}))
 }
 
@@ -320,7 +321,8 @@ impl Instance {
             .server()
             .live(live)
             .routes(endpoints(hub))
-            .session_store(RedisStore::connect(&config, secret()).await.unwrap());
+            .session_store(RedisStore::connect(&config, secret()).await.unwrap())
+            .revocations(RedisRevocations::connect(&config).await.unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(server.serve_on(listener));

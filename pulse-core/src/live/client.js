@@ -96,7 +96,7 @@
         location.reload();
         break;
       case "refresh_cookies":
-        storing = fetch(message.url, { credentials: "include", cache: "no-store" }).catch(() => {});
+        storing = fetch(message.url, { method: "POST", credentials: "same-origin", cache: "no-store" }).catch(() => {});
         break;
       case "server_error":
         console.warn("pulse:", message.path, message.error);

@@ -8,8 +8,10 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt;
 use serde_json::Value;
 
+use super::SET_COOKIES_PATH;
 use super::hub::{Hub, Subscriber};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
+use super::sessions::{LiveSessions, Registration, Revoke};
 use crate::app::App;
 use crate::dispatch::{PrerenderError, RouteEntry, local_target, panic_message};
 use crate::message::{ChannelMessage, ClientMessage};
@@ -17,7 +19,9 @@ use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse};
 use crate::page::{PageContext, ViewState};
 use crate::request::Request;
 use crate::route_info::RouteInfo;
+use crate::server::Sessions;
 use crate::session::Session;
+use std::sync::Arc;
 
 /// An attached view: its URL and its state.
 #[derive(Clone, Debug)]
@@ -65,21 +69,51 @@ pub(crate) struct Connection {
     views: HashMap<String, Slot>,
     channels: Vec<String>,
     out: Subscriber,
-    refresh_url: Option<String>,
-    /// A `refresh_cookies` was sent for the session's current unsaved changes.
-    refresh_sent: bool,
+    identity: Option<Identity>,
+}
+
+/// Who a socket served by the HTTP server is: the session it was opened with, where its
+/// changes are stored, and its registration for revocations.
+#[derive(Debug)]
+pub(crate) struct Identity {
+    pub(crate) sessions: Sessions,
+    pub(crate) live: LiveSessions,
+    /// The `pulse.sid` value the socket was opened with.
+    pub(crate) cookie: Option<String>,
+    pub(crate) revoke: Arc<Revoke>,
+    pub(crate) registration: Option<Registration>,
+    /// The session id the registration is for.
+    pub(crate) registered: Option<String>,
+}
+
+impl Identity {
+    /// Registers the socket under `session`'s id when the store knows it (an anonymous
+    /// session has nothing to revoke until it is saved).
+    pub(crate) fn register(&mut self, session: &Session) {
+        if self.revoke.is_revoked() || session.is_new() {
+            return;
+        }
+        let Some(id) = session.current_id() else {
+            return;
+        };
+        if self.registered.as_deref() != Some(id.as_str()) {
+            self.registration = Some(self.live.register(&id, self.revoke.clone()));
+            self.registered = Some(id);
+        }
+    }
 }
 
 impl Connection {
-    /// A connection of `app` for an accepted upgrade `request`, answering into `out`. When
-    /// `refresh_url` is set, a session change is followed by a `refresh_cookies` message.
+    /// A connection of `app` for an accepted upgrade `request`, answering into `out`. With an
+    /// `identity` (served by the HTTP server), session changes are stored after each message
+    /// and followed by a `refresh_cookies` message.
     pub(crate) fn new(
         app: App,
         hub: Hub,
         request: Request,
         session: Session,
         out: Subscriber,
-        refresh_url: Option<String>,
+        identity: Option<Identity>,
     ) -> Connection {
         Connection {
             id: hub.new_connection_id(),
@@ -90,8 +124,7 @@ impl Connection {
             views: HashMap::new(),
             channels: Vec::new(),
             out,
-            refresh_url,
-            refresh_sent: false,
+            identity,
         }
     }
 
@@ -104,19 +137,34 @@ impl Connection {
         self.send(Outgoing::ServerError { path, error }).await;
     }
 
-    /// Tells the client to store the session when it has unsaved changes (once per batch of
-    /// changes): called when the connection is accepted, and before each answer so that a
-    /// `navigate_to` comes after the `refresh_cookies` it depends on.
+    /// Stores what the last message did to the session — a revocation takes effect now — and
+    /// tells the client to fetch its new cookie (a one-time URL). Called after each message, and
+    /// before each answer so that a `navigate_to` comes after the `refresh_cookies` it depends on.
     pub(crate) async fn sync_session(&mut self) {
-        let Some(url) = &self.refresh_url else {
+        let Some(identity) = &mut self.identity else {
             return;
         };
-        let changed = self.session.is_changed();
-        if changed && !self.refresh_sent {
-            let url = url.clone();
+        if !self.session.is_changed() && self.session.revoked_ids().is_empty() {
+            return;
+        }
+        let handoff = identity
+            .sessions
+            .commit(&self.session, identity.cookie.as_deref())
+            .await;
+        identity.register(&self.session);
+        if let Some(handoff) = handoff {
+            let token = identity.live.hand_off(handoff);
+            let url = format!("{SET_COOKIES_PATH}?token={token}");
             self.send(Outgoing::RefreshCookies { url }).await;
         }
-        self.refresh_sent = changed;
+    }
+
+    /// Whether the socket's session was revoked (ended or changed id, here or elsewhere): the
+    /// socket must close before running anything else.
+    pub(crate) fn is_revoked(&self) -> bool {
+        self.identity
+            .as_ref()
+            .is_some_and(|identity| identity.revoke.is_revoked())
     }
 
     /// Handles one text frame. Never panics: hooks, pages, callbacks and handlers are caught.

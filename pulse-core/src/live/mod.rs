@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::request::Scheme;
+use crate::server::Sessions;
 use sessions::LiveSessions;
 
 pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
@@ -38,7 +39,8 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
 pub const WS_PATH: &str = "/_pulse/ws";
 /// The path of the client script.
 pub const CLIENT_JS_PATH: &str = "/_pulse/client.js";
-/// The path the client fetches to store a session changed over the WebSocket.
+/// The path the client posts to (with the one-time token of a `refresh_cookies` message) to
+/// store a session changed over the WebSocket.
 pub const SET_COOKIES_PATH: &str = "/_pulse/set-cookies";
 
 /// The client script, served at [`CLIENT_JS_PATH`].
@@ -75,6 +77,8 @@ pub struct Live {
     pub(crate) app: App,
     pub(crate) hub: Hub,
     pub(crate) sessions: LiveSessions,
+    /// The HTTP server's sessions, when served by one: socket changes are stored through them.
+    pub(crate) server_sessions: Option<Sessions>,
     pub(crate) max_message_size: usize,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) any_origin: bool,
@@ -98,6 +102,7 @@ impl Live {
             app,
             hub: Hub::default(),
             sessions: LiveSessions::default(),
+            server_sessions: None,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             allowed_origins: Vec::new(),
             any_origin: false,
@@ -112,10 +117,16 @@ impl Live {
         self
     }
 
-    /// Also accepts sockets from pages served by `origin` (`https://app.example.com`).
+    /// Also accepts sockets from pages served by `origin` (`https://app.example.com`; scheme,
+    /// host and port must all match).
+    ///
+    /// # Panics
+    /// When `origin` is not `scheme://host[:port]`.
     pub fn allow_origin(mut self, origin: impl Into<String>) -> Live {
-        self.allowed_origins
-            .push(origin.into().trim_end_matches('/').to_ascii_lowercase());
+        let origin = origin.into();
+        let parsed = crate::server::csrf::parse_origin(&origin)
+            .unwrap_or_else(|| panic!("allowed origin {origin:?} is not `scheme://host[:port]`"));
+        self.allowed_origins.push(parsed);
         self
     }
 
@@ -147,6 +158,17 @@ impl Live {
     /// The scheme browsers reach the app with, as hooks see it (set by the server).
     pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Live {
         self.scheme = scheme;
+        self
+    }
+
+    /// Stores socket session changes through the server's `sessions`, and closes the sockets of
+    /// every session revoked on its bus.
+    pub(crate) fn with_sessions(mut self, sessions: Sessions) -> Live {
+        let registry = self.sessions.clone();
+        sessions
+            .bus()
+            .subscribe(std::sync::Arc::new(move |key: &str| registry.revoke(key)));
+        self.server_sessions = Some(sessions);
         self
     }
 

@@ -39,9 +39,11 @@ use fred::types::config::UnresponsiveConfig;
 use tokio::sync::{broadcast, mpsc};
 
 mod channels;
+mod revocations;
 mod store;
 
 pub use self::channels::RedisChannels;
+pub use self::revocations::{REVOCATION_REPLAY, RedisRevocations};
 pub use self::store::RedisStore;
 
 /// The default [`RedisConfig::timeout`].
@@ -258,20 +260,16 @@ impl Topic {
             publisher,
             subscriber,
         });
-        // Subscribes again after each reconnection, then tells `reconnected`. (The first
-        // event is the connection made above.)
+        // Subscribes again after each reconnection, then tells `reconnected`. (Listening
+        // started after the first connection: every event is a reconnection.)
         let weak = Arc::downgrade(&clients);
         tokio::spawn({
             let name = name.clone();
             async move {
-                let mut first = true;
                 while reconnections.recv().await.is_ok() {
                     let Some(clients) = weak.upgrade() else {
                         return;
                     };
-                    if std::mem::take(&mut first) {
-                        continue;
-                    }
                     tracing::warn!(topic = %name, "reconnected to Redis; messages published meanwhile were missed");
                     if let Err(error) = clients.subscriber.subscribe(name.clone()).await {
                         tracing::error!(topic = %name, %error, "could not subscribe again");

@@ -1,45 +1,49 @@
 //! [`RedisStore`]: sessions kept in Redis, shared by every instance of an app (feature `redis`).
 
+use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
-
 use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 
 use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
 use fred::types::scripts::Script;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::{Connection, RedisConfig, RedisError};
-use crate::server::Secret;
 use crate::server::signer::Signer;
-use crate::server::{DEFAULT_MAX_AGE, LoadedSession, SessionStore, StoreError};
+use crate::server::{KeyRing, SessionStore, StoreError};
 use crate::session::Session;
 
 /// Writes a session atomically. `KEYS[1]` is the session's hash; `ARGV` = mode (`create`:
-/// only if absent, `update`: only if present, `upsert`), expiry (Unix seconds), `1` to replace
-/// all data, created-at, seen-at, then field/value pairs (an empty value removes the field).
+/// only if absent, `update`: only if present), expiry (Unix seconds), created-at, seen-at, then
+/// key/value pairs (an empty value removes the key). Times only move forward, so a slow
+/// request never shortens a session another request extended.
 ///
 /// `update` never re-creates a session that is gone (ended on another instance, or expired):
 /// a slow request cannot bring back a session its user signed out of.
 const SAVE: &str = r"
 local exists = redis.call('EXISTS', KEYS[1]) == 1
-if ARGV[1] == 'create' and exists then return 'exists' end
-if ARGV[1] == 'update' and not exists then return 'gone' end
-if ARGV[3] == '1' and exists then
-  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(field, 1, 2) == 'd:' then redis.call('HDEL', KEYS[1], field) end
-  end
+if ARGV[1] == 'create' then
+  if exists then return 'exists' end
+  redis.call('HSET', KEYS[1], 'm:created', ARGV[3])
+elseif not exists then
+  return 'gone'
 end
-for i = 6, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   if ARGV[i + 1] == '' then
     redis.call('HDEL', KEYS[1], 'd:' .. ARGV[i])
   else
     redis.call('HSET', KEYS[1], 'd:' .. ARGV[i], ARGV[i + 1])
   end
 end
-redis.call('HSETNX', KEYS[1], 'm:created', ARGV[4])
-redis.call('HSET', KEYS[1], 'm:seen', ARGV[5])
-redis.call('EXPIREAT', KEYS[1], ARGV[2])
+if tonumber(ARGV[4]) > tonumber(redis.call('HGET', KEYS[1], 'm:seen') or '0') then
+  redis.call('HSET', KEYS[1], 'm:seen', ARGV[4])
+end
+if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'm:expires') or '0') then
+  redis.call('HSET', KEYS[1], 'm:expires', ARGV[2])
+  redis.call('EXPIREAT', KEYS[1], ARGV[2])
+end
 return 'ok'
 ";
 
@@ -75,55 +79,39 @@ pub struct RedisStore {
     config: RedisConfig,
     signer: Signer,
     save: Script,
-    max_age: Duration,
 }
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("config", &self.config)
-            .field("max_age", &self.max_age)
             .finish_non_exhaustive()
     }
 }
 
-/// How a save treats a session that exists (or not) in Redis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// A new session: fails if its id is taken.
-    Create,
-    /// A stored session: fails if it is gone.
-    Update,
-    /// Either.
-    Upsert,
-}
-
 impl RedisStore {
     /// Connects to Redis (an error when it cannot be reached now; later outages are survived)
-    /// and signs session ids with `secret`.
-    pub async fn connect(config: &RedisConfig, secret: Secret) -> Result<RedisStore, RedisError> {
+    /// and signs session ids with `keys` (a [`Secret`](crate::Secret), or a
+    /// [`KeyRing`] to rotate secrets: the newest signs, all verify).
+    pub async fn connect(
+        config: &RedisConfig,
+        keys: impl Into<KeyRing>,
+    ) -> Result<RedisStore, RedisError> {
         let client = config.connection().await?;
         Ok(RedisStore {
             client,
             config: config.clone(),
-            signer: Signer::new(secret, "pulse.session-id.redis.v1"),
+            signer: Signer::new(&keys.into(), "pulse.session-id.redis.v1"),
             save: Script::from_lua(SAVE),
-            max_age: DEFAULT_MAX_AGE,
         })
-    }
-
-    /// Sets how long a session lives without requests (default 7 days).
-    pub fn max_age(mut self, max_age: Duration) -> RedisStore {
-        self.max_age = max_age;
-        self
     }
 
     fn key(&self, id: &str) -> String {
         self.config.key(&format!("session:{id}"))
     }
 
-    fn unavailable(&self, error: &fred::error::Error) -> StoreError {
-        StoreError(format!("Redis is unavailable: {error}"))
+    fn unavailable(error: &fred::error::Error) -> StoreError {
+        StoreError::Unavailable(format!("Redis: {error}"))
     }
 
     /// Fails at once when the connection is known to be down (instead of waiting for the
@@ -132,79 +120,68 @@ impl RedisStore {
         if self.client.is_connected() {
             Ok(())
         } else {
-            Err(StoreError("Redis is unavailable: not connected".to_owned()))
+            Err(StoreError::Unavailable(
+                "Redis: not connected (reconnecting)".to_owned(),
+            ))
         }
     }
 
-    /// The id a cookie value names, if this store signed it.
-    pub(crate) fn id_of<'c>(&self, cookie: &'c str) -> Option<&'c str> {
-        let id = self.signer.verify(cookie)?.strip_prefix("r1.")?;
-        (!id.is_empty() && !id.contains('.')).then_some(id)
-    }
-
-    /// The cookie value naming session `id`.
-    pub(crate) fn cookie_for(&self, id: &str) -> String {
-        self.signer.sign(&format!("r1.{id}"))
-    }
-
-    /// The session a cookie names: `Ok(None)` when the cookie is not this store's or Redis
-    /// does not hold the session; `Err` when Redis could not be asked.
-    pub(crate) async fn fetch(
-        &self,
-        cookie: &str,
-    ) -> Result<Option<(String, Map<String, Value>)>, StoreError> {
-        let Some(id) = self.id_of(cookie) else {
+    async fn fetch(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let Some(verified) = self.signer.verify(cookie) else {
             return Ok(None);
         };
+        let Some(id) = verified.payload.strip_prefix("r1.") else {
+            return Ok(None);
+        };
+        if id.is_empty() || id.contains('.') {
+            return Ok(None);
+        }
         self.ready()?;
-        let fields: std::collections::HashMap<String, String> = self
+        let fields: HashMap<String, String> = self
             .client
             .hgetall(self.key(id))
             .await
-            .map_err(|error| self.unavailable(&error))?;
+            .map_err(|error| Self::unavailable(&error))?;
         if fields.is_empty() {
             return Ok(None);
         }
+        let time = |name: &str| fields.get(name).and_then(|t| t.parse().ok()).unwrap_or(0);
+        let (created, seen) = (time("m:created"), time("m:seen"));
         let mut data = Map::new();
-        for (field, value) in fields {
+        for (field, value) in &fields {
             let Some(name) = field.strip_prefix("d:") else {
                 continue;
             };
-            match serde_json::from_str(&value) {
+            match serde_json::from_str(value) {
                 Ok(value) => {
                     data.insert(name.to_owned(), value);
                 }
                 Err(error) => {
-                    tracing::error!(key = name, %error, "skipped an unreadable session value")
+                    tracing::error!(key = name, %error, "skipped an unreadable session value");
                 }
             }
         }
-        Ok(Some((id.to_owned(), data)))
+        let session = Session::restore(id.to_owned(), data, created, seen);
+        if verified.old_key {
+            session.reissue();
+        }
+        Ok(Some(session))
     }
 
-    /// Writes session `id`: `changes` (a key and its new value, `None` to remove it), or the
-    /// whole data when `replace`. Returns the cookie value.
-    pub(crate) async fn write(
-        &self,
-        id: &str,
-        mode: Mode,
-        replace: bool,
-        changes: impl IntoIterator<Item = (String, Option<Value>)>,
-        expires_at: u64,
-    ) -> Result<String, StoreError> {
+    async fn write(&self, session: &Session, expires_at: u64) -> Result<String, StoreError> {
         self.ready()?;
-        let now = now();
+        let id = session.id();
+        let (mode, changes) = if session.is_new() {
+            let all = session.to_map().into_iter().map(|(k, v)| (k, Some(v)));
+            ("create", all.collect())
+        } else {
+            ("update", session.changes())
+        };
         let mut args = vec![
-            match mode {
-                Mode::Create => "create",
-                Mode::Update => "update",
-                Mode::Upsert => "upsert",
-            }
-            .to_owned(),
+            mode.to_owned(),
             expires_at.to_string(),
-            if replace { "1" } else { "0" }.to_owned(),
-            now.to_string(),
-            now.to_string(),
+            session.created_at().to_string(),
+            session.seen_at().to_string(),
         ];
         for (key, value) in changes {
             args.push(key);
@@ -212,73 +189,41 @@ impl RedisStore {
         }
         let outcome: String = self
             .save
-            .evalsha_with_reload(&**self.client, self.key(id), args)
+            .evalsha_with_reload(&**self.client, self.key(&id), args)
             .await
-            .map_err(|error| self.unavailable(&error))?;
+            .map_err(|error| Self::unavailable(&error))?;
         match outcome.as_str() {
-            "ok" => Ok(self.cookie_for(id)),
-            "gone" => Err(StoreError(
-                "the session ended or expired meanwhile; not saved".to_owned(),
-            )),
-            "exists" => Err(StoreError("session id already taken".to_owned())),
-            other => Err(StoreError(format!("unexpected answer from Redis: {other}"))),
+            "ok" => Ok(self.signer.sign(&format!("r1.{id}"))),
+            "gone" => Err(StoreError::Gone),
+            "exists" => Err(StoreError::Failed("session id collision".to_owned())),
+            other => Err(StoreError::Failed(format!(
+                "unexpected answer from Redis: {other}"
+            ))),
         }
-    }
-
-    /// Removes session `id` from Redis.
-    pub(crate) async fn remove(&self, id: &str) -> Result<(), StoreError> {
-        self.ready()?;
-        self.client
-            .del::<i64, _>(self.key(id))
-            .await
-            .map(drop)
-            .map_err(|error| self.unavailable(&error))
     }
 }
 
 impl SessionStore for RedisStore {
-    fn load<'a>(
-        &'a self,
-        cookie: Option<&'a str>,
-    ) -> futures_util::future::BoxFuture<'a, LoadedSession> {
-        Box::pin(async move {
-            let Some(cookie) = cookie else {
-                return LoadedSession::fresh(None);
-            };
-            match self.fetch(cookie).await {
-                Ok(Some((id, data))) => LoadedSession {
-                    session: Session::from_parts(id, data, None),
-                    refresh: false,
-                },
-                Ok(None) => LoadedSession::fresh(None),
-                Err(error) => {
-                    tracing::error!(%error, "could not load the session");
-                    LoadedSession::fresh(None)
-                }
-            }
-        })
+    fn load<'a>(&'a self, cookie: &'a str) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
+        Box::pin(self.fetch(cookie))
     }
 
     fn save<'a>(
         &'a self,
         session: &'a Session,
-    ) -> futures_util::future::BoxFuture<'a, Result<String, StoreError>> {
+        expires_at: u64,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
+        Box::pin(self.write(session, expires_at))
+    }
+
+    fn delete<'a>(&'a self, id: &'a str, _until: u64) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let changes = session.to_map().into_iter().map(|(k, v)| (k, Some(v)));
-            let expires_at = now() + self.max_age.as_secs();
-            self.write(session.id(), Mode::Upsert, true, changes, expires_at)
+            self.ready()?;
+            self.client
+                .del::<i64, _>(self.key(id))
                 .await
+                .map(drop)
+                .map_err(|error| Self::unavailable(&error))
         })
     }
-
-    fn max_age(&self) -> Duration {
-        self.max_age
-    }
-}
-
-/// Seconds since the Unix epoch.
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -25,9 +25,11 @@
 //! A panicking handler yields a 500 and the server keeps serving.
 
 mod config;
+pub(crate) mod csrf;
 mod document;
 mod page;
 mod prerender;
+mod revocation;
 mod session;
 pub(crate) mod signer;
 mod store;
@@ -46,14 +48,23 @@ use crate::app::App;
 use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
-pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
-pub(crate) use self::session::Sessions;
-pub use self::session::{COOKIE_NAME, MissingSession};
-
-pub use self::store::{
-    COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_AGE, LoadedSession, MemoryStore, SessionStore,
-    StoreError,
+pub use self::config::{
+    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, KeyRing, MIN_SECRET_LEN,
+    ManualClock, Secret, SessionConfig, SystemClock,
 };
+pub use self::csrf::CrossOrigin;
+pub use self::revocation::{LocalRevocations, RevocationBus, RevocationSink, session_key};
+pub use self::session::{COOKIE_NAME, MissingSession};
+pub(crate) use self::session::{Handoff, Sessions, session_cookie};
+#[cfg(feature = "tower-sessions")]
+pub use self::store::TowerStore;
+pub use self::store::{
+    COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_REVOKED, DEFAULT_MAX_SESSIONS, MemoryStore,
+    SessionStore, StoreError,
+};
+/// The `tower-sessions` store trait and types [`TowerStore`] adapts.
+#[cfg(feature = "tower-sessions")]
+pub use tower_sessions_core;
 
 /// What every framework handler shares: the app and the scheme it is served on.
 #[derive(Clone)]
@@ -77,6 +88,9 @@ pub struct Server {
     routes: Router,
     store: Option<Arc<dyn SessionStore>>,
     config: Option<Config>,
+    sessions: SessionConfig,
+    revocations: Option<Arc<dyn RevocationBus>>,
+    cross_origin: CrossOrigin,
     scheme: Scheme,
     live: Option<Live>,
     channel_backend: Option<Arc<dyn ChannelBackend>>,
@@ -100,6 +114,9 @@ impl Server {
             routes: Router::new(),
             store: None,
             config: None,
+            sessions: SessionConfig::default(),
+            revocations: None,
+            cross_origin: CrossOrigin::default(),
             scheme: Scheme::Http,
             live: None,
             channel_backend: None,
@@ -136,7 +153,35 @@ impl Server {
         self
     }
 
-    /// Reads `PULSE_ENV` and `PULSE_SECRET` from `config` instead of the process environment.
+    /// Sets the sessions' idle timeout, absolute lifetime and clock (defaults: 7 days, 30 days,
+    /// the system clock).
+    pub fn session_config(mut self, config: SessionConfig) -> Server {
+        self.sessions = config;
+        self
+    }
+
+    /// Carries session revocations through `bus` (default: [`LocalRevocations`], this process
+    /// only); a shared bus closes a session's sockets on every instance.
+    pub fn revocations(mut self, bus: impl RevocationBus) -> Server {
+        self.revocations = Some(Arc::new(bus));
+        self
+    }
+
+    /// Sets the cross-site request protection (see [`CrossOrigin`]; on by default).
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// # fn f(server: ps::Server) -> ps::Server {
+    /// server.cross_origin(ps::server::CrossOrigin::default().trust("https://admin.example.com"))
+    /// # }
+    /// ```
+    pub fn cross_origin(mut self, cross_origin: CrossOrigin) -> Server {
+        self.cross_origin = cross_origin;
+        self
+    }
+
+    /// Reads `PULSE_ENV`, `PULSE_SECRET` and `PULSE_SECRET_PREVIOUS` from `config` instead of
+    /// the process environment.
     pub fn config(mut self, config: Config) -> Server {
         self.config = Some(config);
         self
@@ -159,11 +204,17 @@ impl Server {
             Some(store) => store,
             None => {
                 let config = self.config.unwrap_or_else(Config::from_env);
-                Arc::new(CookieStore::new(config.secret()?))
+                Arc::new(CookieStore::new(config.keys()?))
             }
         };
-        let sessions = Sessions::new(store, self.scheme);
-        let live = self.live.unwrap_or_else(|| self.app.live());
+        let bus = self
+            .revocations
+            .unwrap_or_else(|| Arc::new(LocalRevocations::default()));
+        let sessions = Sessions::new(store, self.sessions, bus, self.scheme);
+        let live = self
+            .live
+            .unwrap_or_else(|| self.app.live())
+            .with_sessions(sessions.clone());
         if let Some(backend) = self.channel_backend {
             live.hub().set_backend(backend);
         }
@@ -176,7 +227,8 @@ impl Server {
             .with_state(state)
             .merge(live.with_scheme(self.scheme).router())
             .merge(self.routes)
-            .layer(session::SessionLayer::new(sessions));
+            .layer(session::SessionLayer::new(sessions))
+            .layer(self.cross_origin.layer(self.scheme));
         Ok(router)
     }
 

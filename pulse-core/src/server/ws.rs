@@ -1,5 +1,5 @@
 //! The HTTP side of live connections: `GET /_pulse/ws` (origin check, `connect` hook, upgrade,
-//! frame loop), `GET /_pulse/client.js` and `GET /_pulse/set-cookies`.
+//! frame loop), `GET /_pulse/client.js` and `POST /_pulse/set-cookies`.
 
 use std::sync::Arc;
 
@@ -8,20 +8,26 @@ use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ORIGIN, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::session::request_and_session;
-use crate::live::connection::Connection;
+use crate::live::connection::{Connection, Identity};
 use crate::live::hub::Subscriber;
-use crate::live::sessions::Held;
+use crate::live::sessions::Revoke;
 use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
 use crate::request::Request;
+use crate::server::csrf::{parse_origin, same_origin};
+use crate::server::session_cookie;
 use crate::session::Session;
+
+/// The close code of a socket whose session ended or changed id (the client reconnects, and
+/// `connect` decides again who it is).
+pub(crate) const SESSION_ENDED: u16 = 4001;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
@@ -29,7 +35,7 @@ const READ_BUFFER: usize = 8 * 1024;
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
-    /// `GET /_pulse/set-cookies`. The [`Server`](crate::Server) mounts it inside its session
+    /// `POST /_pulse/set-cookies`. The [`Server`](crate::Server) mounts it inside its session
     /// layer (see [`Server::live`](crate::Server::live)); the socket and the cookie refresh take
     /// the browser's [`Session`] from the request's extensions, and a router served without
     /// that layer gives every socket a fresh session.
@@ -37,12 +43,12 @@ impl Live {
         Router::new()
             .route(WS_PATH, get(upgrade))
             .route(CLIENT_JS_PATH, get(client_js))
-            .route(SET_COOKIES_PATH, get(set_cookies))
+            .route(SET_COOKIES_PATH, post(set_cookies))
             .with_state(self.clone())
     }
 
     /// Whether a socket opened by a page of `Origin` may connect: no `Origin` (not a browser),
-    /// the app's own host, or an allowed origin.
+    /// the app's own origin (scheme, host and port), or an allowed origin.
     fn origin_allowed(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(ORIGIN) else {
             return true;
@@ -53,15 +59,10 @@ impl Live {
         let Ok(origin) = origin.to_str() else {
             return false;
         };
-        let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-        if self.allowed_origins.contains(&origin) {
+        if same_origin(origin, self.scheme, headers) {
             return true;
         }
-        let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-        let authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+        parse_origin(origin).is_some_and(|origin| self.allowed_origins.contains(&origin))
     }
 }
 
@@ -87,9 +88,22 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let (request, loaded) = request_and_session(&parts, live.scheme);
-    let held = live.sessions.hold(loaded);
-    if live.app.connect(&request, &held.session).await.is_deny() {
+    // Each socket has its own handle on the session it was opened with: it acts as that
+    // identity only, and is registered so that ending or rotating the session closes it.
+    let (request, session) = request_and_session(&parts, live.scheme);
+    let identity = live.server_sessions.clone().map(|sessions| {
+        let mut identity = Identity {
+            sessions,
+            live: live.sessions.clone(),
+            cookie: session_cookie(&parts.headers),
+            revoke: Arc::new(Revoke::default()),
+            registration: None,
+            registered: None,
+        };
+        identity.register(&session);
+        identity
+    });
+    if live.app.connect(&request, &session).await.is_deny() {
         return refuse("connection denied");
     }
     let limit = live.max_message_size;
@@ -97,10 +111,31 @@ async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(live, socket, request, held))
+        .on_upgrade(move |socket| serve(live, socket, request, session, identity))
 }
 
-async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
+/// Completes when `revoke` fires; never without one.
+async fn revoked(revoke: Option<Arc<Revoke>>) {
+    match revoke {
+        Some(revoke) => revoke.revoked().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn session_ended() -> CloseFrame {
+    CloseFrame {
+        code: SESSION_ENDED,
+        reason: "session ended".into(),
+    }
+}
+
+async fn serve(
+    live: Live,
+    socket: WebSocket,
+    request: Request,
+    session: Session,
+    identity: Option<Identity>,
+) {
     let (sink, mut stream) = socket.split();
     let (queue, outgoing) = mpsc::channel(QUEUE);
     let lagged = Arc::new(Notify::new());
@@ -110,17 +145,21 @@ async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
         queue,
         lagged: lagged.clone(),
     };
+    let revoke = identity.as_ref().map(|identity| identity.revoke.clone());
     let mut connection = Connection::new(
         live.app.clone(),
         live.hub.clone(),
         request,
-        held.session.clone(),
+        session,
         out,
-        Some(SET_COOKIES_PATH.to_owned()),
+        identity,
     );
-    connection.sync_session().await;
     let frame = loop {
+        if connection.is_revoked() {
+            break Some(session_ended());
+        }
         tokio::select! {
+            () = revoked(revoke.clone()) => break Some(session_ended()),
             () = lagged.notified() => {
                 break Some(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
             }
@@ -139,7 +178,6 @@ async fn serve(live: Live, socket: WebSocket, request: Request, held: Held) {
         let _ = close.send(frame);
     }
     let _ = writer.await;
-    drop(held);
 }
 
 /// The close frame for a read error: 1009 for a message over the limit, 1002 otherwise.
@@ -174,6 +212,15 @@ async fn write(
             biased;
             frame = &mut closing => {
                 if let Ok(frame) = frame {
+                    if frame.code == SESSION_ENDED {
+                        // What the last message answered (a `refresh_cookies`, a navigation)
+                        // goes out before the close.
+                        while let Ok(text) = outgoing.try_recv() {
+                            if sink.send(Message::Text(text.into())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
                     let _ = sink.send(Message::Close(Some(frame))).await;
                     return;
                 }
@@ -214,11 +261,27 @@ async fn client_js() -> Response {
         .into_response()
 }
 
-/// Stores what the browser's sockets changed in its session: the session layer around this
-/// endpoint then sends the new cookie.
+/// `POST /_pulse/set-cookies?token=…`: gives the browser the cookie a socket's session change
+/// left for it (one-time token, sent over that socket in `refresh_cookies`). Key changes are
+/// applied to the browser's session, which the session layer then saves; a replaced or ended
+/// session sets or removes the cookie here. A change for a browser that is someone else by now
+/// is dropped. Cross-site requests never get here (the cross-origin check refuses them).
 async fn set_cookies(State(live): State<Live>, parts: Parts) -> Response {
-    if let Some(session) = parts.extensions.get::<Session>() {
-        live.sessions.store_into(session);
+    let mut response = (StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response();
+    let token = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned());
+    let (Some(token), Some(session), Some(sessions)) = (
+        token,
+        parts.extensions.get::<Session>(),
+        live.server_sessions.as_ref(),
+    ) else {
+        return response;
+    };
+    if let Some(handoff) = live.sessions.claim(&token) {
+        if let Some(cookie) = sessions.apply(handoff, session) {
+            response.headers_mut().append(SET_COOKIE, cookie);
+        }
     }
-    (StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response()
+    response
 }
