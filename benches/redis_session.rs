@@ -7,10 +7,9 @@
 //!   trip is all of the difference.
 
 #[path = "../tests/redis_support/mod.rs"]
-#[allow(dead_code, unreachable_pub, missing_debug_implementations)]
 mod redis_support;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use axum::Router;
 use axum::body::Body;
@@ -20,14 +19,22 @@ use pulse as ps;
 use redis_support::RedisServer;
 use tower::ServiceExt;
 
+/// The Redis server every benchmark of the run shares (statics are never dropped: `main`
+/// stops it).
+static REDIS: Mutex<Option<RedisServer>> = Mutex::new(None);
+
 fn main() {
     divan::Divan::from_args().sample_count(500).main();
+    drop(REDIS.lock().unwrap().take());
 }
 
-/// The Redis server every benchmark of the run shares.
-fn redis() -> &'static RedisServer {
-    static REDIS: OnceLock<RedisServer> = OnceLock::new();
-    REDIS.get_or_init(RedisServer::start)
+/// The URL of the shared Redis server, started on first use.
+fn redis_url() -> String {
+    REDIS
+        .lock()
+        .unwrap()
+        .get_or_insert_with(RedisServer::start)
+        .url()
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -71,7 +78,7 @@ async fn cookie_router() -> Router {
 }
 
 async fn redis_router() -> Router {
-    let config = ps::redis::RedisConfig::new(redis().url());
+    let config = ps::redis::RedisConfig::new(redis_url());
     router(
         ps::redis::RedisStore::connect(&config, secret())
             .await

@@ -1,25 +1,25 @@
 //! [`ChannelBackend`]: how channel events reach the subscribers of other instances of an app.
-//!
-//! A [`Hub`](super::Hub) always delivers an event to the subscribers of its own process first;
-//! then it gives the event to its backend, which carries it to every other instance, where it
-//! enters that instance's hub through an [`Inbox`]. The default backend, [`InProcess`], has no
-//! other instance to reach; with the `redis` feature, `RedisChannels` carries events over
-//! Redis pub/sub.
-//!
-//! # Where the `channel` hook runs
-//!
-//! On the instance the sender is connected to: a client's channel message passes the `channel`
-//! hook there, once, before it is delivered anywhere; a subscription passes it on the
-//! subscriber's instance when the client subscribes. An event arriving from another instance
-//! was checked by the publisher's instance and goes to the local subscribers of its channel
-//! without running the hook again (the hook's `session` is the sender's, which lives on the
-//! sender's instance). Events published by the app itself ([`Hub::publish`](super::Hub::publish))
-//! pass no hook, on any instance.
 
 use std::fmt;
 use std::sync::Arc;
 
-/// Carries channel events between the instances of an app (see the [module docs](self)).
+/// Carries channel events between the instances of an app.
+///
+/// A [`Hub`](super::Hub) always delivers an event to the subscribers of its own process first;
+/// then it gives the event to its backend, which carries it to every other instance, where it
+/// enters that instance's hub through an [`Inbox`]. The default backend, [`InProcess`], has no
+/// other instance to reach; with the `redis` feature, `RedisChannels` carries events over
+/// Redis pub/sub.
+///
+/// # Where the `channel` hook runs
+///
+/// On the instance the sender is connected to: a client's channel message passes the `channel`
+/// hook there, once, before it is delivered anywhere; a subscription passes it on the
+/// subscriber's instance when the client subscribes. An event arriving from another instance
+/// was checked by the publisher's instance and goes to the local subscribers of its channel
+/// without running the hook again (the hook's `session` is the sender's, which lives on the
+/// sender's instance). Events published by the app itself ([`Hub::publish`](super::Hub::publish))
+/// pass no hook, on any instance.
 ///
 /// Implement it to use another broker; give it to the app with
 /// [`Live::channel_backend`](super::Live::channel_backend).
@@ -27,22 +27,24 @@ use std::sync::Arc;
 /// ```
 /// # use pulse_core as ps;
 /// use ps::live::{ChannelBackend, Inbox};
-/// use std::sync::{Arc, Mutex};
+/// use std::sync::Mutex;
 ///
-/// /// Two hubs in one process, wired to each other: what one publishes, the other delivers.
-/// #[derive(Debug, Default, Clone)]
-/// struct Loopback(Arc<Mutex<Vec<Inbox>>>);
+/// /// Sends this instance's events to a broker (here: keeps them) and feeds the broker's
+/// /// events from other instances to the hub.
+/// #[derive(Default)]
+/// struct Broker {
+///     sent: Mutex<Vec<(String, String)>>,
+///     inbox: Mutex<Option<Inbox>>,
+/// }
 ///
-/// impl ChannelBackend for Loopback {
+/// impl ChannelBackend for Broker {
 ///     fn start(&self, inbox: Inbox) {
-///         self.0.lock().unwrap().push(inbox);
+///         // A real client would spawn a task calling `inbox.deliver(channel, event)` for
+///         // each event another instance published.
+///         *self.inbox.lock().unwrap() = Some(inbox);
 ///     }
 ///     fn publish(&self, channel: &str, event: &str) {
-///         // A real backend would skip the publishing hub; this one delivers to all (it
-///         // only serves to show the trait).
-///         for inbox in self.0.lock().unwrap().iter() {
-///             let _ = inbox.deliver(channel, event);
-///         }
+///         self.sent.lock().unwrap().push((channel.to_owned(), event.to_owned()));
 ///     }
 /// }
 /// ```

@@ -189,7 +189,7 @@ impl RedisStore {
         }
         let outcome: String = self
             .save
-            .evalsha_with_reload(&**self.client, self.key(&id), args)
+            .evalsha_with_reload(&self.client, self.key(&id), args)
             .await
             .map_err(|error| Self::unavailable(&error))?;
         match outcome.as_str() {
