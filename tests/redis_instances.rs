@@ -254,10 +254,19 @@ async fn redis_stopped_and_restarted_is_survived() {
     let a = Instance::start(&redis).await;
     let b = Instance::start(&redis).await;
     let cookie = login_on(&a.base, "ada@example.com").await;
+    let mut sender = socket(&a, &cookie).await;
+    let mut listener = socket(&a, &cookie).await;
+    subscribe(&mut listener, "local").await;
 
     redis.stop();
     unavailable(&a, &cookie).await;
     unavailable(&b, &cookie).await;
+    // Channel events still reach the subscribers of the same instance.
+    sender
+        .send(json!({"type": "channel_message", "channel": "local", "event": "meanwhile"}))
+        .await;
+    assert_eq!(recv(&mut listener).await["event"], "meanwhile");
+    drop((sender, listener));
 
     redis.restart();
     assert_eq!(

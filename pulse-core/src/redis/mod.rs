@@ -31,6 +31,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use fred::clients::SubscriberClient;
@@ -202,6 +203,8 @@ const OUTGOING: usize = 4096;
 pub(crate) struct Topic {
     instance: Arc<str>,
     outgoing: mpsc::Sender<String>,
+    /// Whether the outgoing queue was found full (logged once per episode).
+    full: AtomicBool,
     clients: Arc<Clients>,
 }
 
@@ -291,6 +294,7 @@ impl Topic {
         Ok(Topic {
             instance,
             outgoing,
+            full: AtomicBool::new(false),
             clients,
         })
     }
@@ -310,15 +314,21 @@ impl Topic {
         format!("{} {body}", self.instance)
     }
 
-    /// Queues `body` for the other instances; a line is logged when the queue is full
-    /// (Redis has been unreachable for a while) and the body is dropped.
+    /// Queues `body` for the other instances. When the queue is full (Redis answers slower
+    /// than messages come) the body is dropped, with one log line per episode.
     pub(crate) fn publish(&self, body: &str) {
         let message = self.envelope(body);
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.outgoing.try_send(message) {
-            tracing::error!(
-                topic = %self.clients.name,
-                "Redis is not keeping up: a message for the other instances was dropped"
-            );
+        match self.outgoing.try_send(message) {
+            Ok(()) => self.full.store(false, Ordering::Relaxed),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !self.full.swap(true, Ordering::Relaxed) {
+                    tracing::error!(
+                        topic = %self.clients.name,
+                        "Redis is not keeping up: messages for the other instances are dropped"
+                    );
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 }
@@ -327,7 +337,16 @@ impl Topic {
 async fn send(publisher: Client, name: String, mut queue: mpsc::Receiver<String>) {
     let mut down = false;
     while let Some(message) = queue.recv().await {
-        match publisher.publish::<i64, _, _>(name.as_str(), message).await {
+        // Known to be down: drop at once rather than wait out the timeout for each message.
+        let sent = if publisher.is_connected() {
+            publisher.publish::<i64, _, _>(name.as_str(), message).await
+        } else {
+            Err(fred::error::Error::new(
+                fred::error::ErrorKind::IO,
+                "not connected (reconnecting)",
+            ))
+        };
+        match sent {
             Ok(_) => {
                 if std::mem::replace(&mut down, false) {
                     tracing::info!(topic = %name, "publishing to Redis again");
