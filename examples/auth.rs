@@ -20,7 +20,6 @@
 //! Every `Redirect::to("…")` literal of a middleware listed in `pulse_app!` is checked against
 //! the routes at compile time: change `"/login"` below to `"/logn"` and the build fails there.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use axum::Json;
@@ -332,18 +331,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT is not a port number: {port:?}"))?,
         Err(_) => 8000,
     };
-    // Built first, so a missing PULSE_SECRET in production stops the app before it listens.
-    let router = scale_out(server(ps::Env::current()))
-        .await?
-        .try_into_router()?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let server = scale_out(server(ps::Env::current())).await?;
+    // Checked first, so a missing PULSE_SECRET in production stops the app before it listens.
+    server.check()?;
+    let listener = server.bind(("127.0.0.1", port)).await?;
     println!("Pulse auth example on http://{}", listener.local_addr()?);
-    // The router is a plain axum router: serve it with axum (connect info gives hooks the
-    // client address), add tower layers, or nest it.
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // On Ctrl-C or SIGTERM: stop accepting, close live sockets with 1012 (browsers reconnect
+    // to the next instance), let in-flight requests finish, exit within 10 s.
+    // (`server.try_into_router()` gives a plain axum router to serve yourself instead.)
+    server
+        .serve_with_shutdown(listener, ps::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -488,6 +488,17 @@ async fn a_key_rotation_keeps_users_signed_in() {
     assert_eq!(later.get("/dashboard").await.status, 200);
     later.set_cookie("pulse.sid", Some(&old_cookie));
     assert_eq!(later.get("/dashboard").await.location(), Some("/login"));
+
+    // A short previous secret is a startup error naming the variable.
+    let error = keyed(new, Some(&format!("{old}\nshort")))
+        .keys()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("line 2 of PULSE_SECRET_PREVIOUS"),
+        "{error}"
+    );
 }
 
 // ---------------------------------------------------------------- cross-site requests
@@ -691,5 +702,42 @@ async fn the_readme_test_kit_example_runs_against_the_flagship() {
             .contains(r#"<span id="count">1</span>"#)
     );
     browser.post_json("/api/logout", json!({})).await;
+    assert_eq!(socket.closed().await.code, Some(4001));
+}
+
+#[tokio::test]
+async fn signing_in_again_over_http_closes_the_sockets_of_the_previous_id() {
+    let server = TestServer::start(test_app().session_store(ps::MemoryStore::new(secret()))).await;
+    let browser = server.browser();
+    browser.sign_in("/api/login", json!({"user": "ada"})).await;
+    let mut socket = browser.tab().socket().await.unwrap();
+    socket.attach("/me").await;
+    browser.sign_in("/api/login", json!({"user": "bob"})).await;
+    let closed = socket.closed_within(Duration::from_secs(1)).await;
+    assert_eq!(closed.map(|c| c.code), Some(Some(4001)));
+    let mut again = browser.socket().await.unwrap();
+    again.attach("/me").await;
+    assert_eq!(again.view("/me"), "<p>user bob</p>");
+}
+
+#[tokio::test]
+async fn a_revocation_missed_by_another_instance_is_caught_by_the_sockets_recheck() {
+    // Two instances share a store but no revocation bus: a logout on one cannot reach the
+    // other's sockets by message, only through the re-check.
+    let store = ps::MemoryStore::new(secret());
+    let config = ps::server::SessionConfig::default().socket_recheck(Duration::ZERO);
+    let one = TestServer::start(test_app().session_store(store.clone())).await;
+    let two = TestServer::start(test_app().session_store(store).session_config(config)).await;
+    let browser = one.browser();
+    browser.sign_in("/api/login", json!({"user": "ada"})).await;
+    let elsewhere = two.browser();
+    elsewhere.set_cookie("pulse.sid", browser.session_cookie().as_deref());
+    let mut socket = elsewhere.socket().await.unwrap();
+    assert_eq!(socket.attach("/me").await["type"], "attach_ack");
+    browser.post_json("/api/logout", json!({})).await;
+    // The next message does not run: the socket closes instead.
+    socket
+        .send(json!({"type": "callback", "path": "/me", "callback": "theme", "args": ["x"]}))
+        .await;
     assert_eq!(socket.closed().await.code, Some(4001));
 }

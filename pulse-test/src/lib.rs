@@ -90,7 +90,7 @@ impl Drop for TestServer {
 
 /// A browser: a cookie jar shared by its requests, its tabs ([`Browser::tab`]) and its
 /// sockets. Unsafe requests carry `Origin` and `Sec-Fetch-Site: same-origin`, as a page of the
-/// app would send them; [`Browser::cross_site`] makes requests another site's page would make.
+/// app would send them; [`Browser::cross_site_post`] makes requests another site's page would make.
 #[derive(Clone)]
 pub struct Browser {
     addr: SocketAddr,

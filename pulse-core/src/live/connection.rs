@@ -2,11 +2,12 @@
 //! processor. Frames are handled one at a time, in arrival order; answers go to the
 //! connection's own outgoing queue, so a slow connection only slows itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::SET_COOKIES_PATH;
 use super::hub::{Hub, Subscriber};
@@ -22,6 +23,7 @@ use crate::route_info::RouteInfo;
 use crate::server::Sessions;
 use crate::session::Session;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// An attached view: its URL and its state.
 #[derive(Clone, Debug)]
@@ -67,7 +69,7 @@ pub(crate) struct Connection {
     request: Request,
     session: Session,
     views: HashMap<String, Slot>,
-    channels: Vec<String>,
+    channels: HashSet<String>,
     out: Subscriber,
     identity: Option<Identity>,
 }
@@ -84,9 +86,30 @@ pub(crate) struct Identity {
     pub(crate) registration: Option<Registration>,
     /// The session id the registration is for.
     pub(crate) registered: Option<String>,
+    /// When the session was last checked against the store.
+    pub(crate) checked: Instant,
 }
 
 impl Identity {
+    /// Re-checks the session against the store when the last check is older than the
+    /// configured interval (`SessionConfig::socket_recheck`); fires the socket's revocation when the session is gone. A store
+    /// outage keeps the socket (it was authenticated; the outage is logged by the store's
+    /// callers and every HTTP request answers 503).
+    async fn recheck(&mut self) {
+        let (Some(cookie), Some(id)) = (&self.cookie, &self.registered) else {
+            return;
+        };
+        if self.checked.elapsed() < self.sessions.socket_recheck() || self.revoke.is_revoked() {
+            return;
+        }
+        self.checked = Instant::now();
+        match self.sessions.still_valid(cookie, id).await {
+            Ok(true) => {}
+            Ok(false) => self.revoke.fire(),
+            Err(error) => tracing::warn!(%error, "could not re-check a socket's session"),
+        }
+    }
+
     /// Registers the socket under `session`'s id when the store knows it (an anonymous
     /// session has nothing to revoke until it is saved).
     pub(crate) fn register(&mut self, session: &Session) {
@@ -122,15 +145,16 @@ impl Connection {
             request,
             session,
             views: HashMap::new(),
-            channels: Vec::new(),
+            channels: HashSet::new(),
             out,
             identity,
         }
     }
 
     async fn send(&self, message: Outgoing) {
-        // A closed queue means the socket is gone; the message has nobody to reach.
-        let _ = self.out.queue.send(message.to_text()).await;
+        // Refused when the socket is gone (nobody to reach) or its queue went over its bound
+        // (the socket is then closed with 1008).
+        self.out.offer(message.to_text());
     }
 
     async fn send_error(&self, path: Option<String>, error: ErrorBody) {
@@ -168,7 +192,14 @@ impl Connection {
     }
 
     /// Handles one text frame. Never panics: hooks, pages, callbacks and handlers are caught.
+    /// Nothing runs for a socket whose session was revoked (the frame loop then closes it).
     pub(crate) async fn handle(&mut self, text: &str) {
+        if let Some(identity) = &mut self.identity {
+            identity.recheck().await;
+            if identity.revoke.is_revoked() {
+                return;
+            }
+        }
         match Incoming::parse(text) {
             Err(bad) => {
                 self.send_error(bad.path, ErrorBody::new(ErrorKind::BadRequest, bad.message))
@@ -185,7 +216,7 @@ impl Connection {
                 request_id,
             }) => {
                 self.hub.unsubscribe(self.id, &channel);
-                self.channels.retain(|c| *c != channel);
+                self.channels.remove(&channel);
                 if let Some(reply) = ChannelOut::answer(&channel, request_id, Ok(Value::Null)) {
                     self.send(reply).await;
                 }
@@ -202,14 +233,20 @@ impl Connection {
 
     /// Leaves every channel. Call when the socket closes.
     pub(crate) fn close(&mut self) {
-        self.hub.unsubscribe_all(self.id, &self.channels);
-        self.channels.clear();
+        self.hub.unsubscribe_all(self.id, self.channels.drain());
     }
 
     async fn client_message(&mut self, message: ClientMessage) {
         let path = message.path().map(str::to_owned);
         let slot = path.as_ref().and_then(|p| self.views.get(p)).cloned();
         let mut done = None;
+        let span = tracing::debug_span!(
+            "pulse.hook",
+            hook = "message",
+            kind = message.kind(),
+            path = path.as_deref(),
+            outcome = tracing::field::Empty,
+        );
         let verdict = {
             let this = &*self;
             let done = &mut done;
@@ -221,8 +258,10 @@ impl Connection {
                     *done = Some(result);
                     verdict
                 })
+                .instrument(span.clone())
                 .await
         };
+        span.record("outcome", if verdict.is_deny() { "deny" } else { "ok" });
         match (verdict, done) {
             (MessageResponse::Deny, Some(Done::Failed(error)))
                 if error.kind == ErrorKind::Internal =>
@@ -378,7 +417,16 @@ impl Connection {
     }
 
     async fn publish(&self, message: ChannelMessage) {
+        if let Err(error) = self.check_channel_name(&message.channel_id) {
+            let channel = self.shown(&message.channel_id);
+            let answer = ChannelOut::answer(channel, message.request_id, Err(error));
+            if let Some(answer) = answer {
+                self.send(answer).await;
+            }
+            return;
+        }
         let mut delivered = None;
+        let span = channel_span(&message);
         let verdict = {
             let delivered = &mut delivered;
             let message = &message;
@@ -401,8 +449,10 @@ impl Connection {
                     *delivered = Some(result);
                     verdict
                 })
+                .instrument(span.clone())
                 .await
         };
+        span.record("outcome", if verdict.is_deny() { "deny" } else { "ok" });
         let result = match (verdict, delivered) {
             (ChannelResponse::Deny, Some(Err(error))) if error.kind == ErrorKind::Internal => {
                 Err(error)
@@ -416,16 +466,39 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, channel: String, request_id: Option<String>) {
+        let limits = self.out.limits();
+        let check = self.check_channel_name(&channel).and_then(|()| {
+            let full = self.channels.len() >= limits.max_subscriptions;
+            if full && !self.channels.contains(&channel) {
+                return Err(ErrorBody::new(
+                    ErrorKind::LimitExceeded,
+                    format!(
+                        "too many subscriptions: at most {} channels per connection",
+                        limits.max_subscriptions
+                    ),
+                ));
+            }
+            Ok(())
+        });
+        if let Err(error) = check {
+            if let Some(answer) = ChannelOut::answer(self.shown(&channel), request_id, Err(error)) {
+                self.send(answer).await;
+            }
+            return;
+        }
         let message = ChannelMessage {
             channel_id: channel,
             event: SUBSCRIBE_EVENT.to_owned(),
             payload: Value::Null,
             request_id,
         };
+        let span = channel_span(&message);
         let verdict = self
             .app
             .channel(&message, &self.session, || async { ChannelResponse::Ok })
+            .instrument(span.clone())
             .await;
+        span.record("outcome", if verdict.is_deny() { "deny" } else { "ok" });
         let ChannelMessage {
             channel_id: channel,
             request_id,
@@ -434,9 +507,9 @@ impl Connection {
         let result = if verdict.is_deny() {
             Err(channel_denied())
         } else {
-            self.hub.subscribe(self.id, &channel, self.out.clone());
             if !self.channels.contains(&channel) {
-                self.channels.push(channel.clone());
+                self.hub.subscribe(self.id, &channel, self.out.clone());
+                self.channels.insert(channel.clone());
             }
             Ok(Value::Null)
         };
@@ -444,6 +517,41 @@ impl Connection {
             self.send(answer).await;
         }
     }
+}
+
+impl Connection {
+    /// Refuses a channel name longer than the socket's bound (answered, never echoed in full).
+    fn check_channel_name(&self, channel: &str) -> Result<(), ErrorBody> {
+        let max = self.out.limits().max_channel_name;
+        if channel.len() > max {
+            return Err(ErrorBody::new(
+                ErrorKind::LimitExceeded,
+                format!("channel name too long: at most {max} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A channel name as echoed in a reply: cut to the bound, so an over-long name is not sent
+    /// back in full.
+    fn shown<'a>(&self, channel: &'a str) -> &'a str {
+        let mut end = channel.len().min(self.out.limits().max_channel_name);
+        while !channel.is_char_boundary(end) {
+            end -= 1;
+        }
+        &channel[..end]
+    }
+}
+
+/// The span around one `channel` hook dispatch; `outcome` is recorded when it is known.
+fn channel_span(message: &ChannelMessage) -> tracing::Span {
+    tracing::debug_span!(
+        "pulse.hook",
+        hook = "channel",
+        channel = message.channel_id.as_str(),
+        event = message.event.as_str(),
+        outcome = tracing::field::Empty,
+    )
 }
 
 fn channel_denied() -> ErrorBody {

@@ -1,43 +1,144 @@
 //! [`Hub`]: named pub/sub channels, their subscribers (connections) and the app's channel
 //! handlers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use axum::extract::ws::Utf8Bytes;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::backend::{ChannelBackend, Deliver, Inbox};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
 use crate::dispatch::panic_message;
 use crate::session::Session;
 
-/// A connection's outgoing queue, as the hub holds it.
+/// The bounds of one socket, checked by its connection (see [`Live`](super::Live) for the
+/// defaults and the setters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SocketLimits {
+    /// The most bytes of messages waiting in the outgoing queue.
+    pub(crate) max_queue_bytes: usize,
+    /// The most channels one socket may be subscribed to.
+    pub(crate) max_subscriptions: usize,
+    /// The longest channel name, in bytes.
+    pub(crate) max_channel_name: usize,
+}
+
+/// A connection's outgoing queue, bounded in bytes, as the hub and the connection hold it.
+/// Offering never waits: a message that would take the queue over its bound is dropped and
+/// the socket is told to close (1008) instead of slowing publishers down or growing without
+/// end. A clone shares the queue.
 #[derive(Clone, Debug)]
 pub(crate) struct Subscriber {
-    pub(crate) queue: mpsc::Sender<String>,
-    /// Notified when the connection fell too far behind and must be closed.
-    pub(crate) lagged: Arc<Notify>,
+    inner: Arc<Outbox>,
+}
+
+#[derive(Debug)]
+struct Outbox {
+    queue: Mutex<Queue>,
+    /// Wakes the writer: a message was queued, or the queue closed.
+    ready: Notify,
+    /// Wakes the socket: the queue went over its bound.
+    over: Notify,
+    limits: SocketLimits,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    messages: VecDeque<Utf8Bytes>,
+    bytes: usize,
+    closed: bool,
 }
 
 impl Subscriber {
-    /// Queues `text` without waiting: a full queue means the reader is too slow, and the
-    /// connection is closed rather than slowing every publisher down.
-    fn offer(&self, text: String) -> bool {
-        match self.queue.try_send(text) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.lagged.notify_one();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+    /// An empty queue with these bounds.
+    pub(crate) fn new(limits: SocketLimits) -> Subscriber {
+        Subscriber {
+            inner: Arc::new(Outbox {
+                queue: Mutex::new(Queue::default()),
+                ready: Notify::new(),
+                over: Notify::new(),
+                limits,
+            }),
         }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        // No user code runs while the lock is held.
+        self.inner
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The socket's bounds.
+    pub(crate) fn limits(&self) -> SocketLimits {
+        self.inner.limits
+    }
+
+    /// Queues `text` without waiting. `false` when the socket is closed, or when the message
+    /// would take the queue over its bound: then the message is dropped and the socket told to
+    /// close (see [`Subscriber::overflowed`]).
+    pub(crate) fn offer(&self, text: impl Into<Utf8Bytes>) -> bool {
+        let text = text.into();
+        let mut queue = self.queue();
+        if queue.closed {
+            return false;
+        }
+        if queue.bytes.saturating_add(text.len()) > self.inner.limits.max_queue_bytes {
+            drop(queue);
+            self.inner.over.notify_one();
+            return false;
+        }
+        queue.bytes += text.len();
+        queue.messages.push_back(text);
+        drop(queue);
+        self.inner.ready.notify_one();
+        true
+    }
+
+    /// The next message to write, waiting for one; `None` once the queue is closed.
+    pub(crate) async fn next(&self) -> Option<Utf8Bytes> {
+        loop {
+            let ready = self.inner.ready.notified();
+            if let Some(next) = self.try_next() {
+                return Some(next);
+            }
+            if self.queue().closed {
+                return None;
+            }
+            ready.await;
+        }
+    }
+
+    /// The next message to write, if one is waiting.
+    pub(crate) fn try_next(&self) -> Option<Utf8Bytes> {
+        let mut queue = self.queue();
+        let next = queue.messages.pop_front()?;
+        queue.bytes -= next.len();
+        Some(next)
+    }
+
+    /// Completes when a message was refused for taking the queue over its bound.
+    pub(crate) async fn overflowed(&self) {
+        self.inner.over.notified().await;
+    }
+
+    /// Closes the queue: what waits in it is dropped and later offers are refused.
+    pub(crate) fn close(&self) {
+        let mut queue = self.queue();
+        queue.closed = true;
+        queue.bytes = 0;
+        queue.messages = VecDeque::new();
+        drop(queue);
+        self.inner.ready.notify_one();
     }
 }
 
@@ -136,9 +237,9 @@ impl Hub {
     /// this instance (the [backend](super::ChannelBackend) takes it to the other instances).
     pub fn publish(&self, channel: &str, event: &str, payload: Value) -> usize {
         let text = ChannelOut::event(channel, event, payload).to_text();
-        let reached = self.fan_out(channel, None, &text);
+        // Queued for the other instances first: the local fan-out takes the text.
         self.forward(channel, &text);
-        reached
+        self.fan_out(channel, None, text)
     }
 
     /// Carries this hub's events to other instances through `backend` from now on.
@@ -170,7 +271,7 @@ impl Hub {
         self.channels().get(channel).map_or(0, HashMap::len)
     }
 
-    fn fan_out(&self, channel: &str, except: Option<u64>, text: &str) -> usize {
+    fn fan_out(&self, channel: &str, except: Option<u64>, text: String) -> usize {
         let targets: Vec<Subscriber> = match self.channels().get(channel) {
             Some(subscribers) => subscribers
                 .iter()
@@ -179,9 +280,11 @@ impl Hub {
                 .collect(),
             None => return 0,
         };
+        // One shared buffer for every subscriber.
+        let text = Utf8Bytes::from(text);
         targets
             .into_iter()
-            .filter(|subscriber| subscriber.offer(text.to_owned()))
+            .filter(|subscriber| subscriber.offer(text.clone()))
             .count()
     }
 
@@ -206,9 +309,15 @@ impl Hub {
         }
     }
 
-    pub(crate) fn unsubscribe_all(&self, id: u64, channels: &[String]) {
+    pub(crate) fn unsubscribe_all(&self, id: u64, channels: impl IntoIterator<Item = String>) {
+        let mut map = self.channels();
         for channel in channels {
-            self.unsubscribe(id, channel);
+            if let Some(subscribers) = map.get_mut(&channel) {
+                subscribers.remove(&id);
+                if subscribers.is_empty() {
+                    map.remove(&channel);
+                }
+            }
         }
     }
 
@@ -232,8 +341,8 @@ impl Hub {
             ));
         }
         let text = ChannelOut::event(channel, event, payload.clone()).to_text();
-        self.fan_out(channel, Some(sender), &text);
         self.forward(channel, &text);
+        self.fan_out(channel, Some(sender), text);
         let Some(handler) = handler else {
             return Ok(Value::Null);
         };
@@ -267,7 +376,7 @@ impl Deliver for HubRef {
         let hub = Hub {
             inner: self.0.upgrade()?,
         };
-        Some(hub.fan_out(channel, None, event))
+        Some(hub.fan_out(channel, None, event.to_owned()))
     }
 
     fn is_open(&self) -> bool {

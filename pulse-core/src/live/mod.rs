@@ -9,24 +9,47 @@
 //! Every client message passes the `message` hook and every channel message the `channel` hook;
 //! a `Deny` is always answered (`server_error` of kind `deny`, or a channel error reply/event),
 //! and the connection stays open.
+//!
+//! # Bounds and close codes
+//!
+//! Everything a client can grow is bounded; each bound has a setter on [`Live`]:
+//!
+//! | bound | default | setter | over it |
+//! |---|---|---|---|
+//! | message (and frame) size | 1 MiB ([`DEFAULT_MAX_MESSAGE_SIZE`]) | [`Live::max_message_size`] | close 1009 |
+//! | outgoing queue per socket | 4 MiB ([`DEFAULT_MAX_QUEUE_BYTES`]) | [`Live::max_queue_bytes`] | close 1008, logged |
+//! | subscriptions per socket | 256 ([`DEFAULT_MAX_SUBSCRIPTIONS`]) | [`Live::max_subscriptions`] | error reply `limit_exceeded` |
+//! | channel-name length | 256 bytes ([`DEFAULT_MAX_CHANNEL_NAME`]) | [`Live::max_channel_name`] | error reply `limit_exceeded` |
+//! | close handshake | 1 s ([`DEFAULT_CLOSE_TIMEOUT`]) | [`Live::close_timeout`] | connection dropped |
+//!
+//! The socket reads with a 4 KiB buffer, grown only for a larger message, and writes each
+//! message as it is dequeued (no write buffering; unmasked client frames are refused, as the
+//! protocol requires). A Close frame from the client is answered at once and everything the
+//! socket held (its task, its file descriptor, its subscriptions, its session handle) is
+//! released, as on a reset or a read error.
+//! [`Live::shutdown`] closes every socket with 1012 (service restart) so clients reconnect.
 
 mod backend;
 pub(crate) mod connection;
 pub(crate) mod hub;
 pub mod protocol;
 pub(crate) mod sessions;
+pub(crate) mod sockets;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
 use std::future::Future;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::app::App;
 use crate::request::Scheme;
 use crate::server::Sessions;
+use hub::SocketLimits;
 use sessions::LiveSessions;
+use sockets::Sockets;
 
 pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
 pub use hub::{ChannelEvent, Hub};
@@ -43,12 +66,17 @@ pub const CLIENT_JS_PATH: &str = "/_pulse/client.js";
 /// store a session changed over the WebSocket.
 pub const SET_COOKIES_PATH: &str = "/_pulse/set-cookies";
 
+/// The default bound of one socket's outgoing queue: 4 MiB of messages.
+pub const DEFAULT_MAX_QUEUE_BYTES: usize = 4 << 20;
+/// The default number of channels one socket may subscribe to.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 256;
+/// The default longest channel name, in bytes.
+pub const DEFAULT_MAX_CHANNEL_NAME: usize = 256;
+/// The default time a close handshake may take before the connection is dropped.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The client script, served at [`CLIENT_JS_PATH`].
 pub(crate) const CLIENT_JS: &str = include_str!("client.js");
-
-/// How many messages may wait in one connection's outgoing queue; a connection whose reader
-/// falls further behind on channel events is closed (1008) instead of slowing publishers down.
-pub(crate) const QUEUE: usize = 1024;
 
 /// The live half of an app: WebSocket settings and the pub/sub [`Hub`]. Cheap to clone.
 ///
@@ -80,6 +108,9 @@ pub struct Live {
     /// The HTTP server's sessions, when served by one: socket changes are stored through them.
     pub(crate) server_sessions: Option<Sessions>,
     pub(crate) max_message_size: usize,
+    pub(crate) limits: SocketLimits,
+    pub(crate) close_timeout: Duration,
+    pub(crate) sockets: Sockets,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) any_origin: bool,
     pub(crate) scheme: Scheme,
@@ -89,6 +120,11 @@ impl fmt::Debug for Live {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Live")
             .field("max_message_size", &self.max_message_size)
+            .field("max_queue_bytes", &self.limits.max_queue_bytes)
+            .field("max_subscriptions", &self.limits.max_subscriptions)
+            .field("max_channel_name", &self.limits.max_channel_name)
+            .field("close_timeout", &self.close_timeout)
+            .field("connections", &self.connections())
             .field("allowed_origins", &self.allowed_origins)
             .field("any_origin", &self.any_origin)
             .finish_non_exhaustive()
@@ -96,7 +132,8 @@ impl fmt::Debug for Live {
 }
 
 impl Live {
-    /// The live half of `app` with the defaults: 1 MiB messages, same-origin sockets only.
+    /// The live half of `app` with the defaults: 1 MiB messages, same-origin sockets only, and
+    /// the bounds listed in the [module docs](self).
     pub fn new(app: App) -> Live {
         Live {
             app,
@@ -104,17 +141,74 @@ impl Live {
             sessions: LiveSessions::default(),
             server_sessions: None,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            limits: SocketLimits {
+                max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
+                max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+                max_channel_name: DEFAULT_MAX_CHANNEL_NAME,
+            },
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            sockets: Sockets::default(),
             allowed_origins: Vec::new(),
             any_origin: false,
             scheme: Scheme::Http,
         }
     }
 
-    /// Sets the largest client message (and frame) in bytes; a larger one closes the
-    /// connection with 1009.
+    /// Sets the largest client message (and frame) in bytes (default 1 MiB); a larger one
+    /// closes the connection with 1009.
     pub fn max_message_size(mut self, bytes: usize) -> Live {
         self.max_message_size = bytes;
         self
+    }
+
+    /// Sets how many bytes of messages may wait to be written to one socket (default 4 MiB).
+    /// A socket whose client reads too slowly to stay under it is closed with 1008 and a
+    /// warning is logged; publishers never wait for it.
+    pub fn max_queue_bytes(mut self, bytes: usize) -> Live {
+        self.limits.max_queue_bytes = bytes;
+        self
+    }
+
+    /// Sets how many channels one socket may subscribe to (default 256); one more is answered
+    /// with an error of kind `limit_exceeded`.
+    pub fn max_subscriptions(mut self, count: usize) -> Live {
+        self.limits.max_subscriptions = count;
+        self
+    }
+
+    /// Sets the longest channel name in bytes (default 256); a longer one is answered with an
+    /// error of kind `limit_exceeded`.
+    pub fn max_channel_name(mut self, bytes: usize) -> Live {
+        self.limits.max_channel_name = bytes;
+        self
+    }
+
+    /// Sets how long a close handshake may take (default 1 s): after it the connection is
+    /// dropped even if the client never answers or never reads.
+    pub fn close_timeout(mut self, timeout: Duration) -> Live {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// The number of open WebSocket connections (accepted upgrades whose socket has not been
+    /// released yet).
+    pub fn connections(&self) -> usize {
+        self.sockets.open()
+    }
+
+    /// Closes every socket with 1012 (service restart, so clients reconnect) and refuses new
+    /// ones with 503; completes when every socket is released. Bound the wait with a timeout:
+    ///
+    /// ```no_run
+    /// # async fn run(live: pulse_core::Live) {
+    /// let _ = tokio::time::timeout(std::time::Duration::from_secs(10), live.shutdown()).await;
+    /// # }
+    /// ```
+    ///
+    /// [`Server::serve`](crate::Server::serve) does this on Ctrl-C or SIGTERM; call it yourself
+    /// when serving [`Live::router`] with your own server.
+    pub async fn shutdown(&self) {
+        self.sockets.shutdown().await;
     }
 
     /// Also accepts sockets from pages served by `origin` (`https://app.example.com`; scheme,

@@ -157,6 +157,8 @@ pub enum ErrorKind {
     Rejected,
     /// A page, callback or channel handler panicked.
     Internal,
+    /// A bound of the connection was reached: too many subscriptions, a channel name too long.
+    LimitExceeded,
 }
 
 /// An error as sent to the client: `{"message": …, "kind": …}`.

@@ -55,7 +55,8 @@ impl Revoke {
         }
     }
 
-    fn fire(&self) {
+    /// Marks the socket's session revoked and wakes its frame loop.
+    pub(crate) fn fire(&self) {
         self.revoked.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }

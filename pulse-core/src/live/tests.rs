@@ -1,12 +1,9 @@
 //! In-process behaviour of the connection processor and the hub (no sockets).
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use tokio::sync::{Notify, mpsc};
 
 use super::connection::Connection;
-use super::hub::{Hub, Subscriber};
+use super::hub::{Hub, SocketLimits, Subscriber};
 use crate::hook::{Channel, Message, PrerenderRoute};
 use crate::{
     App, ChannelArgs, ChannelResponse, ClientMessage, MessageArgs, MessageResponse, Next, Page,
@@ -86,18 +83,23 @@ fn app() -> App {
     )
 }
 
+fn limits(max_queue_bytes: usize) -> SocketLimits {
+    SocketLimits {
+        max_queue_bytes,
+        max_subscriptions: 4,
+        max_channel_name: 32,
+    }
+}
+
 struct Client {
     connection: Connection,
-    rx: mpsc::Receiver<String>,
+    rx: Subscriber,
 }
 
 impl Client {
     fn new(app: &App, hub: &Hub) -> Client {
-        let (queue, rx) = mpsc::channel(4096);
-        let out = Subscriber {
-            queue,
-            lagged: Arc::new(Notify::new()),
-        };
+        let out = Subscriber::new(limits(1 << 30));
+        let rx = out.clone();
         let request = Request::get("/_pulse/ws");
         let connection =
             Connection::new(app.clone(), hub.clone(), request, Session::new(), out, None);
@@ -109,12 +111,12 @@ impl Client {
     }
 
     fn recv(&mut self) -> Value {
-        let text = self.rx.try_recv().expect("a message was sent");
+        let text = self.rx.try_next().expect("a message was sent");
         serde_json::from_str(&text).expect("valid JSON")
     }
 
     fn is_quiet(&mut self) -> bool {
-        self.rx.try_recv().is_err()
+        self.rx.try_next().is_none()
     }
 
     async fn attach(&mut self, path: &str) -> Value {
@@ -314,12 +316,9 @@ async fn a_thousand_callbacks_are_answered_in_order() {
 async fn a_subscriber_that_falls_behind_is_dropped_not_waited_for() {
     let app = app();
     let hub = Hub::default();
-    let (queue, mut rx) = mpsc::channel(1);
-    let lagged = Arc::new(Notify::new());
-    let slow = Subscriber {
-        queue,
-        lagged: lagged.clone(),
-    };
+    // Room for one event in bytes.
+    let rx = Subscriber::new(limits(120));
+    let slow = rx.clone();
     let request = Request::get("/_pulse/ws");
     let mut slow = Connection::new(
         app.clone(),
@@ -334,6 +333,52 @@ async fn a_subscriber_that_falls_behind_is_dropped_not_waited_for() {
     assert_eq!(hub.publish("room", "a", json!(1)), 1);
     // The queue is full: the publisher does not wait, and the slow connection is told to close.
     assert_eq!(hub.publish("room", "b", json!(2)), 0);
-    lagged.notified().await;
-    assert!(rx.recv().await.unwrap().contains(r#""event":"a""#));
+    rx.overflowed().await;
+    assert!(rx.next().await.unwrap().contains(r#""event":"a""#));
+}
+
+#[tokio::test]
+async fn subscriptions_past_the_cap_are_refused_with_a_clear_error() {
+    let hub = Hub::default();
+    let mut client = Client::new(&app(), &hub);
+    for n in 0..4 {
+        let channel = format!("room{n}");
+        client
+            .send(json!({"type": "channel_subscribe", "channel": channel, "requestId": "s"}))
+            .await;
+        assert_eq!(client.recv()["error"], Value::Null);
+    }
+    // Subscribing again to a channel it is on takes no further slot.
+    client
+        .send(json!({"type": "channel_subscribe", "channel": "room0", "requestId": "again"}))
+        .await;
+    assert_eq!(client.recv()["error"], Value::Null);
+    client
+        .send(json!({"type": "channel_subscribe", "channel": "room4", "requestId": "s5"}))
+        .await;
+    let refused = client.recv();
+    assert_eq!(refused["responseTo"], "s5");
+    assert_eq!(refused["error"]["kind"], "limit_exceeded");
+    assert_eq!(hub.subscribers("room4"), 0);
+    // Leaving frees everything the connection held in the hub.
+    client.connection.close();
+    for n in 0..4 {
+        assert_eq!(hub.subscribers(&format!("room{n}")), 0);
+    }
+}
+
+#[tokio::test]
+async fn an_over_long_channel_name_is_refused_and_not_echoed_in_full() {
+    let hub = Hub::default();
+    let mut client = Client::new(&app(), &hub);
+    let long = "x".repeat(10_000);
+    for kind in ["channel_subscribe", "channel_message"] {
+        client
+            .send(json!({"type": kind, "channel": long, "event": "e", "requestId": "r"}))
+            .await;
+        let refused = client.recv();
+        assert_eq!(refused["error"]["kind"], "limit_exceeded", "{kind}");
+        assert_eq!(refused["channel"].as_str().unwrap().len(), 32, "{kind}");
+    }
+    assert_eq!(hub.subscribers(&long), 0);
 }

@@ -63,6 +63,16 @@ pub enum ConfigError {
         /// The secret's length.
         len: usize,
     },
+    /// A secret of `PULSE_SECRET_PREVIOUS` is too short.
+    #[error(
+        "line {line} of PULSE_SECRET_PREVIOUS is {len} bytes long; each secret must be at least 32 bytes"
+    )]
+    PreviousSecretTooShort {
+        /// The line of the secret (from 1).
+        line: usize,
+        /// The secret's length.
+        len: usize,
+    },
 }
 
 /// The secrets that sign (and, in encrypted mode, encrypt) session cookies: the newest signs,
@@ -126,6 +136,7 @@ impl From<Secret> for KeyRing {
 pub struct SessionConfig {
     pub(crate) idle_timeout: Duration,
     pub(crate) lifetime: Duration,
+    pub(crate) socket_recheck: Duration,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -133,12 +144,15 @@ pub struct SessionConfig {
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// The default absolute lifetime: 30 days after sign-in a session ends, however active.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// The default interval of a socket's re-check of its session against the store: 5 seconds.
+pub const DEFAULT_SOCKET_RECHECK: Duration = Duration::from_secs(5);
 
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             lifetime: DEFAULT_LIFETIME,
+            socket_recheck: DEFAULT_SOCKET_RECHECK,
             clock: Arc::new(SystemClock),
         }
     }
@@ -154,6 +168,15 @@ impl SessionConfig {
     /// Ends sessions `lifetime` after they began, however active (default [`DEFAULT_LIFETIME`]).
     pub fn lifetime(mut self, lifetime: Duration) -> SessionConfig {
         self.lifetime = lifetime;
+        self
+    }
+
+    /// How often, at most, a live socket re-checks its session against the store before
+    /// running a message (default [`DEFAULT_SOCKET_RECHECK`]). Revocations reach sockets at
+    /// once through the revocation bus; the re-check bounds how long one missed across
+    /// instances, or an expiry, goes unnoticed by a socket that keeps sending.
+    pub fn socket_recheck(mut self, interval: Duration) -> SessionConfig {
+        self.socket_recheck = interval;
         self
     }
 
@@ -307,8 +330,13 @@ impl Config {
     /// `PULSE_SECRET_PREVIOUS` (one per line, newest first) still verifies.
     pub fn keys(&self) -> Result<KeyRing, ConfigError> {
         let mut ring = KeyRing::new(self.secret()?);
-        for previous in &self.previous {
-            ring = ring.with_previous(Secret::new(previous)?);
+        for (index, previous) in self.previous.iter().enumerate() {
+            let secret =
+                Secret::new(previous).map_err(|_| ConfigError::PreviousSecretTooShort {
+                    line: index + 1,
+                    len: previous.len(),
+                })?;
+            ring = ring.with_previous(secret);
         }
         Ok(ring)
     }

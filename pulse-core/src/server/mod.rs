@@ -23,10 +23,29 @@
 //! session layer: the session is loaded from the `pulse.sid` cookie before the request runs and
 //! saved after it, with a `Set-Cookie` only when it changed or its cookie needs refreshing.
 //! A panicking handler yields a 500 and the server keeps serving.
+//!
+//! # Connections
+//!
+//! [`Server::serve`] runs hyper's HTTP/1 server itself, with these bounds:
+//!
+//! | bound | default | setter |
+//! |---|---|---|
+//! | time to send a request's headers (slow clients, idle keep-alive) | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Server::header_read_timeout`] |
+//! | connections at once, WebSockets included (more wait in the backlog) | 25,000 ([`DEFAULT_MAX_CONNECTIONS`]) | [`Server::max_connections`] |
+//! | listen backlog | 4,096 ([`DEFAULT_BACKLOG`], capped by `net.core.somaxconn`) | [`Server::backlog`] |
+//! | graceful shutdown | 10 s ([`DEFAULT_SHUTDOWN_TIMEOUT`]) | [`Server::shutdown_timeout`] |
+//! | distinct `paths` per `POST /_pulse/prerender` (duplicates render once) | 16 ([`DEFAULT_MAX_PRERENDER_PATHS`]) | [`Server::max_prerender_paths`] |
+//! | request body (axum's default) | 2 MB | a `DefaultBodyLimit` layer on the router |
+//!
+//! On Ctrl-C or SIGTERM (or the signal given to [`Server::serve_with_shutdown`]) it stops
+//! accepting, closes every WebSocket with 1012 so clients reconnect, lets in-flight requests
+//! finish, and returns within the shutdown timeout. The WebSocket bounds are on
+//! [`Live`].
 
 mod config;
 pub(crate) mod csrf;
 mod document;
+mod listen;
 mod page;
 mod prerender;
 mod revocation;
@@ -37,8 +56,8 @@ mod ws;
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::post;
@@ -49,10 +68,14 @@ use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
 pub use self::config::{
-    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, KeyRing, MIN_SECRET_LEN,
-    ManualClock, Secret, SessionConfig, SystemClock,
+    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, DEFAULT_SOCKET_RECHECK,
+    KeyRing, MIN_SECRET_LEN, ManualClock, Secret, SessionConfig, SystemClock,
 };
 pub use self::csrf::CrossOrigin;
+pub(crate) use self::listen::ConnectionSlot;
+pub use self::listen::{
+    DEFAULT_BACKLOG, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
+};
 pub use self::revocation::{LocalRevocations, RevocationBus, RevocationSink, session_key};
 pub use self::session::{COOKIE_NAME, MissingSession};
 pub(crate) use self::session::{Handoff, Sessions, session_cookie};
@@ -66,11 +89,17 @@ pub use self::store::{
 #[cfg(feature = "tower-sessions")]
 pub use tower_sessions_core;
 
-/// What every framework handler shares: the app and the scheme it is served on.
+/// The default most distinct `paths` of one `POST /_pulse/prerender`: 16 (a page and its
+/// nested layouts).
+pub const DEFAULT_MAX_PRERENDER_PATHS: usize = 16;
+
+/// What every framework handler shares: the app, the scheme it is served on and the prerender bound.
 #[derive(Clone)]
 pub(crate) struct ServerState {
     pub(crate) app: App,
     pub(crate) scheme: Scheme,
+    /// The most distinct `paths` one `POST /_pulse/prerender` may name.
+    pub(crate) max_prerender_paths: usize,
 }
 
 /// The framework's own routes under `/_pulse` (pages are the fallback, added by
@@ -94,6 +123,8 @@ pub struct Server {
     scheme: Scheme,
     live: Option<Live>,
     channel_backend: Option<Arc<dyn ChannelBackend>>,
+    limits: listen::Limits,
+    max_prerender_paths: usize,
 }
 
 impl fmt::Debug for Server {
@@ -101,6 +132,7 @@ impl fmt::Debug for Server {
         f.debug_struct("Server")
             .field("app", &self.app)
             .field("scheme", &self.scheme)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +152,8 @@ impl Server {
             scheme: Scheme::Http,
             live: None,
             channel_backend: None,
+            limits: listen::Limits::default(),
+            max_prerender_paths: DEFAULT_MAX_PRERENDER_PATHS,
         }
     }
 
@@ -194,12 +228,69 @@ impl Server {
         self
     }
 
+    /// The most distinct route patterns one `POST /_pulse/prerender` may name (default 16;
+    /// duplicates count once). More is answered with 400.
+    pub fn max_prerender_paths(mut self, paths: usize) -> Server {
+        self.max_prerender_paths = paths;
+        self
+    }
+
+    /// How long a client may take to send a request's headers (default 10 s); a slower or
+    /// idle connection is closed. Applies to [`Server::serve`] and its variants.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Server {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// The most connections served at once, open WebSockets included (default 25,000). Further
+    /// connections wait in the listen backlog until one closes.
+    pub fn max_connections(mut self, connections: usize) -> Server {
+        self.limits.max_connections = connections;
+        self
+    }
+
+    /// The listen backlog of [`Server::serve`] and [`Server::bind`] (default 4,096; Linux caps
+    /// it at `net.core.somaxconn`): connections the kernel accepts before the server does, so
+    /// a reconnect storm after a restart is not dropped.
+    pub fn backlog(mut self, connections: u32) -> Server {
+        self.limits.backlog = connections;
+        self
+    }
+
+    /// How long a graceful shutdown may take (default 10 s): sockets closed with 1012 and
+    /// in-flight requests finishing; what is left after it is dropped.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Server {
+        self.limits.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Why the server cannot start (a missing `PULSE_SECRET` in production), checked without
+    /// serving: call it before binding a port.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.store.is_none() {
+            self.config
+                .clone()
+                .unwrap_or_else(Config::from_env)
+                .secret()?;
+        }
+        Ok(())
+    }
+
     /// The axum router serving the app, or why it cannot start (a missing `PULSE_SECRET` in
     /// production).
     ///
     /// Routes merged into the returned router are outside the session layer; give them to
     /// [`Server::routes`] instead. Tower layers added to it wrap everything.
+    ///
+    /// Served with your own `axum::serve` or hyper setup, the bounds of [`Server::serve`] are
+    /// yours to set (see the README's "Serving it yourself"): a header-read timeout, a connection
+    /// limit, a listen backlog, and a shutdown that calls [`Live::shutdown`] (give the server a
+    /// [`Live`] with [`Server::live`] and keep a clone).
     pub fn try_into_router(self) -> Result<Router, ConfigError> {
+        self.build().map(|(router, _)| router)
+    }
+
+    fn build(self) -> Result<(Router, Live), ConfigError> {
         let store = match self.store {
             Some(store) => store,
             None => {
@@ -221,15 +312,17 @@ impl Server {
         let state = ServerState {
             app: self.app,
             scheme: self.scheme,
+            max_prerender_paths: self.max_prerender_paths,
         };
+        let live = live.with_scheme(self.scheme);
         let router = framework_routes()
             .fallback(page::handle)
             .with_state(state)
-            .merge(live.with_scheme(self.scheme).router())
+            .merge(live.router())
             .merge(self.routes)
             .layer(session::SessionLayer::new(sessions))
             .layer(self.cross_origin.layer(self.scheme));
-        Ok(router)
+        Ok((router, live))
     }
 
     /// The axum router serving the app.
@@ -243,17 +336,63 @@ impl Server {
         }
     }
 
-    /// Binds `addr` and serves until Ctrl-C.
+    /// Binds `addr` with the server's listen backlog (see [`Server::backlog`]), for
+    /// [`Server::serve_with_shutdown`] or [`Server::serve_on`].
+    pub async fn bind(&self, addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        listen::bind(addr, self.limits.backlog).await
+    }
+
+    /// Binds `addr` and serves until Ctrl-C or SIGTERM, then shuts down gracefully (see the
+    /// [module docs](self)).
     pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let router = self.try_into_router().map_err(startup_error)?;
-        let listener = TcpListener::bind(addr).await?;
-        serve_router(listener, router, shutdown_signal()).await
+        let (router, live) = self.build_checked()?;
+        let listener = listen::bind(addr, self.limits.backlog).await?;
+        listen::run(listener, router, live, self.limits, shutdown_signal()).await
     }
 
     /// Serves on an already bound listener (e.g. port 0 in tests) until the process ends.
     pub async fn serve_on(self, listener: TcpListener) -> io::Result<()> {
-        let router = self.try_into_router().map_err(startup_error)?;
-        serve_router(listener, router, std::future::pending()).await
+        self.serve_with_shutdown(listener, std::future::pending())
+            .await
+    }
+
+    /// Serves on `listener` until `signal` completes, then shuts down gracefully: stops
+    /// accepting, closes every WebSocket with 1012 (clients reconnect), lets in-flight requests
+    /// finish, and returns within the shutdown timeout.
+    ///
+    /// ```no_run
+    /// # use pulse_core as ps;
+    /// # async fn run(app: ps::App) -> std::io::Result<()> {
+    /// let server = app.server();
+    /// let listener = server.bind("127.0.0.1:8000").await?;
+    /// server.serve_with_shutdown(listener, ps::shutdown_signal()).await
+    /// # }
+    /// ```
+    pub async fn serve_with_shutdown(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send,
+    ) -> io::Result<()> {
+        let (router, live) = self.build_checked()?;
+        listen::run(listener, router, live, self.limits, signal).await
+    }
+
+    fn build_checked(&self) -> io::Result<(Router, Live)> {
+        let server = Server {
+            app: self.app.clone(),
+            routes: self.routes.clone(),
+            store: self.store.clone(),
+            config: self.config.clone(),
+            sessions: self.sessions.clone(),
+            revocations: self.revocations.clone(),
+            cross_origin: self.cross_origin.clone(),
+            scheme: self.scheme,
+            live: self.live.clone(),
+            channel_backend: self.channel_backend.clone(),
+            limits: self.limits,
+            max_prerender_paths: self.max_prerender_paths,
+        };
+        server.build().map_err(startup_error)
     }
 }
 
@@ -262,23 +401,29 @@ fn startup_error(error: ConfigError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
 }
 
-async fn serve_router(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
-async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler: run until the process is killed.
-        std::future::pending::<()>().await;
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM: the signal [`Server::serve`] shuts down
+/// on, for [`Server::serve_with_shutdown`]. Never completes when no handler can be installed.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
     }
 }
 

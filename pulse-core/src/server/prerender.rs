@@ -1,5 +1,7 @@
 //! `POST /_pulse/prerender`: the JSON form of a page request (Pulse's wire shapes).
 
+use std::collections::HashSet;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,14 +19,18 @@ use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
 
 /// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
-/// 400 for a malformed body or empty `paths`, 404 for an unknown path, 500 for a panic or a
-/// non-local redirect. Errors are `{"detail": "…"}`.
+/// 400 for a malformed body, empty `paths` or more distinct `paths` than the server's bound
+/// ([`Server::max_prerender_paths`](super::Server::max_prerender_paths)), 404 for an unknown
+/// path, 500 for a panic or a non-local redirect. Errors are `{"detail": "…"}`.
+///
+/// Duplicate paths are rendered once. When the client goes away, hyper drops this future and
+/// the rendering stops with it.
 pub(crate) async fn handle(
     State(state): State<ServerState>,
     parts: Parts,
     body: Bytes,
 ) -> Response {
-    let payload: PrerenderPayload = match serde_json::from_slice(&body) {
+    let mut payload: PrerenderPayload = match serde_json::from_slice(&body) {
         Ok(payload) => payload,
         Err(error) => {
             return detail(
@@ -33,6 +39,16 @@ pub(crate) async fn handle(
             );
         }
     };
+    dedupe(&mut payload.paths);
+    if payload.paths.len() > state.max_prerender_paths {
+        return detail(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "too many paths: at most {} per request",
+                state.max_prerender_paths
+            ),
+        );
+    }
     let (request, session) = request_and_session(&parts, state.scheme);
     match state
         .app
@@ -56,6 +72,12 @@ pub(crate) async fn handle(
         // Panics and refused redirects are logged by the app; their details stay on the server.
         Err(_) => detail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"),
     }
+}
+
+/// Keeps the first of paths naming the same route (`users/:id` and `/users/:id` are one).
+fn dedupe(paths: &mut Vec<String>) {
+    let mut seen = HashSet::with_capacity(paths.len());
+    paths.retain(|path| seen.insert(path.strip_prefix('/').unwrap_or(path).to_owned()));
 }
 
 fn detail(status: StatusCode, detail: impl Into<String>) -> Response {

@@ -106,6 +106,11 @@ impl Sessions {
         &self.bus
     }
 
+    /// How often a socket re-checks its session.
+    pub(crate) fn socket_recheck(&self) -> std::time::Duration {
+        self.config.socket_recheck
+    }
+
     fn fresh(&self) -> Session {
         Session::fresh(self.store.data_limit())
     }
@@ -117,13 +122,29 @@ impl Sessions {
         let Some(cookie) = session_cookie(headers) else {
             return Ok(self.fresh());
         };
-        let Some(session) = self.store.load(&cookie).await? else {
-            return Ok(self.fresh());
+        Ok(self
+            .load_value(&cookie)
+            .await?
+            .unwrap_or_else(|| self.fresh()))
+    }
+
+    /// Whether the session cookie `value` still names session `id` (not ended, rotated or
+    /// expired): a socket's periodic re-check, which holds even when a revocation from
+    /// another instance was missed.
+    pub(crate) async fn still_valid(&self, value: &str, id: &str) -> Result<bool, StoreError> {
+        let session = self.load_value(value).await?;
+        Ok(session.and_then(|s| s.current_id()).as_deref() == Some(id))
+    }
+
+    /// The session a cookie value names, `None` when invalid, unknown or expired.
+    async fn load_value(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let Some(session) = self.store.load(cookie).await? else {
+            return Ok(None);
         };
         let (created, seen) = (session.created_at(), session.seen_at());
         if seen == 0 {
             // A store that keeps no times: they start now.
-            return Ok(session);
+            return Ok(Some(session));
         }
         let now = self.config.now();
         let expired = self.config.expires_at(created, seen) < now;
@@ -131,9 +152,9 @@ impl Sessions {
         // cookie expires while the browser's fresher one of the same id lives on. Stores drop
         // records past the `expires_at` they were saved with.
         if expired || seen > now.saturating_add(CLOCK_SKEW) {
-            return Ok(self.fresh());
+            return Ok(None);
         }
-        Ok(session)
+        Ok(Some(session))
     }
 
     /// Revokes the ids `session` gave up: the store forgets them, their sockets close.

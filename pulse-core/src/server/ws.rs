@@ -9,17 +9,23 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ORIGIN, SET_COOKIE};
 use http::request::Parts;
-use http::{HeaderMap, StatusCode};
-use tokio::sync::{Notify, mpsc, oneshot};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::Instrument;
 
+use super::ConnectionSlot;
 use super::session::request_and_session;
 use crate::live::connection::{Connection, Identity};
 use crate::live::hub::Subscriber;
 use crate::live::sessions::Revoke;
-use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, QUEUE, SET_COOKIES_PATH, WS_PATH};
+use crate::live::sockets::Open;
+use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
 use crate::request::Request;
 use crate::server::csrf::{parse_origin, same_origin};
 use crate::server::session_cookie;
@@ -31,7 +37,7 @@ pub(crate) const SESSION_ENDED: u16 = 4001;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
@@ -84,13 +90,23 @@ async fn upgrade(
     if !live.origin_allowed(&parts.headers) {
         return refuse("origin not allowed");
     }
+    if live.sockets.is_shutting_down() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(CONTENT_TYPE, "application/json")],
+            r#"{"error":"server is shutting down"}"#,
+        )
+            .into_response();
+    }
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    // Header values copied, so the socket does not keep hyper's read buffer alive.
+    let (request, loaded) = request_and_session(&owned_parts(&parts), live.scheme);
     // Each socket has its own handle on the session it was opened with: it acts as that
     // identity only, and is registered so that ending or rotating the session closes it.
-    let (request, session) = request_and_session(&parts, live.scheme);
+    let session = loaded;
     let identity = live.server_sessions.clone().map(|sessions| {
         let mut identity = Identity {
             sessions,
@@ -99,6 +115,7 @@ async fn upgrade(
             revoke: Arc::new(Revoke::default()),
             registration: None,
             registered: None,
+            checked: std::time::Instant::now(),
         };
         identity.register(&session);
         identity
@@ -106,12 +123,66 @@ async fn upgrade(
     if live.app.connect(&request, &session).await.is_deny() {
         return refuse("connection denied");
     }
+    // The HTTP connection's slot under the server's connection limit, kept while the socket is
+    // open.
+    let slot = parts.extensions.get::<ConnectionSlot>().cloned();
+    let open = live.sockets.open_one();
+    let span = tracing::info_span!("pulse.socket", id = open.id, client = ?request.client());
     let limit = live.max_message_size;
     upgrade
         .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(live, socket, request, session, identity))
+        .on_upgrade(move |socket| {
+            // Boxed: the task of an idle socket then holds only a pointer to its state.
+            Box::pin(
+                serve(
+                    live,
+                    socket,
+                    request,
+                    session,
+                    identity,
+                    Guards {
+                        _open: open,
+                        _slot: slot,
+                    },
+                )
+                .instrument(span),
+            )
+        })
+}
+
+/// The parts of the upgrade request a socket keeps, with header values copied: hyper's values
+/// point into its 8 KiB read buffer, which a kept value would keep alive for the socket's life.
+fn owned_parts(parts: &Parts) -> Parts {
+    let (mut owned, ()) = http::Request::new(()).into_parts();
+    owned.method = parts.method.clone();
+    owned.uri = parts.uri.clone();
+    owned.extensions = parts.extensions.clone();
+    owned.headers = HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.headers.append(name.clone(), copy);
+    }
+    owned
+}
+
+/// What an open socket holds until it is released.
+struct Guards {
+    _open: Open,
+    _slot: Option<ConnectionSlot>,
+}
+
+/// How the frame loop ended.
+enum End {
+    /// The client sent Close: answer it.
+    Answer,
+    /// The server closes with this frame.
+    Close(CloseFrame),
+    /// The connection is gone (reset, end of stream, failed write): nothing to send.
+    Gone,
 }
 
 /// Completes when `revoke` fires; never without one.
@@ -122,11 +193,11 @@ async fn revoked(revoke: Option<Arc<Revoke>>) {
     }
 }
 
-fn session_ended() -> CloseFrame {
-    CloseFrame {
+fn session_ended() -> End {
+    End::Close(CloseFrame {
         code: SESSION_ENDED,
         reason: "session ended".into(),
-    }
+    })
 }
 
 async fn serve(
@@ -135,119 +206,171 @@ async fn serve(
     request: Request,
     session: Session,
     identity: Option<Identity>,
+    guards: Guards,
 ) {
     let (sink, mut stream) = socket.split();
-    let (queue, outgoing) = mpsc::channel(QUEUE);
-    let lagged = Arc::new(Notify::new());
+    let out = Subscriber::new(live.limits);
     let (close, closing) = oneshot::channel();
-    let writer = tokio::spawn(write(sink, outgoing, closing));
-    let out = Subscriber {
-        queue,
-        lagged: lagged.clone(),
-    };
+    let mut writer = tokio::spawn(write(sink, out.clone(), closing));
     let revoke = identity.as_ref().map(|identity| identity.revoke.clone());
     let mut connection = Connection::new(
         live.app.clone(),
         live.hub.clone(),
         request,
         session,
-        out,
+        out.clone(),
         identity,
     );
-    let frame = loop {
+    let mut shutdown = live.sockets.shutdown_signal();
+    tracing::debug!("socket open");
+    let end = loop {
         if connection.is_revoked() {
-            break Some(session_ended());
+            break session_ended();
         }
         tokio::select! {
-            () = revoked(revoke.clone()) => break Some(session_ended()),
-            () = lagged.notified() => {
-                break Some(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
+            biased;
+            () = shutting_down(&mut shutdown) => {
+                break End::Close(CloseFrame { code: close_code::RESTART, reason: "server restart".into() });
             }
+            () = revoked(revoke.clone()) => break session_ended(),
+            () = out.overflowed() => {
+                tracing::warn!(
+                    max_queue_bytes = live.limits.max_queue_bytes,
+                    "socket closed: its client reads too slowly (outgoing queue over its bound)"
+                );
+                break End::Close(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
+            }
+            _ = &mut writer => break End::Gone,
             frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => connection.handle(text.as_str()).await,
+                // Boxed: the handling of a message is large, and only one runs at a time.
+                Some(Ok(Message::Text(text))) => Box::pin(connection.handle(text.as_str())).await,
                 Some(Ok(Message::Binary(_))) => connection.reject_binary().await,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break None,
-                Some(Err(error)) => break Some(error_frame(error)),
+                Some(Ok(Message::Close(_))) => break End::Answer,
+                None => break End::Gone,
+                Some(Err(error)) => break read_error(error),
             }
         }
     };
+    // Release what the socket holds before the (bounded) close handshake.
     connection.close();
     drop(connection);
-    if let Some(frame) = frame {
-        let _ = close.send(frame);
+    // A socket closed for its session keeps what its last message answered (a
+    // `refresh_cookies`, a navigation): the writer sends it before the Close.
+    if !matches!(&end, End::Close(frame) if frame.code == SESSION_ENDED) {
+        out.close();
     }
-    let _ = writer.await;
+    let deadline = Instant::now() + live.close_timeout;
+    match end {
+        End::Gone => writer.abort(),
+        End::Answer => {
+            let _ = close.send(None);
+            finish(writer, deadline).await;
+        }
+        End::Close(frame) => {
+            let code = frame.code;
+            let _ = close.send(Some(frame));
+            if finish(writer, deadline).await {
+                // Wait for the client's Close, so it sees a clean close.
+                let _ = tokio::time::timeout_at(deadline, async {
+                    while let Some(Ok(message)) = stream.next().await {
+                        if matches!(message, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
+            tracing::debug!(code, "socket closed by the server");
+        }
+    }
+    drop(guards);
 }
 
-/// The close frame for a read error: 1009 for a message over the limit, 1002 otherwise.
-fn error_frame(error: axum::Error) -> CloseFrame {
+/// Completes when the server shuts down.
+async fn shutting_down(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|down| *down).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Waits for the writer until `deadline`, then stops it; `true` when it finished in time.
+async fn finish(mut writer: JoinHandle<()>, deadline: Instant) -> bool {
+    match tokio::time::timeout_at(deadline, &mut writer).await {
+        Ok(_) => true,
+        Err(_) => {
+            writer.abort();
+            false
+        }
+    }
+}
+
+/// How a read error ends the socket: 1009 for a message over the limit, 1007 for text that is
+/// not UTF-8, 1002 for another protocol error; nothing to send when the connection is gone.
+fn read_error(error: axum::Error) -> End {
     let inner = error.into_inner();
-    let too_big = matches!(
-        inner.downcast_ref::<tungstenite::Error>(),
-        Some(tungstenite::Error::Capacity(_))
-    );
-    if too_big {
-        CloseFrame {
-            code: close_code::SIZE,
-            reason: "message too big".into(),
-        }
-    } else {
+    let Some(error) = inner.downcast_ref::<tungstenite::Error>() else {
         tracing::debug!(error = %inner, "websocket read failed");
-        CloseFrame {
-            code: close_code::PROTOCOL,
-            reason: "protocol error".into(),
+        return End::Gone;
+    };
+    let (code, reason) = match error {
+        tungstenite::Error::Capacity(_) => (close_code::SIZE, "message too big"),
+        tungstenite::Error::Utf8(_) => (close_code::INVALID, "invalid UTF-8"),
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        )
+        | tungstenite::Error::Io(_)
+        | tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::AlreadyClosed => return End::Gone,
+        other => {
+            tracing::debug!(error = %other, "websocket protocol error");
+            (close_code::PROTOCOL, "protocol error")
         }
-    }
+    };
+    End::Close(CloseFrame {
+        code,
+        reason: reason.into(),
+    })
 }
 
-/// Writes queued messages until the queue ends or a close frame is asked for.
+/// Writes queued messages until asked to close: then sends the given Close frame, or (with
+/// `None`) flushes the answer to the client's Close.
 async fn write(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut outgoing: mpsc::Receiver<String>,
-    mut closing: oneshot::Receiver<CloseFrame>,
+    mut sink: SplitSink<WebSocket, Message>,
+    out: Subscriber,
+    mut closing: oneshot::Receiver<Option<CloseFrame>>,
 ) {
     loop {
         tokio::select! {
             biased;
             frame = &mut closing => {
-                if let Ok(frame) = frame {
-                    if frame.code == SESSION_ENDED {
-                        // What the last message answered (a `refresh_cookies`, a navigation)
-                        // goes out before the close.
-                        while let Ok(text) = outgoing.try_recv() {
-                            if sink.send(Message::Text(text.into())).await.is_err() {
-                                return;
-                            }
+                let frame = frame.ok().flatten();
+                if frame.as_ref().is_some_and(|f| f.code == SESSION_ENDED) {
+                    while let Some(text) = out.try_next() {
+                        if sink.send(Message::Text(text)).await.is_err() {
+                            return;
                         }
                     }
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    return;
                 }
-                // No close frame to send: drain what is queued, then stop.
-                while let Some(text) = outgoing.recv().await {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        return;
-                    }
-                }
-                let _ = sink.close().await;
-                return;
+                return close_with(&mut sink, frame).await;
             }
-            text = outgoing.recv() => match text {
+            text = out.next() => match text {
                 Some(text) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+                    if sink.send(Message::Text(text)).await.is_err() {
                         return;
                     }
                 }
-                None => {
-                    if let Ok(frame) = closing.await {
-                        let _ = sink.send(Message::Close(Some(frame))).await;
-                    }
-                    return;
-                }
+                None => return close_with(&mut sink, closing.await.ok().flatten()).await,
             },
         }
     }
+}
+
+async fn close_with(sink: &mut SplitSink<WebSocket, Message>, frame: Option<CloseFrame>) {
+    let _ = match frame {
+        Some(frame) => sink.send(Message::Close(Some(frame))).await,
+        None => sink.close().await,
+    };
 }
 
 async fn client_js() -> Response {

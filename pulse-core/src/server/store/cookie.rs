@@ -1,7 +1,7 @@
 //! [`CookieStore`]: the whole session in the `pulse.sid` cookie, signed (default) or encrypted,
 //! with a bounded, expiring set of revoked ids so that logout is final.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -58,8 +58,10 @@ pub const DEFAULT_MAX_REVOKED: usize = 100_000;
 /// revoked ids kept in this process's memory until the session would have expired anyway; a
 /// replayed cookie of a revoked id loads as an anonymous session. The set holds at most
 /// [`max_revoked`](Self::max_revoked) ids (default [`DEFAULT_MAX_REVOKED`]); when it is full of
-/// unexpired ids, every cookie issued until then is refused (all users sign in again) rather
-/// than forgetting a revocation. What it cannot revoke: the set is not shared between processes
+/// unexpired ids it forgets the oldest revocation and refuses, from then on, every cookie last
+/// issued before that revocation (those users sign in again; a cookie re-issued since, as an
+/// active browser's is daily, lives on) rather than let a revoked cookie back in. Each sign-out
+/// adds one entry: rate-limit sign-in and sign-out so nobody can churn through the set. What it cannot revoke: the set is not shared between processes
 /// nor kept across a restart (a copied cookie of a signed-out session works again on another
 /// instance or after a restart, until its idle timeout or lifetime); several instances should
 /// use a shared server-side store.
@@ -72,11 +74,19 @@ pub struct CookieStore {
 }
 
 struct Revoked {
-    ids: Mutex<HashMap<String, u64>>,
+    ids: Mutex<RevokedIds>,
     max: AtomicU64,
     /// Cookies issued before this time (unix seconds) are refused: set when the set overflows.
     not_before: AtomicU64,
     clock: Box<dyn Clock>,
+}
+
+/// Revoked ids with when they may be forgotten, and the order they were revoked in.
+#[derive(Default)]
+struct RevokedIds {
+    until: HashMap<String, u64>,
+    /// `(revoked at, id)`, oldest first.
+    order: VecDeque<(u64, String)>,
 }
 
 impl fmt::Debug for CookieStore {
@@ -160,7 +170,7 @@ impl CookieStore {
         self
     }
 
-    fn revoked_ids(&self) -> MutexGuard<'_, HashMap<String, u64>> {
+    fn revoked_ids(&self) -> MutexGuard<'_, RevokedIds> {
         // No code that can panic runs under the lock.
         self.revoked
             .ids
@@ -169,7 +179,7 @@ impl CookieStore {
     }
 
     fn revoked_len(&self) -> usize {
-        self.revoked_ids().len()
+        self.revoked_ids().until.len()
     }
 
     pub(crate) fn decode(&self, cookie: &str) -> Option<Session> {
@@ -198,7 +208,7 @@ impl CookieStore {
         };
         let envelope: Envelope = serde_json::from_slice(&json).ok()?;
         if envelope.s < self.revoked.not_before.load(Ordering::Relaxed)
-            || self.revoked_ids().contains_key(&envelope.id)
+            || self.revoked_ids().until.contains_key(&envelope.id)
         {
             return None;
         }
@@ -252,21 +262,35 @@ impl CookieStore {
         let now = self.revoked.clock.now();
         let max = usize::try_from(self.revoked.max.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
         let mut ids = self.revoked_ids();
-        if ids.len() >= max {
-            ids.retain(|_, until| *until > now);
+        let RevokedIds { until: map, order } = &mut *ids;
+        // Forget revocations of sessions that have expired anyway.
+        while order
+            .front()
+            .is_some_and(|(_, id)| map.get(id).is_none_or(|until| *until <= now))
+        {
+            if let Some((_, id)) = order.pop_front() {
+                map.remove(&id);
+            }
         }
-        if ids.len() >= max {
-            // Forgetting a revocation would let a signed-out cookie back in: refuse every
-            // cookie issued so far instead.
-            tracing::error!(
-                max,
-                "the cookie store's set of revoked sessions is full; every session issued until now ends (raise `CookieStore::max_revoked` or use a server-side store)"
-            );
-            self.revoked.not_before.store(now + 1, Ordering::Relaxed);
-            ids.clear();
-            return;
+        while map.len() >= max.max(1) {
+            let Some((revoked_at, oldest)) = order.pop_front() else {
+                break;
+            };
+            if map.remove(&oldest).is_some() {
+                // Every copy of that cookie was issued at or before its revocation.
+                let not_before = revoked_at.saturating_add(1);
+                self.revoked
+                    .not_before
+                    .fetch_max(not_before, Ordering::Relaxed);
+                tracing::warn!(
+                    max,
+                    "the cookie store's set of revoked sessions is full; cookies last issued before the oldest revocation now end (raise `CookieStore::max_revoked`, rate-limit sign-in/out, or use a server-side store)"
+                );
+            }
         }
-        ids.insert(id.to_owned(), until);
+        if map.insert(id.to_owned(), until).is_none() {
+            order.push_back((now, id.to_owned()));
+        }
     }
 }
 
@@ -376,7 +400,8 @@ mod tests {
     }
 
     #[test]
-    fn revoked_ids_load_as_nothing_and_a_full_set_refuses_everything_older() {
+    fn revoked_ids_load_as_nothing_and_a_full_set_refuses_cookies_older_than_its_oldest_revocation()
+    {
         let store = CookieStore::new(secret(1)).max_revoked(2);
         let now = SystemClock.now();
         let cookies: Vec<(String, String)> = (0..3)
@@ -393,7 +418,7 @@ mod tests {
         for (_, cookie) in &cookies {
             assert!(
                 store.decode(cookie).is_none(),
-                "full: everything older ends"
+                "full: cookies not re-issued since the oldest revocation end"
             );
         }
         let later = Session::new();

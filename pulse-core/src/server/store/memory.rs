@@ -33,7 +33,7 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 ///   is full. A new session that does not fit is not stored (logged), never one evicted early.
 ///
 /// Sessions are lost when the process ends and are not shared between processes; use a shared
-/// store (Redis, or any `tower-sessions` store through [`TowerStore`](super::TowerStore)).
+/// store (Redis, or any `tower-sessions` store through `TowerStore`, feature `tower-sessions`).
 #[derive(Clone)]
 pub struct MemoryStore {
     signer: Signer,
