@@ -23,7 +23,7 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
     let response = get_with(&base, "/users/42?tab=a%3Cb", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
-    assert_eq!(response.headers()["cache-control"], "private, no-cache");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
     let html = response.text().await.unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(
@@ -38,7 +38,9 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
     assert_eq!(state["routeInfo"]["pathname"], "/users/42");
     assert_eq!(state["routeInfo"]["pathParams"], json!({"id": "42"}));
     assert_eq!(state["routeInfo"]["queryParams"], json!({"tab": "a<b"}));
-    assert_eq!(state.as_object().unwrap().len(), 2, "{state}");
+    // No view of this page has callbacks: the client opens no socket.
+    assert_eq!(state["live"], false, "{state}");
+    assert_eq!(state.as_object().unwrap().len(), 3, "{state}");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@
 
 mod app;
 mod chain;
+mod decided;
 mod dispatch;
 mod env;
 pub mod hook;
@@ -34,7 +35,7 @@ mod session;
 mod tables;
 
 pub use app::App;
-pub use chain::{Chain, Link};
+pub use chain::{Chain, Link, Rest, Seam};
 pub use dispatch::PrerenderError;
 pub use env::Env;
 pub use hook::{

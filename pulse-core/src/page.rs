@@ -105,6 +105,14 @@ pub trait Component: Send + Sync + 'static {
         let _ = (name, cx, args);
         None
     }
+
+    /// Whether the page has live features: its document then opens a WebSocket when the
+    /// client script runs. The default is `false` (a plain page opens no socket); [`Page`]
+    /// answers whether it has callbacks. A component that implements
+    /// [`callback`](Component::callback) itself returns `true` here.
+    fn is_live(&self) -> bool {
+        false
+    }
 }
 }
 
@@ -193,6 +201,7 @@ pub(crate) trait ErasedComponent: Send + Sync {
         cx: PageContext,
         args: Vec<Value>,
     ) -> Option<BoxFuture<'static, ()>>;
+    fn is_live(&self) -> bool;
 }
 
 impl<C: Component> ErasedComponent for C {
@@ -206,6 +215,9 @@ impl<C: Component> ErasedComponent for C {
         args: Vec<Value>,
     ) -> Option<BoxFuture<'static, ()>> {
         Component::callback(self, name, cx, args)
+    }
+    fn is_live(&self) -> bool {
+        Component::is_live(self)
     }
 }
 
@@ -285,6 +297,10 @@ impl<R: Component> Component for Page<R> {
         args: Vec<Value>,
     ) -> Option<BoxFuture<'static, ()>> {
         self.callbacks.get(name).map(|callback| callback(cx, args))
+    }
+
+    fn is_live(&self) -> bool {
+        !self.callbacks.is_empty() || self.render.is_live()
     }
 }
 

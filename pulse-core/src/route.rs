@@ -7,6 +7,7 @@ use std::sync::Arc;
 use percent_encoding::percent_decode_str;
 use pulse_route::{Conflict, Pattern, PatternError};
 
+use crate::chain::Chain;
 use crate::dispatch::{ErasedMiddleware, RouteEntry};
 use crate::env::Env;
 use crate::middleware::PulseMiddleware;
@@ -123,12 +124,10 @@ impl Routes {
         middleware: M,
         routes: Routes,
     ) -> Result<Routes, RouteError> {
-        let active = env.is_dev() || !middleware.dev_only();
-        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(middleware);
+        // In a chain of its own, so that it runs in `env` (see `Next::env`).
+        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(Chain::new_in(env, middleware, ()));
         for mut entry in routes.entries {
-            if active {
-                entry.groups.insert(0, middleware.clone());
-            }
+            entry.groups.insert(0, middleware.clone());
             self.push(entry)?;
         }
         Ok(self)

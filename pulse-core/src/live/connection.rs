@@ -13,6 +13,7 @@ use super::SET_COOKIES_PATH;
 use super::hub::{Hub, Subscriber};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
 use super::sessions::{LiveSessions, Registration, Revoke};
+use super::resume::Views;
 use crate::app::App;
 use crate::dispatch::{PrerenderError, RouteEntry, local_target, panic_message};
 use crate::message::{ChannelMessage, ClientMessage};
@@ -25,11 +26,12 @@ use crate::session::Session;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// An attached view: its URL and its state.
+/// An attached view: its URL and its state, and the client's view id when it gave one.
 #[derive(Clone, Debug)]
 struct Slot {
     route_info: RouteInfo,
     state: ViewState,
+    view_id: Option<String>,
 }
 
 /// What the framework's handling of a client message produced, applied only if the `message`
@@ -72,6 +74,8 @@ pub(crate) struct Connection {
     channels: HashSet<String>,
     out: Subscriber,
     identity: Option<Identity>,
+    /// Views kept across reconnects, when enabled.
+    resume: Option<Views>,
 }
 
 /// Who a socket served by the HTTP server is: the session it was opened with, where its
@@ -148,7 +152,15 @@ impl Connection {
             channels: HashSet::new(),
             out,
             identity,
+            resume: None,
         }
+    }
+
+    /// Keeps this connection's views (those attached with a `viewId`) in `views`, so a socket
+    /// of the same session that attaches the same view id after a reconnect resumes them.
+    pub(crate) fn resuming(mut self, views: Views) -> Connection {
+        self.resume = Some(views);
+        self
     }
 
     async fn send(&self, message: Outgoing) {
@@ -205,7 +217,9 @@ impl Connection {
                 self.send_error(bad.path, ErrorBody::new(ErrorKind::BadRequest, bad.message))
                     .await;
             }
-            Ok(Incoming::Client(message)) => self.client_message(message).await,
+            Ok(Incoming::Client { message, view_id }) => {
+                self.client_message(message, view_id).await;
+            }
             Ok(Incoming::Publish(message)) => self.publish(message).await,
             Ok(Incoming::Subscribe {
                 channel,
@@ -231,12 +245,54 @@ impl Connection {
         self.send_error(None, error).await;
     }
 
-    /// Leaves every channel. Call when the socket closes.
+    /// Leaves every channel and lets go of the views (kept for a reconnect during the grace
+    /// period). Call when the socket closes.
     pub(crate) fn close(&mut self) {
         self.hub.unsubscribe_all(self.id, self.channels.drain());
+        for (path, slot) in self.views.drain() {
+            if let (Some(resume), Some(view_id)) = (&self.resume, &slot.view_id) {
+                resume.release(view_id, &path, &self.session.id());
+            }
+        }
     }
 
-    async fn client_message(&mut self, message: ClientMessage) {
+    /// The state of view `view_id` at `path` kept from another socket of this session.
+    fn resumed(&self, view_id: Option<&str>, path: &str) -> Option<ViewState> {
+        self.resume
+            .as_ref()?
+            .find(view_id?, path, &self.session.id())
+    }
+
+    /// Records that the slot at `path` becomes `new` (or goes away): holds the new view id
+    /// and lets go of the old one. `forget` drops a view that is gone for good.
+    fn replace_view(&mut self, path: String, new: Option<Slot>, forget: bool) {
+        let old = match new {
+            Some(slot) => self.views.insert(path.clone(), slot),
+            None => self.views.remove(&path),
+        };
+        let Some(resume) = &self.resume else {
+            return;
+        };
+        let session_id = &self.session.id();
+        let new = self.views.get(&path);
+        let old_id = old.as_ref().and_then(|s| s.view_id.as_deref());
+        let new_id = new.and_then(|s| s.view_id.as_deref());
+        if old_id == new_id {
+            return;
+        }
+        if let Some(old_id) = old_id {
+            if forget {
+                resume.forget(old_id, &path, session_id);
+            } else {
+                resume.release(old_id, &path, session_id);
+            }
+        }
+        if let (Some(new_id), Some(slot)) = (new_id, new) {
+            resume.hold(new_id, &path, session_id, &slot.state);
+        }
+    }
+
+    async fn client_message(&mut self, message: ClientMessage, view_id: Option<String>) {
         let path = message.path().map(str::to_owned);
         let slot = path.as_ref().and_then(|p| self.views.get(p)).cloned();
         let mut done = None;
@@ -253,7 +309,7 @@ impl Connection {
             let message = &message;
             self.app
                 .message(message, &self.request, &self.session, move || async move {
-                    let result = this.execute(message, slot).await;
+                    let result = this.execute(message, slot, view_id).await;
                     let verdict = result.verdict();
                     *done = Some(result);
                     verdict
@@ -279,16 +335,14 @@ impl Connection {
                 let path = path.unwrap_or_default();
                 match done {
                     Done::Attached(slot, answer) | Done::Rendered(slot, answer) => {
-                        self.views.insert(path, slot);
+                        self.replace_view(path, Some(slot), false);
                         self.send(answer).await;
                     }
                     Done::Gone(answer) => {
-                        self.views.remove(&path);
+                        self.replace_view(path, None, true);
                         self.send(answer).await;
                     }
-                    Done::Detached => {
-                        self.views.remove(&path);
-                    }
+                    Done::Detached => self.replace_view(path, None, true),
                     Done::Failed(error) => self.send_error(Some(path), error).await,
                 }
             }
@@ -296,7 +350,12 @@ impl Connection {
     }
 
     /// The framework's handling of a message the hooks let through.
-    async fn execute(&self, message: &ClientMessage, slot: Option<Slot>) -> Done {
+    async fn execute(
+        &self,
+        message: &ClientMessage,
+        slot: Option<Slot>,
+        view_id: Option<String>,
+    ) -> Done {
         let Some(path) = message.path() else {
             return Done::Failed(ErrorBody::new(ErrorKind::BadRequest, "missing `path`"));
         };
@@ -312,9 +371,16 @@ impl Connection {
         };
         match (message, slot) {
             (ClientMessage::Attach { route_info, .. }, slot) => {
+                // Attached again by the same page: same state. Otherwise the state another
+                // socket of this session left for this view id, or a fresh one.
+                let state = match slot {
+                    Some(slot) if slot.view_id == view_id => slot.state,
+                    _ => self.resumed(view_id.as_deref(), path).unwrap_or_default(),
+                };
                 let slot = Slot {
                     route_info: route_info.clone(),
-                    state: slot.map(|s| s.state).unwrap_or_default(),
+                    state,
+                    view_id,
                 };
                 self.render(entry, slot, true).await
             }

@@ -33,6 +33,7 @@ mod backend;
 pub(crate) mod connection;
 pub(crate) mod hub;
 pub mod protocol;
+pub(crate) mod resume;
 pub(crate) mod sessions;
 pub(crate) mod sockets;
 #[cfg(test)]
@@ -48,12 +49,14 @@ use crate::app::App;
 use crate::request::Scheme;
 use crate::server::Sessions;
 use hub::SocketLimits;
+use resume::Views;
 use sessions::LiveSessions;
 use sockets::Sockets;
 
 pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
+pub use resume::{DEFAULT_MAX_VIEWS, DEFAULT_VIEW_GRACE};
 
 /// The default largest client message: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
@@ -107,6 +110,7 @@ pub struct Live {
     pub(crate) sessions: LiveSessions,
     /// The HTTP server's sessions, when served by one: socket changes are stored through them.
     pub(crate) server_sessions: Option<Sessions>,
+    pub(crate) views: Views,
     pub(crate) max_message_size: usize,
     pub(crate) limits: SocketLimits,
     pub(crate) close_timeout: Duration,
@@ -140,6 +144,7 @@ impl Live {
             hub: Hub::default(),
             sessions: LiveSessions::default(),
             server_sessions: None,
+            views: Views::default(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             limits: SocketLimits {
                 max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
@@ -158,6 +163,35 @@ impl Live {
     /// closes the connection with 1009.
     pub fn max_message_size(mut self, bytes: usize) -> Live {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// How long a view's state is kept after its socket closed, for the page to reconnect and
+    /// resume it (default [`DEFAULT_VIEW_GRACE`], 2 minutes). The client attaches each view
+    /// with a random view id drawn once per page load; an `attach` with the same view id from
+    /// the same session within this time gets the view's [`ViewState`](crate::ViewState) back.
+    /// State is kept in this process only: after a restart views start afresh (keep what must
+    /// survive in the [`Session`](crate::Session) or a store). `Duration::ZERO` keeps nothing
+    /// past the socket.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// # use std::time::Duration;
+    /// # async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped(String::new()) }
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+    /// let live = app.live().view_grace(Duration::from_secs(30)).max_views(10_000);
+    /// # let _ = live;
+    /// ```
+    pub fn view_grace(mut self, grace: Duration) -> Live {
+        self.views.grace = grace;
+        self
+    }
+
+    /// The most views kept, attached or waiting for a reconnect (default
+    /// [`DEFAULT_MAX_VIEWS`]). When full, the view whose socket closed longest ago is dropped;
+    /// views attached beyond it work but do not survive a reconnect.
+    pub fn max_views(mut self, max: usize) -> Live {
+        self.views.max = max;
         self
     }
 

@@ -2,8 +2,11 @@
 //!
 //! The client script relies on this contract:
 //! - each view is `<div data-pulse-view="{pattern}">{view html}</div>`, in route order;
-//! - `<script id="pulse-state" type="application/json">{"paths":[…],"routeInfo":{…}}</script>`,
-//!   whose JSON has `<`, `>` and `&` escaped as `\u003c`, `\u003e`, `\u0026`;
+//! - `<script id="pulse-state" type="application/json">{"paths":[…],"routeInfo":{…},"live":…}</script>`,
+//!   whose JSON has `<`, `>` and `&` escaped as `\u003c`, `\u003e`, `\u0026`; `live` is `true`
+//!   when a view of the page has live features ([`Component::is_live`](crate::Component::is_live)):
+//!   only then does the client open a WebSocket on load (a page script that uses
+//!   `pulse.channel(…)` opens one on first use);
 //! - `<script src="/_pulse/client.js" defer></script>`.
 
 use std::collections::BTreeMap;
@@ -18,16 +21,18 @@ use crate::route_info::RouteInfo;
 struct State<'a> {
     paths: &'a [String],
     route_info: &'a RouteInfo,
+    live: bool,
 }
 
 const HEAD: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n</head>\n<body>\n";
 
 /// A page: the views for `paths` (then any view a `prerender` hook added), the state script and
-/// the client script.
+/// the client script; `live` when a view has live features.
 pub(crate) fn page(
     paths: &[String],
     route_info: &RouteInfo,
     views: &BTreeMap<String, View>,
+    live: bool,
 ) -> String {
     let size = views.values().map(|v| v.html.len() + 64).sum::<usize>() + 512;
     let mut out = String::with_capacity(size);
@@ -42,7 +47,11 @@ pub(crate) fn page(
         out.push_str("</div>\n");
     }
     out.push_str("<script id=\"pulse-state\" type=\"application/json\">");
-    let state = State { paths, route_info };
+    let state = State {
+        paths,
+        route_info,
+        live,
+    };
     // Serializing strings and maps into a Vec cannot fail.
     let json = serde_json::to_string(&state).unwrap_or_else(|_| "{}".to_owned());
     escape_script_json(&mut out, &json);
@@ -102,7 +111,7 @@ mod tests {
             pathname: "/</script><script>alert(1)</script>".to_owned(),
             ..RouteInfo::default()
         };
-        let html = page(&["/".to_owned()], &route_info, &BTreeMap::new());
+        let html = page(&["/".to_owned()], &route_info, &BTreeMap::new(), false);
         assert_eq!(html.matches("</script>").count(), 2, "{html}");
         assert!(html.contains("\\u003c/script\\u003e"));
     }
@@ -121,6 +130,7 @@ mod tests {
             &["/<layout>".to_owned(), "/a".to_owned()],
             &RouteInfo::default(),
             &views,
+            true,
         );
         let layout = html.find("data-pulse-view=\"/&lt;layout&gt;\"").unwrap();
         let a = html.find("data-pulse-view=\"/a\"><p>/a</p></div>").unwrap();

@@ -13,8 +13,9 @@ use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
 
-/// Pages depend on the session: shared caches must not keep them.
-pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+/// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
+/// signing out loads the page again (and its guards run) instead of showing the signed-in page.
+pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 pub(crate) async fn handle(State(state): State<ServerState>, request: AxumRequest) -> Response {
     let (parts, _body) = request.into_parts();
@@ -28,15 +29,25 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
     let (request, session) = request_and_session(&parts, state.scheme);
     // The same entry point as `App::prerender`: in-process tests run the server's path.
     match state.app.page(&request, &session).await {
-        Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => (
-            [(CACHE_CONTROL, PRIVATE)],
-            Html(document::page(
-                &payload.paths,
-                &payload.route_info,
-                &prerender.views,
-            )),
-        )
-            .into_response(),
+        Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {
+            // The document opens a WebSocket only when one of its views has live features.
+            let live = prerender.views.keys().any(|pattern| {
+                state
+                    .app
+                    .live_route(pattern)
+                    .is_some_and(|entry| entry.component.is_live())
+            });
+            (
+                [(CACHE_CONTROL, PRIVATE)],
+                Html(document::page(
+                    &payload.paths,
+                    &payload.route_info,
+                    &prerender.views,
+                    live,
+                )),
+            )
+                .into_response()
+        }
         Ok(Some((_, PrerenderResponse::Redirect(redirect)))) => redirect_to(redirect.path()),
         Ok(None | Some((_, PrerenderResponse::NotFound))) => {
             not_found(&state, &request, &session).await
@@ -60,11 +71,29 @@ fn redirect_to(target: &str) -> Response {
     }
 }
 async fn not_found(state: &ServerState, request: &Request, session: &Session) -> Response {
+    // Browsers ask for an icon on their own: an app without one answers "no content" instead
+    // of a 404 that every browser logs on the console of every page. An icon served by a route
+    // or an endpoint of the app is found before this.
+    if request.path() == "/favicon.ico" {
+        return (
+            StatusCode::NO_CONTENT,
+            [(
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            )],
+        )
+            .into_response();
+    }
     let body = match state.app.render_not_found(request, session).await {
         Some(html) => html,
         None => "<h1>404 Not Found</h1>".to_owned(),
     };
-    (StatusCode::NOT_FOUND, Html(document::plain(&body))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        [(CACHE_CONTROL, PRIVATE)],
+        Html(document::plain(&body)),
+    )
+        .into_response()
 }
 
 /// The 500 page.

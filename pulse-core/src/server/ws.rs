@@ -220,7 +220,8 @@ async fn serve(
         session,
         out.clone(),
         identity,
-    );
+    )
+    .resuming(live.views.clone());
     let mut shutdown = live.sockets.shutdown_signal();
     tracing::debug!("socket open");
     let end = loop {
