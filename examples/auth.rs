@@ -4,6 +4,9 @@
 //! cargo run --example auth          # http://127.0.0.1:8000 (PORT to change)
 //! ```
 //!
+//! With `PULSE_REDIS_URL` (and `--features redis`), sessions and channels live in Redis, so
+//! several instances sharing it and `PULSE_SECRET` serve the same users (see the README).
+//!
 //! - `/` is public, `/login` is a form posted to `POST /api/login` (any email, password
 //!   `pulse`; it works without JavaScript: a 303 to the dashboard, or back to the form with an
 //!   error; JSON clients get JSON), `/dashboard` shows the logged-in email and a live counter;
@@ -337,6 +340,43 @@ pub fn server(env: ps::Env) -> ps::Server {
     app(env).server().routes(endpoints())
 }
 
+/// `server` with its sessions, channels and revocations in the Redis at `url`, shared by every
+/// instance started with the same `url` and secrets.
+#[cfg(feature = "redis")]
+pub async fn on_redis(
+    server: ps::Server,
+    url: &str,
+    keys: ps::server::KeyRing,
+) -> Result<ps::Server, Box<dyn std::error::Error>> {
+    let redis = ps::redis::RedisConfig::new(url);
+    Ok(server
+        .session_store(ps::redis::RedisStore::connect(&redis, keys).await?)
+        .channel_backend(ps::redis::RedisChannels::connect(&redis).await?)
+        .revocations(ps::redis::RedisRevocations::connect(&redis).await?))
+}
+
+/// `PULSE_REDIS_URL` set: sessions, channels and revocations in Redis (several instances).
+async fn scale_out(server: ps::Server) -> Result<ps::Server, Box<dyn std::error::Error>> {
+    let Some(url) = std::env::var_os("PULSE_REDIS_URL") else {
+        return Ok(server);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let url = url
+            .into_string()
+            .map_err(|_| "PULSE_REDIS_URL is not UTF-8")?;
+        if std::env::var_os("PULSE_SECRET").is_none() {
+            return Err("PULSE_REDIS_URL needs PULSE_SECRET, the same on every instance".into());
+        }
+        on_redis(server, &url, ps::Config::from_env().keys()?).await
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        drop((server, url));
+        Err("PULSE_REDIS_URL is set: run with `--features redis`".into())
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -360,7 +400,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT is not a port number: {port:?}"))?,
         Err(_) => 8000,
     };
-    let server = server(ps::Env::current());
+    let server = scale_out(server(ps::Env::current())).await?;
     // Checked first, so a missing PULSE_SECRET in production stops the app before it listens.
     server.check()?;
     let listener = server.bind(("127.0.0.1", port)).await?;

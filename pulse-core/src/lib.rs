@@ -26,6 +26,8 @@ mod middleware;
 pub mod outcome;
 mod page;
 mod prerender;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod request;
 mod route;
 mod route_info;

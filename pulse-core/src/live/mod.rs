@@ -29,6 +29,7 @@
 //! released, as on a reset or a read error.
 //! [`Live::shutdown`] closes every socket with 1012 (service restart) so clients reconnect.
 
+mod backend;
 pub(crate) mod connection;
 pub(crate) mod hub;
 pub mod protocol;
@@ -52,6 +53,7 @@ use resume::Views;
 use sessions::LiveSessions;
 use sockets::Sockets;
 
+pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
 pub use resume::{DEFAULT_MAX_VIEWS, DEFAULT_VIEW_GRACE};
@@ -270,6 +272,14 @@ impl Live {
         Fut: Future<Output = Result<Value, String>> + Send + 'static,
     {
         self.hub.handle(pattern, handler);
+        self
+    }
+
+    /// Carries channel events to the other instances of the app through `backend` (default:
+    /// [`InProcess`], a single instance). See [`ChannelBackend`] for where the `channel` hook
+    /// runs. Replaces an earlier backend; set it before serving.
+    pub fn channel_backend(self, backend: impl ChannelBackend) -> Live {
+        self.hub.set_backend(std::sync::Arc::new(backend));
         self
     }
 

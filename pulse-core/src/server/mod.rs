@@ -50,7 +50,7 @@ mod page;
 mod prerender;
 mod revocation;
 mod session;
-mod signer;
+pub(crate) mod signer;
 mod store;
 mod ws;
 
@@ -64,7 +64,7 @@ use axum::routing::post;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::app::App;
-use crate::live::Live;
+use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
 pub use self::config::{
@@ -145,6 +145,7 @@ pub struct Server {
     cross_origin: CrossOrigin,
     scheme: Scheme,
     live: Option<Live>,
+    channel_backend: Option<Arc<dyn ChannelBackend>>,
     limits: listen::Limits,
     max_prerender_paths: usize,
 }
@@ -173,6 +174,7 @@ impl Server {
             cross_origin: CrossOrigin::default(),
             scheme: Scheme::Http,
             live: None,
+            channel_backend: None,
             limits: listen::Limits::default(),
             max_prerender_paths: DEFAULT_MAX_PRERENDER_PATHS,
         }
@@ -192,6 +194,13 @@ impl Server {
     /// origins) instead of `app.live()`'s defaults. `live` must come from this server's app.
     pub fn live(mut self, live: Live) -> Server {
         self.live = Some(live);
+        self
+    }
+
+    /// Carries channel events to the app's other instances through `backend` (see
+    /// [`Live::channel_backend`]; default: one instance).
+    pub fn channel_backend(mut self, backend: impl ChannelBackend) -> Server {
+        self.channel_backend = Some(Arc::new(backend));
         self
     }
 
@@ -320,6 +329,9 @@ impl Server {
             .live
             .unwrap_or_else(|| self.app.live())
             .with_sessions(sessions.clone());
+        if let Some(backend) = self.channel_backend {
+            live.hub().set_backend(backend);
+        }
         let state = ServerState {
             app: self.app,
             scheme: self.scheme,
@@ -399,6 +411,7 @@ impl Server {
             cross_origin: self.cross_origin.clone(),
             scheme: self.scheme,
             live: self.live.clone(),
+            channel_backend: self.channel_backend.clone(),
             limits: self.limits,
             max_prerender_paths: self.max_prerender_paths,
         };
