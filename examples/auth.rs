@@ -240,9 +240,11 @@ fn endpoints() -> Router {
 /// middleware (latency) runs.
 pub fn app(env: ps::Env) -> ps::App {
     ps::pulse_app! {
+        // Every route is in a group or marked `public`: a new page nobody guarded fails to build.
+        guard: required,
         routes: {
-            "/" => home,
-            "/login" => login,
+            public "/" => home,
+            public "/login" => login,
             [require_login] {
                 "/dashboard" => ps::Page::new(dashboard)
                     .callback("increment", increment)

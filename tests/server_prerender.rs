@@ -91,6 +91,25 @@ async fn bad_payloads_are_400s_and_unknown_paths_404s() {
     assert_eq!(json, json!({"detail": "unknown route `/nope`"}));
 }
 
+/// A derived `Deserialize` also reads a struct from an array of its fields, so `[]` once passed
+/// as an empty URL; `routeInfo` is an object or nothing.
+#[tokio::test]
+async fn route_info_that_is_not_an_object_is_a_400() {
+    let base = spawn(server()).await;
+    for route_info in ["[]", r#"["/users/7"]"#, r#""/""#, "7", "null"] {
+        let body = format!(r#"{{"paths": ["/"], "routeInfo": {route_info}}}"#);
+        let (status, json) = prerender(&base, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let detail = json["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("invalid prerender payload") && detail.contains("routeInfo object"),
+            "{json}"
+        );
+    }
+    let (status, _) = prerender(&base, r#"{"paths": ["/"], "routeInfo": {}}"#).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn panics_and_offsite_redirects_are_500s_and_the_server_keeps_serving() {
     let base = spawn(server()).await;

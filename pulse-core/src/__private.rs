@@ -4,6 +4,8 @@
 pub use core;
 pub use std;
 
+pub mod html;
+
 pub use crate::chain::Chain;
 pub use crate::hook::{
     self, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
@@ -14,8 +16,8 @@ pub use crate::outcome::{
     IntoMessageResponse, IntoPrerenderResponse, IntoRoutePrerenderResponse, MessageResponse,
     PrerenderResponse, RoutePrerenderResponse,
 };
-pub use crate::page::Component;
-use crate::tables::{for_each_hook, not_a_component, not_a_middleware};
+pub use crate::page::{Component, IsPage};
+use crate::tables::{for_each_hook, not_a_middleware};
 pub use crate::{App, Env, Routes};
 
 /// Proves that the return type a user wrote is the hook's response type; the attribute calls
@@ -82,16 +84,20 @@ macro_rules! results {
 
 for_each_hook!(results);
 
-not_a_component! {
-    /// Wraps each page of `routes!{…}`, so a handler that is not a component is reported at its
-    /// name without the list of every component type.
-    pub trait IsComponent: Component {}
+/// `routes.route(pattern, page)` for `routes!{…}`: one bound, [`IsPage`], so a wrong page is
+/// one error at its name saying what a page is (`Routes::route`'s own `Component` bound would
+/// add rustc's E0593 for a fn of the wrong arity).
+pub fn route<C: IsPage<M>, M>(routes: Routes, pattern: &str, page: C) -> Routes {
+    routes.route(pattern, page)
 }
 
-#[diagnostic::do_not_recommend]
-impl<C: Component> IsComponent for C {}
+/// `app.not_found(page)` for `pulse_app!`, checked like [`route`].
+pub fn not_found<C: IsPage<M>, M>(app: App, page: C) -> App {
+    app.not_found(page)
+}
 
-/// Passes a page through, checking it is a component.
-pub fn component<C: IsComponent>(component: C) -> C {
+/// Passes a page of `routes!{…}` through, checking it is one (reported at its name, with
+/// what a page is, whatever the wrong shape: see [`IsPage`]).
+pub fn component<C: IsPage<M>, M>(component: C) -> C {
     component
 }

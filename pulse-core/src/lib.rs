@@ -40,11 +40,39 @@ pub use hook::{
 };
 pub use latency::LatencyMiddleware;
 pub use live::{ChannelEvent, Hub, Live};
-/// maud's `html!`: HTML with text escaped unless wrapped in [`PreEscaped`]. Its expansion
-/// names the `maud` crate, so a crate using `ps::html!` adds `maud = "0.27"` to its own
-/// dependencies.
+/// HTML, as [`ps::html!`](../pulse/macro.html.html) builds it: a `String` that needs no escaping.
+pub use maud::Markup;
+/// Text that is already HTML: spliced into `ps::html!` as it is, not escaped.
+///
+/// ```
+/// use pulse_core as ps;
+/// let bold: ps::Markup = ps::PreEscaped("<b>bold</b>".to_owned());
+/// assert_eq!(bold.into_string(), "<b>bold</b>");
+/// ```
+pub use maud::PreEscaped;
+/// A type that `ps::html!` can splice, `(value)`: implement `render_to` (escape text with
+/// [`maud::Escaper`]-like care) or `render`. Text, numbers, [`Markup`] and [`PreEscaped`]
+/// implement it; other `Display` types splice through `Display`, escaped.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// struct Badge(u32);
+///
+/// impl ps::Render for Badge {
+///     fn render_to(&self, buffer: &mut String) {
+///         buffer.push_str(&format!("<span class=\"badge\">{}</span>", self.0));
+///     }
+/// }
+/// # let mut s = String::new();
+/// # ps::Render::render_to(&Badge(3), &mut s);
+/// # assert_eq!(s, "<span class=\"badge\">3</span>");
+/// ```
+pub use maud::Render;
+/// maud's `html!`, for this crate's own tests and examples. Users write `ps::html!` (the facade
+/// `pulse` exports pulse-macros' own, which needs no `maud` dependency and shadows this one).
+#[doc(hidden)]
 pub use maud::html;
-pub use maud::{Markup, PreEscaped};
 pub use message::{ChannelMessage, ClientMessage, MessageError};
 pub use middleware::PulseMiddleware;
 pub use outcome::{

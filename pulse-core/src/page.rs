@@ -96,7 +96,8 @@ impl PageContext {
 not_a_component! {
 /// A page: renders HTML for a [`PageContext`].
 ///
-/// Implemented by every `async fn(ps::PageContext) -> ps::Markup`.
+/// Implemented by every `async fn(ps::PageContext) -> ps::Markup` and by [`Page`] (a render fn
+/// plus callbacks).
 pub trait Component: Send + Sync + 'static {
     /// Renders the page.
     fn render(&self, cx: PageContext) -> impl Future<Output = Markup> + Send;
@@ -118,6 +119,7 @@ pub trait Component: Send + Sync + 'static {
 }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, Fut> Component for F
 where
     F: Fn(PageContext) -> Fut + Send + Sync + 'static,
@@ -125,6 +127,71 @@ where
 {
     fn render(&self, cx: PageContext) -> impl Future<Output = Markup> + Send {
         self(cx)
+    }
+}
+
+not_a_component! {
+/// Proves that a value is a page, with the message of [`Component`] whatever its shape.
+///
+/// A bound `F: Component` on an `async fn` of the wrong arity makes rustc answer with E0593
+/// ("function is expected to take 1 argument") and no word of what a page is. With two
+/// candidate impls (the second one never holds), rustc reports this trait's own message
+/// instead. Not public API: `ps::routes!`, `ps::pulse_app!` and [`Page::new`] use it.
+#[doc(hidden)]
+pub trait IsPage<Marker>: Component {}
+}
+
+/// The marker of the impls that hold. Not public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Holds {}
+
+/// The marker of the impls that never hold. Not public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum NeverHolds {}
+
+/// Implemented by no type: the bound of the impls that never hold. Not public API.
+#[doc(hidden)]
+pub trait Unimplemented {
+    /// Cannot be called: no type implements the trait.
+    fn unreachable(&self) -> BoxFuture<'static, ()>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<C: Component> IsPage<Holds> for C {}
+
+#[diagnostic::do_not_recommend]
+impl<C: Component + Unimplemented> IsPage<NeverHolds> for C {}
+
+/// A page callback: `async fn(ps::PageContext, Vec<serde_json::Value>)`. Not public API (see
+/// [`IsPage`] for why the marker).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a page callback",
+    label = "not a page callback",
+    note = "a callback is an `async fn(cx: ps::PageContext, args: Vec<serde_json::Value>)`: it changes the view's state or the session, then the page renders again"
+)]
+pub trait IsCallback<Marker>: Send + Sync + 'static {
+    /// Runs the callback.
+    fn call(&self, cx: PageContext, args: Vec<Value>) -> BoxFuture<'static, ()>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<F, Fut> IsCallback<Holds> for F
+where
+    F: Fn(PageContext, Vec<Value>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn call(&self, cx: PageContext, args: Vec<Value>) -> BoxFuture<'static, ()> {
+        Box::pin(self(cx, args))
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<F: Unimplemented + Send + Sync + 'static> IsCallback<NeverHolds> for F {
+    fn call(&self, _: PageContext, _: Vec<Value>) -> BoxFuture<'static, ()> {
+        self.unreachable()
     }
 }
 
@@ -185,9 +252,13 @@ pub struct Page<R> {
     callbacks: HashMap<String, Callback>,
 }
 
-impl<R: Component> Page<R> {
-    /// A page rendered by `render`, without callbacks yet.
-    pub fn new(render: R) -> Self {
+impl<R> Page<R> {
+    /// A page rendered by `render`, an `async fn(ps::PageContext) -> ps::Markup`, without
+    /// callbacks yet.
+    pub fn new<M>(render: R) -> Self
+    where
+        R: IsPage<M>,
+    {
         Page {
             render,
             callbacks: HashMap::new(),
@@ -195,12 +266,11 @@ impl<R: Component> Page<R> {
     }
 
     /// Adds the callback `name`: `async fn(cx: ps::PageContext, args: Vec<serde_json::Value>)`.
-    pub fn callback<F, Fut>(mut self, name: impl Into<String>, callback: F) -> Self
+    pub fn callback<F, M>(mut self, name: impl Into<String>, callback: F) -> Self
     where
-        F: Fn(PageContext, Vec<Value>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        F: IsCallback<M>,
     {
-        let callback: Callback = Arc::new(move |cx, args| Box::pin(callback(cx, args)));
+        let callback: Callback = Arc::new(move |cx, args| callback.call(cx, args));
         self.callbacks.insert(name.into(), callback);
         self
     }

@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire: a JSON object,
+/// every field optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RouteInfo {
     /// The path (`/users/42`).
     pub pathname: String,
@@ -20,4 +21,45 @@ pub struct RouteInfo {
     pub path_params: BTreeMap<String, String>,
     /// Segments captured by a catch-all `*`, percent-decoded.
     pub catchall: Vec<String>,
+}
+
+/// `RouteInfo` as it arrives: only a JSON object. A derived `Deserialize` would also take an
+/// array of the fields in order, so `"routeInfo": []` would pass as an empty URL.
+impl<'de> Deserialize<'de> for RouteInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Default, Deserialize)]
+        #[serde(rename_all = "camelCase", default)]
+        struct Fields {
+            pathname: String,
+            hash: String,
+            query: String,
+            query_params: BTreeMap<String, String>,
+            path_params: BTreeMap<String, String>,
+            catchall: Vec<String>,
+        }
+
+        struct ObjectOnly;
+
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = Fields;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a routeInfo object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fields, A::Error> {
+                Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+
+        let f = deserializer.deserialize_map(ObjectOnly)?;
+        Ok(RouteInfo {
+            pathname: f.pathname,
+            hash: f.hash,
+            query: f.query,
+            query_params: f.query_params,
+            path_params: f.path_params,
+            catchall: f.catchall,
+        })
+    }
 }

@@ -77,14 +77,14 @@ macro_rules! not_a_middleware {
 }
 pub(crate) use not_a_middleware;
 
-/// Puts the "not a page component" compile error on a trait (`Component`, and the wrapper the
-/// `routes!` macro checks each page with).
+/// Puts the "not a page" compile error on a trait (`Component`, and `IsPage`, the bound the
+/// macros and `Page::new` check each page with).
 macro_rules! not_a_component {
     ($item:item) => {
         #[diagnostic::on_unimplemented(
-            message = "`{Self}` is not a page component",
-            label = "not a page component",
-            note = "a page component is an `async fn(cx: ps::PageContext) -> ps::Markup`"
+            message = "`{Self}` is not a page",
+            label = "not a page",
+            note = "a page is an `async fn(cx: ps::PageContext) -> ps::Markup`, or `ps::Page::new(render)` (with callbacks)"
         )]
         $item
     };

@@ -1,6 +1,7 @@
 //! `pulse_app!{ routes: { .. }, middleware: [ .. ], not_found: page }`: the app as one checked
 //! declaration — route table, app-wide chain, scoped groups, and every redirect literal of the
-//! listed `#[middleware]` items checked against the routes.
+//! listed `#[middleware]` items checked against the routes; with `guard: required`, every route
+//! in a group or marked `public`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -14,13 +15,15 @@ use crate::routes;
 use crate::routes::Table;
 use crate::stack::List;
 
-const KEYS: [&str; 4] = ["routes", "middleware", "not_found", "env"];
+const KEYS: [&str; 5] = ["routes", "middleware", "not_found", "env", "guard"];
 
 struct AppInput {
     routes: Option<(Ident, Table)>,
     middleware: Option<(Ident, List)>,
     not_found: Option<Expr>,
     env: Option<Expr>,
+    /// `guard: required`: every route is in a group or marked `public`.
+    guard: Option<Ident>,
     errors: Vec<syn::Error>,
 }
 
@@ -31,6 +34,7 @@ impl Parse for AppInput {
             middleware: None,
             not_found: None,
             env: None,
+            guard: None,
             errors: Vec::new(),
         };
         while !input.is_empty() {
@@ -54,6 +58,18 @@ impl Parse for AppInput {
                 }
                 "not_found" => app.not_found.replace(input.parse()?).is_some(),
                 "env" => app.env.replace(input.parse()?).is_some(),
+                "guard" => {
+                    let value: Ident = input.parse()?;
+                    if value != "required" {
+                        app.errors.push(syn::Error::new(
+                            value.span(),
+                            format!("unknown guard rule `{value}`; `guard: required` is the only one (every route in a group or marked `public`), and leaving `guard` out means none"),
+                        ));
+                        false
+                    } else {
+                        app.guard.replace(key.clone()).is_some()
+                    }
+                }
                 _ => {
                     let message = match diag::suggest(&name, KEYS) {
                         Some(near) => format!(
@@ -89,6 +105,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         middleware,
         not_found,
         env,
+        guard,
         mut errors,
     } = syn::parse2(input)?;
     let Some((routes_key, table)) = routes else {
@@ -107,6 +124,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             "an app needs at least one route in `routes: { .. }`",
         ));
     }
+    if guard.is_some() {
+        errors.extend(unguarded(&table));
+    }
     errors.extend(chain.duplicates());
     let route_lits: Vec<LitStr> = table.routes().into_iter().cloned().collect();
     let checks = if errors.is_empty() {
@@ -124,14 +144,32 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let env_used = env_binding.is_some().then_some(&env_ident);
     let routes = table.expand(env_used);
     let chain = chain.expand(env_used);
-    let not_found = not_found.map(|page| {
-        let page = quote_spanned!(page.span()=> ::pulse::__private::component(#page));
-        quote!(.not_found(#page))
-    });
+    let mut app = quote!(::pulse::__private::App::new(#routes, #chain));
+    if let Some(page) = not_found {
+        app = quote_spanned!(page.span()=> ::pulse::__private::not_found(#app, #page));
+    }
     Ok(quote!({
         #errors
         #checks
         #env_binding
-        ::pulse::__private::App::new(#routes, #chain) #not_found
+        #app
     }))
+}
+
+/// `guard: required`: one error per route that no group guards and that is not `public`, at
+/// its pattern, so the list of errors names every such route.
+fn unguarded(table: &Table) -> Vec<syn::Error> {
+    table
+        .unguarded()
+        .into_iter()
+        .map(|lit| {
+            let path = lit.value();
+            syn::Error::new(
+                lit.span(),
+                format!(
+                    "route `{path}` is not guarded: with `guard: required`, every route is inside a group (`[require_login] {{ \"{path}\" => .. }}`) or marked `public` (`public \"{path}\" => ..`)"
+                ),
+            )
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The cross-macro callback protocol, Rocket-style. Each `#[middleware]` fn emits, beside its
 //! struct, a hidden macro of the same name (in the macro namespace, defined in a
-//! `__pulse_middleware_<name>` module) carrying its hooks and its `Redirect::to("…")` literals
+//! `__pulse_middleware_<name>` module and glob-imported, so it yields to another macro of that
+//! name; a prelude name gets only `__pulse_callback_<name>`) carrying its hooks and its `Redirect::to("…")` literals
 //! with their original spans ([`define`]). `pulse_app!` (and `routes!` for groups) invokes it
 //! through the path the user listed ([`list_checks`]), passing the app's routes; the macro calls
 //! back into the `__check` proc macro with an [`Input`], and [`crate::check`] reports mistakes.
@@ -35,6 +36,15 @@ pub(crate) fn define(
     redirects: &[syn::LitStr],
 ) -> TokenStream {
     let module = format_ident!("__pulse_middleware_{}", name);
+    let hidden = hidden_name(name);
+    // Under the fn's own name, so imports of the fn carry it; left out for a name of the
+    // prelude (`format`, `test`, ..), which it would shadow in the whole module.
+    let same_name = (!in_prelude(&name.to_string())).then(|| {
+        quote! {
+            #[allow(unused_imports)]
+            pub(crate) use callback as #name;
+        }
+    });
     let hooks = hooks
         .iter()
         .map(|h| Ident::new(h.name(), Span::call_site()));
@@ -58,12 +68,82 @@ pub(crate) fn define(
                 };
             }
             #[allow(unused_imports)]
-            pub(crate) use callback;
+            pub(crate) use callback as #hidden;
+            #same_name
         }
+        // A glob: an item or explicit import of the same name in this module (say
+        // `use tracing::info;` beside a middleware fn `info`) shadows it instead of clashing.
         #[doc(hidden)]
         #[allow(unused_imports)]
-        #reexport use #module::callback as #name;
+        #reexport use #module::*;
     }
+}
+
+/// The callback's second name, `__pulse_callback_<fn>`, which nothing else uses.
+fn hidden_name(name: &Ident) -> Ident {
+    format_ident!("__pulse_callback_{}", name)
+}
+
+/// Macro and attribute names of the std prelude and the built-in attributes, which a
+/// callback of the same name would shadow (or make ambiguous) in the fn's module.
+const PRELUDE: [&str; 53] = [
+    "allow",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "bench",
+    "cfg",
+    "cfg_attr",
+    "cold",
+    "column",
+    "compile_error",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "deny",
+    "deprecated",
+    "derive",
+    "doc",
+    "env",
+    "eprint",
+    "eprintln",
+    "expect",
+    "file",
+    "forbid",
+    "format",
+    "format_args",
+    "global_allocator",
+    "ignore",
+    "include",
+    "include_bytes",
+    "include_str",
+    "inline",
+    "line",
+    "matches",
+    "module_path",
+    "must_use",
+    "option_env",
+    "panic",
+    "print",
+    "println",
+    "repr",
+    "should_panic",
+    "stringify",
+    "test",
+    "thread_local",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "warn",
+    "write",
+    "writeln",
+];
+
+fn in_prelude(name: &str) -> bool {
+    PRELUDE.contains(&name)
 }
 
 /// The invocation of an entry's callback macro, if the entry is checkable.
@@ -77,7 +157,14 @@ fn callback(entry: &Expr, context: &str, routes: Option<&[LitStr]>) -> Option<To
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return None;
     }
-    let callback = path.clone();
+    let mut callback = path.clone();
+    if in_prelude(&name) {
+        // Such a fn's callback only has its hidden name: reachable where the fn is defined or
+        // through a path (`auth::format`), not through `use auth::format;`.
+        if let Some(last) = callback.segments.last_mut() {
+            last.ident = hidden_name(&last.ident);
+        }
+    }
     let span = last.ident.span();
     let context = Ident::new(context, Span::call_site());
     let routes = routes.map(|r| quote!(, routes = [#(#r),*]));

@@ -1,5 +1,5 @@
 //! Procedural macros of Pulse for Rust. Users reach them through the facade: `use pulse as ps;`
-//! then `#[ps::middleware]`, `ps::stack![]`, `ps::routes!{}` and `ps::pulse_app!{}`.
+//! then `#[ps::middleware]`, `ps::stack![]`, `ps::routes!{}`, `ps::pulse_app!{}` and `ps::html!{}`.
 //!
 //! Each entry point hands off to a module (parse → validate → expand). Generated code names the
 //! runtime only through `::pulse::__private`.
@@ -11,6 +11,8 @@ mod callback;
 mod check;
 mod diag;
 mod hook;
+mod html;
+mod html_expand;
 mod item;
 mod method;
 mod params;
@@ -58,6 +60,12 @@ pub fn pulse_app(input: TokenStream) -> TokenStream {
         "pulse_app!",
         app::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error),
     )
+}
+
+#[doc = include_str!("../docs/html.md")]
+#[proc_macro]
+pub fn html(input: TokenStream) -> TokenStream {
+    debug("html!", html_expand::expand(input.into()))
 }
 
 /// The callback of the hidden `__pulse_middleware_<name>` macros; not public API.

@@ -10,10 +10,18 @@ use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
 use crate::stack::List;
 use pulse_route::{Conflict, Pattern};
 
+pub(crate) mod kw {
+    syn::custom_keyword!(public);
+}
+
 /// One entry of a route table.
 pub(crate) enum Entry {
-    /// `"/users/:id" => user`
-    Route { pattern: LitStr, handler: Expr },
+    /// `"/users/:id" => user`, or `public "/" => home` (exempt from `guard: required`)
+    Route {
+        public: Option<kw::public>,
+        pattern: LitStr,
+        handler: Expr,
+    },
     /// `[a, b] { ... }`: routes whose `prerender_route` and `message` hooks also run `a`, `b`.
     Group {
         bracket: Span,
@@ -45,14 +53,23 @@ impl Parse for Table {
                     brace,
                     routes,
                 });
-            } else if input.peek(LitStr) {
+            } else if input.peek(LitStr) || input.peek(kw::public) {
+                let public: Option<kw::public> = input.parse()?;
+                if public.is_some() && !input.peek(LitStr) {
+                    return Err(input
+                        .error("expected a route after `public`, as in `public \"/\" => home`"));
+                }
                 let pattern: LitStr = input.parse()?;
                 input.parse::<Token![=>]>()?;
                 let handler: Expr = input.parse()?;
-                entries.push(Entry::Route { pattern, handler });
+                entries.push(Entry::Route {
+                    public,
+                    pattern,
+                    handler,
+                });
             } else {
                 return Err(input.error(
-                    "expected a route (`\"/path\" => page`) or a group (`[middleware] { routes }`)",
+                    "expected a route (`\"/path\" => page`, `public \"/path\" => page`) or a group (`[middleware] { routes }`)",
                 ));
             }
             if input.is_empty() {
@@ -88,6 +105,21 @@ impl Table {
             }
         }
         out
+    }
+
+    /// Routes outside every group and not marked `public`: the ones `guard: required` rejects.
+    pub(crate) fn unguarded(&self) -> Vec<&LitStr> {
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Route {
+                    public: None,
+                    pattern,
+                    ..
+                } => Some(pattern),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Group middleware lists, outermost first, each with its group's routes.
@@ -179,6 +211,22 @@ impl Table {
                         ));
                     }
                 }
+                for entry in &routes.entries {
+                    if let Entry::Route {
+                        public: Some(public),
+                        pattern,
+                        ..
+                    } = entry
+                    {
+                        errors.push(syn::Error::new(
+                            public.span,
+                            format!(
+                                "route `{}` is marked `public` inside a group, whose middleware guards it; move it out of the group or drop `public`",
+                                pattern.value()
+                            ),
+                        ));
+                    }
+                }
                 let mut inner = outer.to_vec();
                 inner.extend(
                     middleware
@@ -191,27 +239,33 @@ impl Table {
         }
     }
 
-    /// `Routes::new().route(..).group(..)`, each handler checked at its own span; groups use
+    /// `Routes::new()` with each route added by `__private::route(routes, pattern, page)` (so
+    /// that a wrong page is one error, at its name) and each group by `.group(..)`; groups use
     /// `group_in(env, ..)` when the app names its environment.
     pub(crate) fn expand(&self, env: Option<&Ident>) -> TokenStream {
-        let calls = self.entries.iter().map(|entry| match entry {
-            Entry::Route { pattern, handler } => {
-                let handler =
-                    quote_spanned!(handler.span()=> ::pulse::__private::component(#handler));
-                quote!(.route(#pattern, #handler))
-            }
-            Entry::Group {
-                middleware, routes, ..
-            } => {
-                let chain = middleware.expand(env);
-                let routes = routes.expand(env);
-                match env {
-                    None => quote!(.group(#chain, #routes)),
-                    Some(env) => quote!(.group_in(#env, #chain, #routes)),
+        let mut routes = quote!(::pulse::__private::Routes::new());
+        for entry in &self.entries {
+            routes = match entry {
+                Entry::Route {
+                    pattern, handler, ..
+                } => quote_spanned! {handler.span()=>
+                    ::pulse::__private::route(#routes, #pattern, #handler)
+                },
+                Entry::Group {
+                    middleware,
+                    routes: inner,
+                    ..
+                } => {
+                    let chain = middleware.expand(env);
+                    let inner = inner.expand(env);
+                    match env {
+                        None => quote!(#routes.group(#chain, #inner)),
+                        Some(env) => quote!(#routes.group_in(#env, #chain, #inner)),
+                    }
                 }
-            }
-        });
-        quote!(::pulse::__private::Routes::new() #(#calls)*)
+            };
+        }
+        routes
     }
 }
 
