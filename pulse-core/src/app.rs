@@ -205,12 +205,9 @@ impl App {
         request: &Request,
         session: &Session,
     ) -> Result<Option<(PrerenderPayload, PrerenderResponse)>, PrerenderError> {
-        let target = if request.query().is_empty() {
-            request.path().to_owned()
-        } else {
-            format!("{}?{}", request.path(), request.query())
-        };
-        let Some((pattern, route_info)) = self.inner.routes.resolve(&target) else {
+        let routes = &self.inner.routes;
+        let Some((pattern, route_info)) = routes.resolve_parts(request.path(), request.query(), "")
+        else {
             return Ok(None);
         };
         let payload = PrerenderPayload {
@@ -232,22 +229,30 @@ impl App {
         if payload.paths.is_empty() {
             return Err(PrerenderError::EmptyPaths);
         }
-        let mut entries = Vec::with_capacity(payload.paths.len());
-        for path in &payload.paths {
-            let normalized = if path.starts_with('/') {
-                path.clone()
+        let find = |path: &String| {
+            let found = if path.starts_with('/') {
+                self.inner.routes.find(path)
             } else {
-                format!("/{path}")
+                self.inner.routes.find(&format!("/{path}"))
             };
-            let entry = self
-                .inner
-                .routes
-                .find(&normalized)
-                .ok_or_else(|| PrerenderError::UnknownPath(path.clone()))?;
-            entries.push(entry);
-        }
+            found.ok_or_else(|| PrerenderError::UnknownPath(path.clone()))
+        };
+        // A page request names one route: no list to allocate for it.
+        let one;
+        let many;
+        let entries: &[&RouteEntry] = if let [path] = &payload.paths[..] {
+            one = [find(path)?];
+            &one
+        } else {
+            many = payload
+                .paths
+                .iter()
+                .map(find)
+                .collect::<Result<Vec<_>, _>>()?;
+            &many
+        };
         let job = PageJob {
-            entries: &entries,
+            entries,
             payload,
             request,
             session,

@@ -53,12 +53,23 @@ pub(crate) type TitleSlot = Arc<Mutex<Option<String>>>;
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
     pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Request) -> Self {
+        PageContext::with_parts(pattern, route, session, request, ViewState::default())
+    }
+
+    /// A context over a given `state` (no fresh state allocated and dropped).
+    pub(crate) fn with_parts(
+        pattern: &str,
+        route: RouteInfo,
+        session: Session,
+        request: Request,
+        state: ViewState,
+    ) -> Self {
         PageContext {
             pattern: pattern.into(),
             route,
             session,
             request,
-            state: ViewState::default(),
+            state,
             title: TitleSlot::default(),
         }
     }

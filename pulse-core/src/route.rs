@@ -195,6 +195,16 @@ impl Routes {
     pub fn resolve(&self, target: &str) -> Option<(&str, RouteInfo)> {
         let (target, hash) = target.split_once('#').unwrap_or((target, ""));
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        self.resolve_parts(path, query, hash)
+    }
+
+    /// [`Routes::resolve`] for a URL already split into path, query and fragment.
+    pub(crate) fn resolve_parts(
+        &self,
+        path: &str,
+        query: &str,
+        hash: &str,
+    ) -> Option<(&str, RouteInfo)> {
         // The highest rank wins; on a tie, the route declared first.
         let mut best: Option<(&RouteEntry, pulse_route::Match<'_, '_>)> = None;
         for entry in &self.entries {

@@ -174,8 +174,13 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
         request,
         session,
     };
-    let cx = PageContext::new(path, route_info.clone(), session.clone(), request.clone())
-        .with_state(state);
+    let cx = PageContext::with_parts(
+        path,
+        route_info.clone(),
+        session.clone(),
+        request.clone(),
+        state,
+    );
     let title = cx.title_slot();
     let render = async move {
         let html = entry.component.render(cx).await.into_string();

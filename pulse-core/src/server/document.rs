@@ -96,9 +96,13 @@ pub(crate) fn page(
         route_info,
         live,
     };
-    // Serializing strings and maps into a Vec cannot fail.
-    let json = serde_json::to_string(&state).unwrap_or_else(|_| "{}".to_owned());
-    escape_script_json(&mut out, &json);
+    // Serialized straight into the document, escaped on the way (no intermediate string).
+    // Serializing strings and maps cannot fail; if it did, the state would be empty.
+    let mark = out.len();
+    if serde_json::to_writer(ScriptJson(&mut out), &state).is_err() {
+        out.truncate(mark);
+        out.push_str("{}");
+    }
     out.push_str(
         "</script>\n<script src=\"/_pulse/client.js\" defer></script>\n</body>\n</html>\n",
     );
@@ -132,6 +136,23 @@ fn escape_attribute(out: &mut String, value: &str) {
         '>' => Some("&gt;"),
         _ => None,
     });
+}
+
+/// Writes what serde_json produces into a document, escaped by [`escape_script_json`].
+struct ScriptJson<'a>(&'a mut String);
+
+impl std::io::Write for ScriptJson<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // serde_json writes whole UTF-8 sequences (it only splits at ASCII characters).
+        let text = std::str::from_utf8(buf)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
+        escape_script_json(self.0, text);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// JSON safe inside a `<script>` element: no `</script>`, `<!--` or `&` survives.
@@ -237,6 +258,29 @@ mod tests {
         );
         assert_eq!(html.matches("</script>").count(), 2, "{html}");
         assert!(html.contains("\\u003c/script\\u003e"));
+    }
+
+    #[test]
+    fn state_json_keeps_text_and_escapes_line_separators() {
+        let route_info = RouteInfo {
+            pathname: "/caf\u{e9}/\u{2028}/\"q\"&".to_owned(),
+            ..RouteInfo::default()
+        };
+        let html = page(
+            &frame!(),
+            &["/".to_owned()],
+            &route_info,
+            &BTreeMap::new(),
+            false,
+        );
+        let start = html.find("application/json\">").unwrap() + "application/json\">".len();
+        let json = &html[start..html[start..].find("</script>").unwrap() + start];
+        assert!(
+            json.contains("\\u2028") && json.contains("\\u0026"),
+            "{json}"
+        );
+        let state: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(state["routeInfo"]["pathname"], route_info.pathname);
     }
 
     #[test]
