@@ -678,6 +678,13 @@ async fn a_store_outage_is_a_503_never_an_anonymous_session() {
     assert_eq!(browser.socket().await.err().map(|e| e.0), Some(503));
     // Without a cookie there is nothing to load: the app serves anonymous visitors.
     assert_eq!(server.browser().get("/me").await.status, 200);
+    // A sign-in that cannot be stored is not answered as a success.
+    let signing_in = server
+        .browser()
+        .post_json("/api/login", json!({"user": "ada"}))
+        .await;
+    assert_eq!(signing_in.status, 503);
+    assert_eq!(signing_in.session_cookie(), None);
 }
 
 // ---------------------------------------------------------------- the README's test kit example

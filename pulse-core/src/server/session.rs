@@ -174,26 +174,33 @@ impl Sessions {
     /// Saves `session` when it changed or its cookie needs re-issuing (older than a day, or
     /// signed with an older key); revokes the ids it gave up. Returns the `Set-Cookie` header
     /// to send: the new cookie, a removal after [`Session::end`], or nothing. A failed save is
-    /// logged and sends nothing: the browser keeps its previous cookie.
-    pub(crate) async fn persist(&self, session: &Session) -> Option<HeaderValue> {
+    /// logged and sends nothing: the browser keeps its previous cookie. A store that is down is
+    /// an error: the request's changes did not stick, and the caller answers 503 rather than
+    /// letting the browser believe they did (a sign-in that looks successful but isn't).
+    pub(crate) async fn persist(
+        &self,
+        session: &Session,
+    ) -> Result<Option<HeaderValue>, StoreError> {
         let now = self.config.now();
         self.revoke(session, now).await;
         if session.is_ended() {
             session.mark_saved();
-            return self.removal();
+            return Ok(self.removal());
         }
-        self.save(session, now)
-            .await
-            .and_then(|(value, max_age)| self.set_cookie(&value, max_age))
+        Ok(self
+            .save(session, now)
+            .await?
+            .and_then(|(value, max_age)| self.set_cookie(&value, max_age)))
     }
 
-    /// Saves `session` if needed, returning the cookie value and its max age in seconds.
-    async fn save(&self, session: &Session, now: u64) -> Option<(String, u64)> {
+    /// Saves `session` if needed, returning the cookie value and its max age in seconds; an
+    /// error only when the store is unavailable (other failures are logged and send nothing).
+    async fn save(&self, session: &Session, now: u64) -> Result<Option<(String, u64)>, StoreError> {
         let stale = !session.is_new()
             && (session.wants_reissue()
                 || now.saturating_sub(session.seen_at()) >= self.config.refresh_after());
         if !(session.is_changed() || stale) || (session.is_new() && session.is_empty()) {
-            return None;
+            return Ok(None);
         }
         session.stamp(now);
         let expires_at = self
@@ -202,15 +209,16 @@ impl Sessions {
         match self.store.save(session, expires_at).await {
             Ok(value) => {
                 session.mark_saved();
-                Some((value, expires_at.saturating_sub(now)))
+                Ok(Some((value, expires_at.saturating_sub(now))))
             }
             Err(StoreError::Gone) => {
                 tracing::debug!("the session was deleted meanwhile; its changes are dropped");
-                None
+                Ok(None)
             }
+            Err(error @ StoreError::Unavailable(_)) => Err(error),
             Err(error) => {
                 tracing::error!(%error, "could not save the session; its changes are lost");
-                None
+                Ok(None)
             }
         }
     }
@@ -229,7 +237,11 @@ impl Sessions {
         }
         let was_new = session.is_new();
         let changes = session.changes();
-        let (value, _) = self.save(session, now).await?;
+        let saved = self.save(session, now).await.unwrap_or_else(|error| {
+            tracing::error!(%error, "session store unavailable; the socket's changes are lost");
+            None
+        });
+        let (value, _) = saved?;
         match gave_up {
             Some(id) => Some(Handoff::Replace { id, value }),
             // A session the browser has no cookie for yet.
@@ -390,8 +402,12 @@ where
                     return Ok(super::page::internal_error());
                 }
             };
-            if let Some(cookie) = sessions.persist(&session).await {
-                response.headers_mut().append(SET_COOKIE, cookie);
+            match sessions.persist(&session).await {
+                Ok(Some(cookie)) => {
+                    response.headers_mut().append(SET_COOKIE, cookie);
+                }
+                Ok(None) => {}
+                Err(error) => return Ok(unavailable(&error)),
             }
             Ok(response)
         })
