@@ -390,10 +390,10 @@ impl State {
 
     /// The current id is given up: revoked at persist time if the store knows it.
     fn give_up_id(&mut self) {
-        if let Some(id) = self.id.take() {
-            if self.stored {
-                self.revoked.push(id);
-            }
+        if let Some(id) = self.id.take()
+            && self.stored
+        {
+            self.revoked.push(id);
         }
         self.stored = false;
         self.created = 0;

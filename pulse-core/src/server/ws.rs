@@ -402,10 +402,10 @@ async fn set_cookies(State(live): State<Live>, parts: Parts) -> Response {
     ) else {
         return response;
     };
-    if let Some(handoff) = live.sessions.claim(&token) {
-        if let Some(cookie) = sessions.apply(handoff, session) {
-            response.headers_mut().append(SET_COOKIE, cookie);
-        }
+    if let Some(handoff) = live.sessions.claim(&token)
+        && let Some(cookie) = sessions.apply(handoff, session)
+    {
+        response.headers_mut().append(SET_COOKIE, cookie);
     }
     response
 }
