@@ -3,6 +3,8 @@
 //!
 //! In-process through tower's `oneshot`, so the numbers are the framework's cost without the
 //! network. Run with `cargo bench --bench server`; throughput ratio = axum time / Pulse time.
+//! divan's allocation profiler prints the heap allocations per request beside each time
+//! (`alloc` count and bytes), so the allocations of each path are counted in the same run.
 
 use axum::Router;
 use axum::body::Body;
@@ -11,6 +13,9 @@ use axum::response::Html;
 use axum::routing::get;
 use pulse as ps;
 use tower::ServiceExt;
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 fn main() {
     divan::Divan::from_args().sample_count(1000).main();

@@ -4,9 +4,15 @@
 //! cargo run --example auth          # http://127.0.0.1:8000 (PORT to change)
 //! ```
 //!
-//! - `/` is public, `/login` is a form posting JSON to `POST /api/login` (any email, password
-//!   `pulse`), `/dashboard` shows the logged-in email and a live counter; `POST /api/logout`
-//!   (or the dashboard's "Sign out" button) ends the session.
+//! With `PULSE_REDIS_URL` (and `--features redis`), sessions and channels live in Redis, so
+//! several instances sharing it and `PULSE_SECRET` serve the same users (see the README).
+//!
+//! - `/` is public, `/login` is a form posted to `POST /api/login` (any email, password
+//!   `pulse`; it works without JavaScript: a 303 to the dashboard, or back to the form with an
+//!   error; JSON clients get JSON), `/dashboard` shows the logged-in email and a live counter;
+//!   `POST /api/logout` (or the dashboard's "Sign out" button) ends the session.
+//! - Every page shares `layout` (a skip link, the navigation, `main`) and the app's `Head`
+//!   (title and a small stylesheet); pages set their own title with `cx.set_title`.
 //! - `require_login` guards only the routes of its group: anonymous page requests to
 //!   `/dashboard` are redirected to `/login`, with no list of public paths to keep in sync.
 //! - `reject_anonymous` refuses WebSockets of anonymous browsers; `admin_channels` denies
@@ -28,10 +34,9 @@ use std::process::ExitCode;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pulse as ps;
@@ -40,7 +45,38 @@ use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- pages
 
+/// The frame of every page, 404 included: a skip link, the navigation, and `main`.
+fn layout(cx: ps::LayoutContext<'_>, content: ps::Markup) -> ps::Markup {
+    let path = cx.request().path();
+    let current = |href: &str| (path == href).then_some("page");
+    ps::html! {
+        a.skip href="#main" { "Skip to content" }
+        header {
+            nav aria-label="Main" {
+                a href="/" aria-current=[current("/")] { "Home" }
+                a href="/dashboard" aria-current=[current("/dashboard")] { "Dashboard" }
+                @if !cx.session().contains("user_email") {
+                    a href="/login" aria-current=[current("/login")] { "Sign in" }
+                }
+            }
+        }
+        main id="main" { (content) }
+    }
+}
+
+const STYLE: &str = "
+body { font: 1rem/1.5 system-ui, sans-serif; max-width: 40rem; margin: 0 auto; padding: 0 1rem; color: #1a1a1a; }
+header nav { display: flex; gap: 1rem; padding: 1rem 0; border-bottom: 1px solid #ddd; }
+a { color: #0b57d0; } a[aria-current=page] { font-weight: 600; text-decoration: none; }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; }
+form { display: grid; gap: .75rem; max-width: 20rem; }
+label { display: grid; gap: .25rem; }
+input, button { font: inherit; padding: .4rem .6rem; }
+[role=alert]:empty { display: none; } [role=alert] { color: #b3261e; }
+";
+
 async fn home(cx: ps::PageContext) -> ps::Markup {
+    cx.set_title("Home");
     let email: Option<String> = cx.session().get("user_email");
     ps::html! {
         h1 { "Pulse" }
@@ -52,36 +88,26 @@ async fn home(cx: ps::PageContext) -> ps::Markup {
     }
 }
 
-const LOGIN_SCRIPT: &str = r#"
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  const response = await fetch("/api/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: form.email.value, password: form.password.value }),
-  });
-  if (response.ok) {
-    window.location.assign("/dashboard");
-  } else {
-    const body = await response.json().catch(() => ({}));
-    document.getElementById("error").textContent = body.error || "Sign-in failed";
-  }
-});
-"#;
-
-async fn login(_: ps::PageContext) -> ps::Markup {
+/// The sign-in form: a plain form POST (no JavaScript needed, the password never lands in a
+/// URL); `POST /api/login` sends the browser back here with `?error=1` when it fails.
+async fn login(cx: ps::PageContext) -> ps::Markup {
+    cx.set_title("Sign in");
+    let failed = cx.query("error").is_some();
     ps::html! {
         h1 { "Sign in" }
-        form id="login" {
-            label { "Email " input name="email" type="email" required autocomplete="username"; }
-            label { "Password " input name="password" type="password" required autocomplete="current-password"; }
+        form method="post" action="/api/login" {
+            label { "Email" input name="email" type="email" required autocomplete="username"; }
+            label { "Password" input name="password" type="password" required autocomplete="current-password"; }
             button type="submit" { "Sign in" }
         }
         p { small { "Any email works; the password is " code { "pulse" } "." } }
-        p id="error" role="alert" {}
-        script { (ps::PreEscaped(LOGIN_SCRIPT)) }
+        p id="error" role="alert" { @if failed { "Invalid email or password." } }
     }
+}
+
+/// "Clicked 1 time", "Clicked 2 times".
+fn clicks(count: i64) -> &'static str {
+    if count == 1 { "time" } else { "times" }
 }
 
 /// The dashboard: the user's email, a counter kept by the live view, and "Sign out". The
@@ -90,11 +116,12 @@ async fn login(_: ps::PageContext) -> ps::Markup {
 async fn dashboard(cx: ps::PageContext) -> ps::Markup {
     let email: String = cx.session().get("user_email").unwrap_or_default();
     let count: i64 = cx.state().get("count").unwrap_or(0);
+    cx.set_title("Dashboard");
     ps::html! {
         h1 { "Dashboard" }
         p { "Signed in as " strong id="email" { (email) } }
         p {
-            button type="button" data-pulse-callback="increment" { "Clicked " span id="count" { (count) } " times" }
+            button type="button" data-pulse-callback="increment" { "Clicked " span id="count" { (count) } " " (clicks(count)) }
         }
         button type="button" data-pulse-callback="logout" { "Sign out" }
     }
@@ -105,8 +132,10 @@ async fn increment(cx: ps::PageContext, _args: Vec<Value>) {
     cx.state().set("count", count + 1);
 }
 
+/// Ends the session: its cookie is revoked (a copy no longer signs in) and every socket of it,
+/// in every tab, closes; the client then stores the removal and goes home.
 async fn logout(cx: ps::PageContext, _args: Vec<Value>) {
-    cx.session().remove("user_email");
+    cx.session().end();
     cx.state().navigate_to("/");
 }
 
@@ -246,15 +275,35 @@ impl SignInLimits {
     }
 }
 
-/// `POST /api/login` with `{"email", "password"}`: any email with the password `pulse`.
+/// `POST /api/login`: the sign-in form (`application/x-www-form-urlencoded`, answered with a
+/// 303 to `/dashboard`, or back to `/login?error=1`) or JSON `{"email", "password"}` (answered
+/// with JSON); any email with the password `pulse`. Failed sign-ins are limited
+/// per client address and per email ([`SignInLimits`]).
 async fn api_login(
     State(limits): State<SignInLimits>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     session: ps::Session,
-    credentials: Result<Json<Credentials>, JsonRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let Ok(Json(credentials)) = credentials else {
+    let headers = request.headers().clone();
+    let form = headers.get(CONTENT_TYPE).is_some_and(|value| {
+        value
+            .as_bytes()
+            .starts_with(b"application/x-www-form-urlencoded")
+    });
+    let credentials = if form {
+        read_form(request).await
+    } else {
+        Json::<Credentials>::from_request(request, &())
+            .await
+            .ok()
+            .map(|Json(credentials)| credentials)
+    };
+    let see_other = |to: &'static str| (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response();
+    let Some(credentials) = credentials else {
+        if form {
+            return see_other("/login?error=1");
+        }
         return error(
             StatusCode::BAD_REQUEST,
             "expected JSON {\"email\", \"password\"}",
@@ -274,9 +323,15 @@ async fn api_login(
         if let Err(limited) = by_ip.and(by_email) {
             return limited.into_response();
         }
+        if form {
+            return see_other("/login?error=1");
+        }
         return error(StatusCode::UNAUTHORIZED, "invalid email or password");
     }
+    // A new id on sign-in: an id planted or copied before cannot follow the user in.
+    session.regenerate();
     match session.insert("user_email", email) {
+        Ok(()) if form => see_other("/dashboard"),
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
     }
@@ -291,9 +346,28 @@ async fn api_me(session: ps::Session) -> Response {
     }
 }
 
-/// `POST /api/logout`: forgets the user.
+/// The sign-in form's fields (a body of at most 16 KiB).
+async fn read_form(request: axum::extract::Request) -> Option<Credentials> {
+    let body = axum::body::to_bytes(request.into_body(), 16 * 1024)
+        .await
+        .ok()?;
+    let (mut email, mut password) = (None, None);
+    for (name, value) in form_urlencoded::parse(&body) {
+        match &*name {
+            "email" => email = Some(value.into_owned()),
+            "password" => password = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    Some(Credentials {
+        email: email?,
+        password: password?,
+    })
+}
+
+/// `POST /api/logout`: ends the session, here and on every open socket of it.
 async fn api_logout(session: ps::Session) -> Json<serde_json::Value> {
-    session.remove("user_email");
+    session.end();
     Json(json!({ "ok": true }))
 }
 
@@ -341,11 +415,50 @@ pub fn app(env: ps::Env) -> ps::App {
         ],
         env: env,
     }
+    .head(ps::Head::new().title("Pulse auth example").style(STYLE))
+    .layout(layout)
 }
 
 /// The app with its endpoints.
 pub fn server(env: ps::Env) -> ps::Server {
     app(env).server().routes(endpoints())
+}
+
+/// `server` with its sessions, channels and revocations in the Redis at `url`, shared by every
+/// instance started with the same `url` and secrets.
+#[cfg(feature = "redis")]
+pub async fn on_redis(
+    server: ps::Server,
+    url: &str,
+    keys: ps::server::KeyRing,
+) -> Result<ps::Server, Box<dyn std::error::Error>> {
+    let redis = ps::redis::RedisConfig::new(url);
+    Ok(server
+        .session_store(ps::redis::RedisStore::connect(&redis, keys).await?)
+        .channel_backend(ps::redis::RedisChannels::connect(&redis).await?)
+        .revocations(ps::redis::RedisRevocations::connect(&redis).await?))
+}
+
+/// `PULSE_REDIS_URL` set: sessions, channels and revocations in Redis (several instances).
+async fn scale_out(server: ps::Server) -> Result<ps::Server, Box<dyn std::error::Error>> {
+    let Some(url) = std::env::var_os("PULSE_REDIS_URL") else {
+        return Ok(server);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let url = url
+            .into_string()
+            .map_err(|_| "PULSE_REDIS_URL is not UTF-8")?;
+        if std::env::var_os("PULSE_SECRET").is_none() {
+            return Err("PULSE_REDIS_URL needs PULSE_SECRET, the same on every instance".into());
+        }
+        on_redis(server, &url, ps::Config::from_env().keys()?).await
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        drop((server, url));
+        Err("PULSE_REDIS_URL is set: run with `--features redis`".into())
+    }
 }
 
 #[tokio::main]
@@ -371,7 +484,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT is not a port number: {port:?}"))?,
         Err(_) => 8000,
     };
-    let server = server(ps::Env::current());
+    let server = scale_out(server(ps::Env::current())).await?;
     // Checked first, so a missing PULSE_SECRET in production stops the app before it listens.
     server.check()?;
     let listener = server.bind(("127.0.0.1", port)).await?;

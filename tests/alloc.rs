@@ -1,4 +1,5 @@
-//! A hook dispatch through a static chain makes no heap allocation, for all five hooks.
+//! A hook dispatch through a static chain makes no heap allocation, for all five hooks, through
+//! short chains and through 100 middlewares joined by seams.
 //!
 //! One test in its own binary: the counting allocator sees every thread of the process, so no
 //! other test may run beside it.
@@ -105,6 +106,52 @@ macro_rules! macro_middleware {
 }
 
 macro_middleware!(A1 r1 m1, A2 r2 m2, A3 r3 m3, A4 r4 m4, A5 r5 m5, A6 r6 m6);
+
+/// Macro middleware for every hook, told apart by `I`: long stacks list `Every::<0>`, …
+struct Every<const I: usize>;
+
+#[ps::middleware]
+impl<const I: usize> Every<I> {
+    async fn prerender(
+        &self,
+        payload: &ps::PrerenderPayload,
+        next: ps::Next,
+    ) -> ps::PrerenderResponse {
+        std::hint::black_box(payload.paths.len());
+        next.run().await
+    }
+    async fn prerender_route(&self, path: &str, next: ps::Next) -> ps::RoutePrerenderResponse {
+        std::hint::black_box(path);
+        next.run().await
+    }
+    async fn connect(&self, request: &ps::Request, next: ps::Next) -> ps::ConnectResponse {
+        if request.path().is_empty() {
+            return ps::Deny;
+        }
+        next.run().await
+    }
+    async fn message(&self, data: &ps::ClientMessage, next: ps::Next) -> ps::MessageResponse {
+        std::hint::black_box(data.kind());
+        next.run().await
+    }
+    async fn channel(&self, channel_id: &str, next: ps::Next) -> ps::ChannelResponse {
+        if channel_id.starts_with("admin:") {
+            return ps::Deny;
+        }
+        next.run().await
+    }
+}
+
+/// Denies every connect: the stop path, with its "which middleware decided" event.
+#[ps::middleware(connect)]
+async fn deny_all(_next: ps::Next) -> ps::ConnectResponse {
+    ps::Deny
+}
+
+/// `ps::stack![Every::<0>, …]`, one entry per index.
+macro_rules! every {
+    ($($i:literal)*) => { ps::stack![$(Every::<$i>),*] };
+}
 
 macro_rules! chain {
     () => { () };
@@ -225,6 +272,32 @@ fn static_chains_dispatch_every_hook_without_allocating() {
         0,
         "18 macro middlewares, nested stacks"
     );
+    // 100 macro middlewares: runs of `Chain`s joined by seams.
+    let long = every!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99);
+    assert_eq!(allocations_per_dispatch(&long), 0, "100 macro middlewares");
+    // The stop path through them: the deciding middleware's event (no subscriber) allocates
+    // nothing either.
+    use ps::PulseMiddleware as _;
+    let stopped = ps::stack![long, deny_all];
+    let (request, session) = (ps::Request::get("/"), ps::Session::new());
+    let region = Region::new(GLOBAL);
+    let verdict = stopped
+        .connect(
+            ps::ConnectArgs {
+                request: &request,
+                session: &session,
+            },
+            ps::next_fn(|| async { ps::ConnectResponse::Ok }),
+        )
+        .now_or_never();
+    let stats = region.change();
+    assert_eq!(verdict, Some(ps::ConnectResponse::Deny));
+    assert_eq!(
+        stats.allocations + stats.reallocations,
+        0,
+        "100 then a deny"
+    );
+
     // A dev-only head, active and skipped, allocates nothing either.
     let latency = ps::LatencyMiddleware {
         prerender: Default::default(),

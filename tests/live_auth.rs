@@ -73,16 +73,14 @@ async fn sign_out_by_callback(
     callback: &str,
     cookie: &str,
 ) -> String {
-    assert_eq!(
-        client.callback(path, callback, json!([])).await["type"],
-        "refresh_cookies"
-    );
+    let refresh = client.callback(path, callback, json!([])).await;
+    assert_eq!(refresh["type"], "refresh_cookies", "{refresh}");
     assert_eq!(
         client.recv().await,
         json!({"type": "navigate_to", "path": "/", "replace": false})
     );
     let response = http()
-        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .post(format!("http://{addr}{}", refresh["url"].as_str().unwrap()))
         .header("cookie", cookie)
         .send()
         .await
@@ -153,6 +151,8 @@ async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
             html.contains(&format!(r#"<span id="count">{expected}</span>"#)),
             "{html}"
         );
+        let noun = if expected == 1 { "time" } else { "times" };
+        assert!(html.contains(&format!("</span> {noun}</button>")), "{html}");
     }
     // Another view of the same user starts from zero: the count is the view's, not the session's.
     let mut other = connect_with(addr, &cookie).await;
@@ -335,15 +335,15 @@ async fn session_changes_over_a_socket_reach_the_cookie() {
     let mut client = connect_with(addr, &cookie).await;
     assert_eq!(client.attach("/prefs").await["html"], "<p>theme light</p>");
     // The refresh comes first, so a client can store the session before acting on the answer.
-    assert_eq!(
-        client.callback("/prefs", "theme", json!(["dark"])).await,
-        json!({"type": "refresh_cookies", "url": "/_pulse/set-cookies"})
-    );
+    let refresh = client.callback("/prefs", "theme", json!(["dark"])).await;
+    assert_eq!(refresh["type"], "refresh_cookies", "{refresh}");
+    let url = refresh["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("/_pulse/set-cookies?token="), "{url}");
     assert_eq!(client.recv().await["html"], "<p>theme dark</p>");
 
-    // The browser fetches the URL with its (old) cookie and gets the new one.
+    // The browser posts to the URL with its (old) cookie and gets the new one.
     let response = http()
-        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .post(format!("http://{addr}{url}"))
         .header("cookie", &cookie)
         .send()
         .await
@@ -364,18 +364,27 @@ async fn session_changes_over_a_socket_reach_the_cookie() {
         json!({"user_email": "ada@example.com", "theme": "dark"})
     );
 
-    // Nothing changed since: no refresh is asked for, and a second fetch sets nothing.
+    // Nothing changed since: no refresh is asked for, and the token works once only.
     assert_eq!(
         client.callback("/prefs", "theme", json!(["dark"])).await["type"],
         "view_update"
     );
     let response = http()
-        .get(format!("http://{addr}/_pulse/set-cookies"))
+        .post(format!("http://{addr}{url}"))
         .header("cookie", &fresh)
         .send()
         .await
         .unwrap();
+    assert_eq!(response.status(), 204);
     assert_eq!(session_cookie(&response), None);
+    // The old GET is gone.
+    let response = http()
+        .get(format!("http://{addr}{url}"))
+        .header("cookie", &fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
 }
 
 #[tokio::test]

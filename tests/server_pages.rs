@@ -23,7 +23,7 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
     let response = get_with(&base, "/users/42?tab=a%3Cb", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
-    assert_eq!(response.headers()["cache-control"], "private, no-cache");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
     let html = response.text().await.unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(
@@ -38,7 +38,9 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
     assert_eq!(state["routeInfo"]["pathname"], "/users/42");
     assert_eq!(state["routeInfo"]["pathParams"], json!({"id": "42"}));
     assert_eq!(state["routeInfo"]["queryParams"], json!({"tab": "a<b"}));
-    assert_eq!(state.as_object().unwrap().len(), 2, "{state}");
+    // No view of this page has callbacks: the client opens no socket.
+    assert_eq!(state["live"], false, "{state}");
+    assert_eq!(state.as_object().unwrap().len(), 3, "{state}");
 }
 
 #[tokio::test]
@@ -79,11 +81,17 @@ async fn unknown_paths_and_not_found_hooks_answer_404_with_the_apps_page() {
 }
 
 #[tokio::test]
-async fn without_a_not_found_page_the_404_is_plain() {
+async fn without_a_not_found_page_the_404_names_the_path_and_links_home() {
     let base = spawn(ps_server_without_not_found()).await;
-    let response = get_with(&base, "/nope", None).await;
+    let response = get_with(&base, "/nope%3Cb", None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response.text().await.unwrap().contains("404 Not Found"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<title>Page not found</title>"), "{html}");
+    assert!(html.contains("<code>/nope%3Cb</code>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="/">Go to the home page</a>"#),
+        "{html}"
+    );
 }
 
 fn ps_server_without_not_found() -> pulse::Server {

@@ -98,11 +98,11 @@ async fn tampered_malformed_and_foreign_cookies_give_a_fresh_empty_session() {
         format!("pulse.sid={payload}"),
         format!("pulse.sid={}", &value[..value.len() / 2]),
         format!("pulse.sid={payload}.{}", &signature[..10]),
-        format!("pulse.sid={}", value.replacen("v1.", "v2.", 1)),
+        format!("pulse.sid={}", value.replacen("v2.", "v3.", 1)),
         "pulse.sid=".to_owned(),
         "pulse.sid=garbage".to_owned(),
         "pulse.sid=v1..".to_owned(),
-        "pulse.sid=v1.%%%.%%%".to_owned(),
+        "pulse.sid=v2.%%%.%%%".to_owned(),
         "pulse.sid=\"quoted\"".to_owned(),
         "pulse.sid".to_owned(),
         ";;;=;=pulse.sid==".to_owned(),
@@ -187,7 +187,7 @@ async fn the_memory_store_keeps_data_on_the_server_and_never_adopts_foreign_ids(
     )
     .await;
     let cookie = logged_in(&base).await;
-    assert!(cookie.starts_with("pulse.sid=m1."), "{cookie}");
+    assert!(cookie.starts_with("pulse.sid=m2."), "{cookie}");
     assert!(!cookie.contains("ada"), "{cookie}");
     assert_eq!(store.len(), 1);
     let (data, set) = session_of(&base, Some(&cookie)).await;
@@ -207,8 +207,8 @@ async fn the_memory_store_keeps_data_on_the_server_and_never_adopts_foreign_ids(
     let cookie_store_cookie = logged_in(&spawn(server()).await).await;
     for stranger in [
         format!("pulse.sid={id}"),
-        format!("pulse.sid=m1.{id}.1.AAAA"),
-        "pulse.sid=m1.attacker-chosen.1700000000.AAAA".to_owned(),
+        format!("pulse.sid=m2.{id}.AAAA"),
+        "pulse.sid=m2.attacker-chosen.AAAA".to_owned(),
         cookie_store_cookie,
     ] {
         let response = post_json(&base, "/api/session", &json!({"x": 1}), Some(&stranger)).await;

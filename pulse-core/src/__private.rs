@@ -6,7 +6,7 @@ pub use std;
 
 pub mod html;
 
-pub use crate::chain::Chain;
+pub use crate::chain::{Chain, Seam};
 pub use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs,
     PrerenderRouteArgs,
@@ -102,3 +102,6 @@ pub fn not_found<C: IsPage<M>, M>(app: App, page: C) -> App {
 pub fn component<C: IsPage<M>, M>(component: C) -> C {
     component
 }
+
+/// "Which middleware decided", for generated hooks.
+pub use crate::decided::{Outcome, decided};

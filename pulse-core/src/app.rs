@@ -4,15 +4,17 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use futures_util::FutureExt;
+use maud::Markup;
 
 use crate::chain::Chain;
 use crate::dispatch::{
     DynNext, ErasedMiddleware, PageJob, PrerenderError, RouteEntry, api_through_groups,
     local_target, message_through_groups, panic_message,
 };
+use crate::head::{Head, Layout, LayoutContext};
 use crate::hook::{ApiArgs, ChannelArgs, ConnectArgs, MessageArgs};
 use crate::message::{ChannelMessage, ClientMessage};
 use crate::middleware::PulseMiddleware;
@@ -21,7 +23,7 @@ use crate::outcome::{
     RoutePrerenderResponse,
 };
 use crate::page::{Component, ErasedComponent, PageContext, ViewState};
-use crate::prerender::PrerenderPayload;
+use crate::prerender::{PrerenderPayload, View};
 use crate::request::Request;
 use crate::route::Routes;
 use crate::route_info::RouteInfo;
@@ -30,10 +32,27 @@ use crate::session::Session;
 /// An app: its routes and its middleware chain.
 ///
 /// Cheap to clone (a shared handle).
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn home(_: ps::PageContext) -> ps::Markup {
+///     ps::html! { h1 { "Home" } }
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// // Usually `ps::pulse_app!{ routes: { "/" => home } }`, which checks the routes at compile time.
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ps::LatencyMiddleware::default())
+///     .head(ps::Head::new().title("My app"));
+/// app.serve("127.0.0.1:8000").await
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct App {
     pub(crate) inner: Arc<Inner>,
     pub(crate) not_found: Option<Arc<dyn ErasedComponent>>,
+    pub(crate) head: Arc<Head>,
+    pub(crate) layout: Option<Layout>,
 }
 
 pub(crate) struct Inner {
@@ -60,11 +79,64 @@ impl App {
                 chain: Box::new(Chain::new(middleware, ())),
             }),
             not_found: None,
+            head: Arc::default(),
+            layout: None,
         }
     }
 
-    /// Uses `page` for "not found" answers (no route matched, or a hook returned `NotFound`).
-    /// Without one, the server answers with a plain 404 page.
+    /// Uses `head` in every document of the app: a default title, a description, stylesheets.
+    /// Pages set their own title with [`PageContext::set_title`].
+    ///
+    /// ```
+    /// use pulse_core as ps;
+    ///
+    /// async fn home(cx: ps::PageContext) -> ps::Markup {
+    ///     cx.set_title("Home"); // the document's title is "Home · My app"
+    ///     ps::html! { h1 { "Home" } }
+    /// }
+    ///
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ())
+    ///     .head(ps::Head::new().title("My app").style("body { margin: 2rem; }"));
+    /// # let _ = app;
+    /// ```
+    pub fn head(mut self, head: Head) -> App {
+        self.head = Arc::new(head);
+        self
+    }
+
+    /// Wraps every page of the app, its 404 page included, in `layout`: a
+    /// `fn(ps::LayoutContext<'_>, ps::Markup) -> ps::Markup` given the page's content (see
+    /// [`Layout`] for an example).
+    pub fn layout<F>(mut self, layout: F) -> App
+    where
+        F: Fn(LayoutContext<'_>, Markup) -> Markup + Send + Sync + 'static,
+    {
+        self.layout = Some(Layout::new(layout));
+        self
+    }
+
+    /// Uses `page` for "not found" answers (no route matched, or a hook returned `NotFound`),
+    /// inside the app's [layout](App::layout). Without one, the server answers with a short
+    /// page that links home.
+    ///
+    /// ```
+    /// use pulse_core as ps;
+    ///
+    /// async fn home(_: ps::PageContext) -> ps::Markup {
+    ///     ps::html! { h1 { "Home" } }
+    /// }
+    ///
+    /// async fn lost(cx: ps::PageContext) -> ps::Markup {
+    ///     cx.set_title("Not found");
+    ///     ps::html! {
+    ///         h1 { "Nothing at " code { (cx.route().pathname) } }
+    ///         p { a href="/" { "Back to the home page" } }
+    ///     }
+    /// }
+    ///
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ()).not_found(lost);
+    /// # let _ = app;
+    /// ```
     pub fn not_found<C: Component>(mut self, page: C) -> App {
         self.not_found = Some(Arc::new(page));
         self
@@ -73,6 +145,17 @@ impl App {
     /// Renders the app's not-found page for `request`, if it has one. A panicking page yields
     /// `None` (the caller falls back to a plain page).
     pub async fn render_not_found(&self, request: &Request, session: &Session) -> Option<String> {
+        self.not_found_view(request, session)
+            .await
+            .map(|view| view.html)
+    }
+
+    /// [`App::render_not_found`] with the title the page set.
+    pub(crate) async fn not_found_view(
+        &self,
+        request: &Request,
+        session: &Session,
+    ) -> Option<View> {
         let page = self.not_found.as_ref()?;
         let route_info = RouteInfo {
             pathname: request.path().to_owned(),
@@ -83,8 +166,13 @@ impl App {
             ..RouteInfo::default()
         };
         let cx = PageContext::new("", route_info, session.clone(), request.clone());
+        let title = cx.title_slot();
         match AssertUnwindSafe(page.render(cx)).catch_unwind().await {
-            Ok(markup) => Some(markup.into_string()),
+            Ok(markup) => Some(View {
+                path: String::new(),
+                html: markup.into_string(),
+                title: title.lock().unwrap_or_else(PoisonError::into_inner).take(),
+            }),
             Err(panic) => {
                 tracing::error!(panic = %panic_message(panic), "not-found page panicked");
                 None
@@ -118,12 +206,9 @@ impl App {
         request: &Request,
         session: &Session,
     ) -> Result<Option<(PrerenderPayload, PrerenderResponse)>, PrerenderError> {
-        let target = if request.query().is_empty() {
-            request.path().to_owned()
-        } else {
-            format!("{}?{}", request.path(), request.query())
-        };
-        let Some((pattern, route_info)) = self.inner.routes.resolve(&target) else {
+        let routes = &self.inner.routes;
+        let Some((pattern, route_info)) = routes.resolve_parts(request.path(), request.query(), "")
+        else {
             return Ok(None);
         };
         let payload = PrerenderPayload {
@@ -145,22 +230,30 @@ impl App {
         if payload.paths.is_empty() {
             return Err(PrerenderError::EmptyPaths);
         }
-        let mut entries = Vec::with_capacity(payload.paths.len());
-        for path in &payload.paths {
-            let normalized = if path.starts_with('/') {
-                path.clone()
+        let find = |path: &String| {
+            let found = if path.starts_with('/') {
+                self.inner.routes.find(path)
             } else {
-                format!("/{path}")
+                self.inner.routes.find(&format!("/{path}"))
             };
-            let entry = self
-                .inner
-                .routes
-                .find(&normalized)
-                .ok_or_else(|| PrerenderError::UnknownPath(path.clone()))?;
-            entries.push(entry);
-        }
+            found.ok_or_else(|| PrerenderError::UnknownPath(path.clone()))
+        };
+        // A page request names one route: no list to allocate for it.
+        let one;
+        let many;
+        let entries: &[&RouteEntry] = if let [path] = &payload.paths[..] {
+            one = [find(path)?];
+            &one
+        } else {
+            many = payload
+                .paths
+                .iter()
+                .map(find)
+                .collect::<Result<Vec<_>, _>>()?;
+            &many
+        };
         let job = PageJob {
-            entries: &entries,
+            entries,
             payload,
             request,
             session,

@@ -3,10 +3,26 @@
 //! `ps::stack![a, b, c]` builds `Chain<A, Chain<B, Chain<C, ()>>>`: the first listed is
 //! outermost (it sees the request first and the result last), like Pulse's `ps.stack(a, b, c)`.
 //! Dispatch is monomorphized and allocation-free; a chain is itself a middleware, so chains nest.
+//!
+//! A chain adds no code of its own to a dispatch: its hook *is* its head's hook, called with a
+//! [`Link`] to the tail as `next`. There is no per-layer branch: dev-only middleware is decided
+//! by the middleware itself, which asks its `next` for the chain's environment
+//! ([`Next::env`]).
+//!
+//! # Why chains of any length build
+//!
+//! When rustc generates code for a chain it walks the chain's future twice, and both walks
+//! count against `#![recursion_limit]` (128):
+//! - it reveals the future's opaque types. A head's future is an `async fn`'s (or a
+//!   pass-through default's `async` block), whose hidden type does not contain the next
+//!   layer's, so this depth does not grow with the chain (it grew by ~5 per layer while a
+//!   dev-only branch and the pass-through defaults returned the next layer's future directly);
+//! - it lays the future out, and each middleware's future holds the next one's, ~3 queries
+//!   per layer. [`Seam`] stops that nesting; `ps::stack!` puts one every [`Seam::RUN`]
+//!   middlewares.
 
 use std::future::Future;
-
-use futures_util::future::Either;
+use std::pin::{Pin, pin};
 
 use crate::env::Env;
 use crate::hook::{
@@ -26,22 +42,24 @@ pub struct Link<'m, 'a, H: Hook, M: ?Sized, N> {
     middleware: &'m M,
     args: H::Args<'a>,
     next: N,
+    env: Env,
 }
 
 impl<'m, 'a, H: Hook, M: ?Sized, N> Link<'m, 'a, H, M, N> {
-    /// Continue into `middleware` with `args`, then into `next`.
+    /// Continue into `middleware` with `args`, then into `next`, in a chain built for `env`.
     #[inline]
-    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N) -> Self {
+    pub fn new(middleware: &'m M, args: H::Args<'a>, next: N, env: Env) -> Self {
         Link {
             middleware,
             args,
             next,
+            env,
         }
     }
 }
 
-/// Each hook's link calls the middleware's hook method directly, so a chain nests one future
-/// type fewer per middleware.
+/// Each hook's link calls the middleware's hook method directly: its future is the
+/// middleware's own future, with no wrapper around it.
 macro_rules! link_next {
     ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
         impl<M, N> Next<hook::$marker> for Link<'_, '_, hook::$marker, M, N>
@@ -53,6 +71,11 @@ macro_rules! link_next {
             fn run(self) -> impl Future<Output = <hook::$marker as Hook>::Response> + Send {
                 self.middleware.$method(self.args, self.next)
             }
+
+            #[inline]
+            fn env(&self) -> Env {
+                self.env
+            }
         }
     )*};
 }
@@ -61,35 +84,44 @@ for_each_hook!(link_next);
 
 /// Two middlewares in sequence: `head` runs first and continues into `tail`.
 ///
-/// A dev-only head is skipped (the chain continues straight into `tail`) unless the
-/// environment given at construction is [`Env::Dev`].
+/// The chain's environment (from `PULSE_ENV`, or given to [`Chain::new_in`]) reaches the head
+/// through its `next` ([`Next::env`]); a dev-only head passes straight through outside
+/// [`Env::Dev`].
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// // What `ps::stack![a, b]` builds: `a` outermost, `()` ends the chain.
+/// let chain = ps::Chain::new(ps::LatencyMiddleware::default(), ());
+/// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! { "home" } });
+/// let app = ps::App::new(routes, chain);
+/// # let _ = app;
+/// ```
 #[derive(Clone, Debug)]
 pub struct Chain<A, B> {
     head: A,
     tail: B,
-    head_active: bool,
+    env: Env,
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> Chain<A, B> {
-    /// `head` then `tail`, filtering dev-only middleware for the current `PULSE_ENV`.
+    /// `head` then `tail`, in the environment of `PULSE_ENV`.
     pub fn new(head: A, tail: B) -> Self {
         Chain::new_in(Env::current(), head, tail)
     }
 
-    /// `head` then `tail`, filtering dev-only middleware for `env`.
+    /// `head` then `tail`, in the environment `env`.
     pub fn new_in(env: Env, head: A, tail: B) -> Self {
-        let head_active = env.is_dev() || !head.dev_only();
-        Chain {
-            head,
-            tail,
-            head_active,
-        }
+        Chain { head, tail, env }
+    }
+
+    /// The environment the head runs in.
+    pub fn env(&self) -> Env {
+        self.env
     }
 }
 
-/// One hook of a chain: the head runs with the tail as its `next`, unless it is a dev-only
-/// head outside dev. Written out per hook (no shared generic helper) so each link adds as few
-/// nested future types as possible: rustc unfolds them all to lay out a chain's future.
+/// One hook of a chain: the head, with the tail as its `next`.
 macro_rules! chain_hooks {
     ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
         #[inline]
@@ -98,18 +130,100 @@ macro_rules! chain_hooks {
             args: $args<'_>,
             next: impl Next<hook::$marker>,
         ) -> impl Future<Output = $response> + Send {
-            let rest = Link::<hook::$marker, B, _>::new(&self.tail, args, next);
-            // `dev_only()` of an ordinary middleware inlines to `false`, so this branch folds
-            // away; only dev-only heads pay for the test.
-            if !self.head.dev_only() || self.head_active {
-                Either::Left(self.head.$method(args, rest))
-            } else {
-                Either::Right(rest.run())
-            }
+            self.head.$method(
+                args,
+                Link::<hook::$marker, B, _>::new(&self.tail, args, next, self.env),
+            )
         }
     )*};
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
     for_each_hook!(chain_hooks);
+}
+
+/// Two chains in sequence, like [`Chain`], with the tail's future kept *beside* the head's
+/// instead of inside it: the head's `next` is the tail's future, pinned and seen through
+/// `dyn Future` ([`Rest`]).
+///
+/// A chain's future holds each middleware's future inside the previous one's, and rustc's
+/// layout of such a future recurses once per layer; past about 30 layers it exceeds the
+/// query depth limit ("queries overflow the depth limit", E0275). A seam stops that nesting
+/// at the cost of one dynamic call per dispatch, with no allocation. `ps::stack!` and
+/// `pulse_app!` cut lists longer than [`Seam::RUN`] into runs of plain [`Chain`]s joined by a
+/// balanced tree of seams, so a chain of any length builds and short chains pay nothing.
+///
+/// The tail's hook is called (its future created, not run) before the head runs; as with every
+/// middleware, a hook's work belongs in its future.
+#[derive(Clone, Debug)]
+pub struct Seam<A, B> {
+    head: A,
+    tail: B,
+    env: Env,
+}
+
+impl<A: PulseMiddleware, B: PulseMiddleware> Seam<A, B> {
+    /// How many middlewares `ps::stack!` puts in one run of plain [`Chain`]s.
+    pub const RUN: usize = 12;
+
+    /// `head` then `tail`, in the environment of `PULSE_ENV`.
+    pub fn new(head: A, tail: B) -> Self {
+        Seam::new_in(Env::current(), head, tail)
+    }
+
+    /// `head` then `tail`, in the environment `env`.
+    pub fn new_in(env: Env, head: A, tail: B) -> Self {
+        Seam { head, tail, env }
+    }
+}
+
+/// The `next` a [`Seam`]'s head is given: the tail's future, pinned beside the head's.
+pub struct Rest<'p, R> {
+    future: Pin<&'p mut (dyn Future<Output = R> + Send + 'p)>,
+    env: Env,
+}
+
+impl<R> std::fmt::Debug for Rest<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rest")
+            .field("env", &self.env)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Hook> Next<H> for Rest<'_, H::Response> {
+    #[inline]
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        self.future
+    }
+
+    #[inline]
+    fn env(&self) -> Env {
+        self.env
+    }
+}
+
+/// One hook of a seam: the tail's future, pinned in this future, is the head's `next`.
+macro_rules! seam_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
+        #[inline]
+        fn $method(
+            &self,
+            args: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            async move {
+                let tail = pin!(self.tail.$method(args, next));
+                let rest = Rest {
+                    future: tail,
+                    env: self.env,
+                };
+                self.head.$method(args, rest).await
+            }
+        }
+    )*};
+}
+
+impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Seam<A, B> {
+    for_each_hook!(seam_hooks);
 }

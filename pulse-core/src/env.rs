@@ -7,6 +7,15 @@ use std::fmt;
 /// Unset means [`Env::Dev`] in debug builds and [`Env::Prod`] in release builds. Any other
 /// value is treated as [`Env::Prod`] (with a warning), so a typo never turns dev-only
 /// middleware on in production.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// assert_eq!(ps::Env::from_value(Some("ci")), ps::Env::Ci);
+/// assert_eq!(ps::Env::from_value(Some("prdo")), ps::Env::Prod); // a typo never means dev
+/// assert!(ps::Env::Dev.is_dev());
+/// let _now = ps::Env::current(); // what PULSE_ENV says
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Env {
     /// Development: dev-only middleware runs.

@@ -8,6 +8,7 @@ use std::future::Future;
 
 use serde_json::Value;
 
+use crate::env::Env;
 use crate::message::ClientMessage;
 use crate::outcome::{
     ApiResponse, ChannelResponse, ConnectResponse, MessageResponse, PrerenderResponse,
@@ -43,6 +44,33 @@ mod sealed {
 pub trait Next<H: Hook>: Send + Sized {
     /// Runs the rest of the chain.
     fn run(self) -> impl Future<Output = H::Response> + Send;
+
+    /// The environment of the chain this continuation belongs to, fixed when the chain was
+    /// built ([`Chain::new_in`](crate::Chain::new_in)). A dev-only middleware passes straight
+    /// through when it is not [`Env::Dev`]; `#[ps::middleware(hook, dev)]` generates that
+    /// test. Outside a chain (a middleware called directly) it is [`Env::current`].
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// struct DevBanner;
+    ///
+    /// impl ps::PulseMiddleware for DevBanner {
+    ///     async fn connect(
+    ///         &self,
+    ///         args: ps::ConnectArgs<'_>,
+    ///         next: impl ps::Next<ps::hook::Connect>,
+    ///     ) -> ps::ConnectResponse {
+    ///         if !next.env().is_dev() {
+    ///             return next.run().await;
+    ///         }
+    ///         let _ = args.session.insert("banner", "dev build");
+    ///         next.run().await
+    ///     }
+    /// }
+    /// ```
+    fn env(&self) -> Env {
+        Env::current()
+    }
 }
 
 /// The end of a chain: the framework's own work, as a closure returning a future.

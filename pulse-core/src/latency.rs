@@ -4,7 +4,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::hook::{
-    self, ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
+    self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs,
+    PrerenderRouteArgs,
 };
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{
@@ -57,11 +58,12 @@ impl Default for LatencyMiddleware {
     }
 }
 
-async fn delayed<T>(delay: Duration, next: impl Future<Output = T>) -> T {
-    if !delay.is_zero() {
+/// Sleeps for `delay` in dev, then continues.
+async fn delayed<H: Hook>(delay: Duration, next: impl Next<H>) -> H::Response {
+    if next.env().is_dev() && !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    next.await
+    next.run().await
 }
 
 /// Each hook waits its own delay (the field named after the hook), then continues.
@@ -72,15 +74,11 @@ macro_rules! delayed_hooks {
             _: $args<'_>,
             next: impl Next<hook::$marker>,
         ) -> impl Future<Output = $response> + Send {
-            delayed(self.$method, next.run())
+            delayed(self.$method, next)
         }
     )*};
 }
 
 impl PulseMiddleware for LatencyMiddleware {
-    fn dev_only(&self) -> bool {
-        true
-    }
-
     for_each_hook!(delayed_hooks);
 }

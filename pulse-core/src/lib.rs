@@ -15,8 +15,10 @@
 
 mod app;
 mod chain;
+mod decided;
 mod dispatch;
 mod env;
+mod head;
 pub mod hook;
 mod latency;
 pub mod live;
@@ -26,6 +28,8 @@ pub mod outcome;
 mod page;
 mod prerender;
 pub mod rate_limit;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod request;
 mod route;
 mod route_info;
@@ -34,9 +38,10 @@ mod session;
 mod tables;
 
 pub use app::App;
-pub use chain::{Chain, Link};
+pub use chain::{Chain, Link, Rest, Seam};
 pub use dispatch::PrerenderError;
 pub use env::Env;
+pub use head::{Head, Layout, LayoutContext};
 pub use hook::{
     ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, Next, NextFn, PrerenderArgs,
     PrerenderRouteArgs, next_fn,

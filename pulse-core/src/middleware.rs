@@ -15,6 +15,13 @@ not_a_middleware! {
 /// Code that runs at Pulse's six hook points and may continue (`next.run().await`) or stop
 /// with a result that fits the hook.
 ///
+/// A hook left out passes through, in an `async` block of its own: an `async` boundary per
+/// layer keeps the types of long chains within rustc's limits (see [`Chain`](crate::Chain)).
+///
+/// A dev-only middleware (`#[ps::middleware(hook, dev)]`) passes straight through unless its
+/// chain runs in [`Env::Dev`](crate::Env::Dev); written by hand, it asks `next.env()` (see
+/// [`Next::env`]).
+///
 /// Usually written with [`#[ps::middleware]`](../pulse/attr.middleware.html); the attribute
 /// generates an impl of this trait. Writing it by hand works the same way: implement any subset
 /// of the hooks, the others pass through.
@@ -40,12 +47,6 @@ not_a_middleware! {
 // The hook methods are written out (not generated from the hook table): users read them in
 // compile errors and in rustdoc. `tables::for_each_hook!` lists the same hooks.
 pub trait PulseMiddleware: Send + Sync + 'static {
-    /// Whether this middleware only runs in development (`PULSE_ENV` is `dev`). Read once,
-    /// when a chain is built.
-    fn dev_only(&self) -> bool {
-        false
-    }
-
     /// Once per page request, around the rendering of all matched routes.
     fn prerender(
         &self,
@@ -53,7 +54,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         next: impl Next<hook::Prerender>,
     ) -> impl Future<Output = PrerenderResponse> + Send {
         let _ = args;
-        next.run()
+        async move { next.run().await }
     }
 
     /// Once per matched route, inside `prerender`.
@@ -63,7 +64,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         next: impl Next<hook::PrerenderRoute>,
     ) -> impl Future<Output = RoutePrerenderResponse> + Send {
         let _ = args;
-        next.run()
+        async move { next.run().await }
     }
 
     /// When a WebSocket opens, before it is accepted.
@@ -73,7 +74,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         next: impl Next<hook::Connect>,
     ) -> impl Future<Output = ConnectResponse> + Send {
         let _ = args;
-        next.run()
+        async move { next.run().await }
     }
 
     /// For each client message.
@@ -83,7 +84,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         next: impl Next<hook::Message>,
     ) -> impl Future<Output = MessageResponse> + Send {
         let _ = args;
-        next.run()
+        async move { next.run().await }
     }
 
     /// For each pub/sub channel message.
@@ -93,7 +94,7 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         next: impl Next<hook::Channel>,
     ) -> impl Future<Output = ChannelResponse> + Send {
         let _ = args;
-        next.run()
+        async move { next.run().await }
     }
 
     /// For each request to an endpoint given to [`Server::routes`](crate::Server::routes).
@@ -108,5 +109,51 @@ pub trait PulseMiddleware: Send + Sync + 'static {
 }
 }
 
-/// The empty chain: every hook passes through.
-impl PulseMiddleware for () {}
+/// The empty chain, and the end of every chain: every hook passes through, with no future of
+/// its own.
+impl PulseMiddleware for () {
+    #[inline]
+    fn prerender(
+        &self,
+        _: PrerenderArgs<'_>,
+        next: impl Next<hook::Prerender>,
+    ) -> impl Future<Output = PrerenderResponse> + Send {
+        next.run()
+    }
+
+    #[inline]
+    fn prerender_route(
+        &self,
+        _: PrerenderRouteArgs<'_>,
+        next: impl Next<hook::PrerenderRoute>,
+    ) -> impl Future<Output = RoutePrerenderResponse> + Send {
+        next.run()
+    }
+
+    #[inline]
+    fn connect(
+        &self,
+        _: ConnectArgs<'_>,
+        next: impl Next<hook::Connect>,
+    ) -> impl Future<Output = ConnectResponse> + Send {
+        next.run()
+    }
+
+    #[inline]
+    fn message(
+        &self,
+        _: MessageArgs<'_>,
+        next: impl Next<hook::Message>,
+    ) -> impl Future<Output = MessageResponse> + Send {
+        next.run()
+    }
+
+    #[inline]
+    fn channel(
+        &self,
+        _: ChannelArgs<'_>,
+        next: impl Next<hook::Channel>,
+    ) -> impl Future<Output = ChannelResponse> + Send {
+        next.run()
+    }
+}

@@ -20,6 +20,15 @@ pub struct Ok<T = ()>(pub T);
 /// The target must be a local path (`/login`, not `//host` or `https://…`). Literal targets
 /// inside `#[middleware]` items are checked against the app's routes at compile time; dynamic
 /// targets are checked when the response is sent, and a non-local one is refused.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let redirect = ps::Redirect::to("/login?next=/dashboard");
+/// assert_eq!(redirect.path(), "/login?next=/dashboard");
+/// assert!(redirect.is_local());
+/// assert!(!ps::Redirect::to("//evil.example").is_local()); // refused when sent
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Redirect {
     path: Cow<'static, str>,
@@ -43,11 +52,55 @@ impl Redirect {
 }
 
 /// Answer "not found"; allowed in `prerender` and `prerender_route` hooks.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// /// Hides drafts: a hand-written `prerender_route` hook (the `#[ps::middleware]` macro writes this
+/// /// for an `async fn`).
+/// struct HideDrafts;
+///
+/// impl ps::PulseMiddleware for HideDrafts {
+///     async fn prerender_route(
+///         &self,
+///         args: ps::PrerenderRouteArgs<'_>,
+///         next: impl ps::Next<ps::hook::PrerenderRoute>,
+///     ) -> ps::RoutePrerenderResponse {
+///         if args.path.starts_with("/drafts") {
+///             return ps::NotFound.into();
+///         }
+///         next.run().await
+///     }
+/// }
+/// # let _ = HideDrafts;
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NotFound;
 
 /// Refuse; allowed in `connect`, `message`, `channel` and `api` hooks (an `api` request gets a
 /// 403 JSON answer).
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// /// Refuses WebSockets of anonymous browsers (hand-written; `#[ps::middleware(connect)]` on an
+/// /// `async fn` writes the same).
+/// struct MembersOnly;
+///
+/// impl ps::PulseMiddleware for MembersOnly {
+///     async fn connect(
+///         &self,
+///         args: ps::ConnectArgs<'_>,
+///         next: impl ps::Next<ps::hook::Connect>,
+///     ) -> ps::ConnectResponse {
+///         if !args.session.contains("user_email") {
+///             return ps::Deny.into();
+///         }
+///         next.run().await
+///     }
+/// }
+/// # let _ = MembersOnly;
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Deny;
 

@@ -18,6 +18,25 @@ use crate::session::Session;
 use crate::tables::not_a_component;
 
 /// What a page component is given: the URL, the session and the request.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// /// `/users/:id?tab=…`
+/// async fn user(cx: ps::PageContext) -> ps::Markup {
+///     let id = cx.param("id").unwrap_or_default().to_owned();
+///     let tab = cx.query("tab").unwrap_or("profile").to_owned();
+///     let viewer: Option<String> = cx.session().get("user_email");
+///     let agent = cx.request().header("user-agent").unwrap_or("?").to_owned();
+///     cx.set_title(format!("User {id}"));
+///     ps::html! {
+///         h1 { "User " (id) }
+///         p { "Tab " (tab) ", seen by " (viewer.unwrap_or_default()) " with " (agent) }
+///         p { "Rendered for " (cx.pattern()) " at " (cx.route().pathname) }
+///     }
+/// }
+/// # let _ = ps::Routes::new().route("/users/:id", user);
+/// ```
 #[derive(Clone, Debug)]
 pub struct PageContext {
     pattern: Arc<str>,
@@ -25,18 +44,58 @@ pub struct PageContext {
     session: Session,
     request: Request,
     state: ViewState,
+    title: TitleSlot,
 }
+
+/// Where a render leaves the title it set (one per render).
+pub(crate) type TitleSlot = Arc<Mutex<Option<String>>>;
 
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
     pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Request) -> Self {
+        PageContext::with_parts(pattern, route, session, request, ViewState::default())
+    }
+
+    /// A context over a given `state` (no fresh state allocated and dropped).
+    pub(crate) fn with_parts(
+        pattern: &str,
+        route: RouteInfo,
+        session: Session,
+        request: Request,
+        state: ViewState,
+    ) -> Self {
         PageContext {
             pattern: pattern.into(),
             route,
             session,
             request,
-            state: ViewState::default(),
+            state,
+            title: TitleSlot::default(),
         }
+    }
+
+    /// Sets the document's `<title>` (shown in the tab, the history and by screen readers when
+    /// the page loads). With a title in the app's [`Head`](crate::Head), the document's title
+    /// is `"{title} · {app title}"`. When several views of a document set one, the innermost
+    /// route's wins. Read at the document request; a callback's later change is not sent.
+    ///
+    /// ```
+    /// use pulse_core as ps;
+    ///
+    /// async fn user(cx: ps::PageContext) -> ps::Markup {
+    ///     let name = cx.param("name").unwrap_or("someone").to_owned();
+    ///     cx.set_title(format!("Profile of {name}"));
+    ///     ps::html! { h1 { "Profile of " (name) } }
+    /// }
+    /// # let _ = ps::Routes::new().route("/users/:name", user);
+    /// ```
+    pub fn set_title(&self, title: impl Into<String>) {
+        *self.title.lock().unwrap_or_else(PoisonError::into_inner) = Some(title.into());
+    }
+
+    /// The slot [`PageContext::set_title`] writes to, read once the render is done.
+    pub(crate) fn title_slot(&self) -> TitleSlot {
+        self.title.clone()
     }
 
     /// The same context over `state` (a live view keeps one state across renders).
@@ -104,6 +163,14 @@ pub trait Component: Send + Sync + 'static {
     ) -> Option<BoxFuture<'static, ()>> {
         let _ = (name, cx, args);
         None
+    }
+
+    /// Whether the page has live features: its document then opens a WebSocket when the
+    /// client script runs. The default is `false` (a plain page opens no socket); [`Page`]
+    /// answers whether it has callbacks. A component that implements
+    /// [`callback`](Component::callback) itself returns `true` here.
+    fn is_live(&self) -> bool {
+        false
     }
 }
 }
@@ -193,6 +260,7 @@ pub(crate) trait ErasedComponent: Send + Sync {
         cx: PageContext,
         args: Vec<Value>,
     ) -> Option<BoxFuture<'static, ()>>;
+    fn is_live(&self) -> bool;
 }
 
 impl<C: Component> ErasedComponent for C {
@@ -206,6 +274,9 @@ impl<C: Component> ErasedComponent for C {
         args: Vec<Value>,
     ) -> Option<BoxFuture<'static, ()>> {
         Component::callback(self, name, cx, args)
+    }
+    fn is_live(&self) -> bool {
+        Component::is_live(self)
     }
 }
 
@@ -286,12 +357,35 @@ impl<R: Component> Component for Page<R> {
     ) -> Option<BoxFuture<'static, ()>> {
         self.callbacks.get(name).map(|callback| callback(cx, args))
     }
+
+    fn is_live(&self) -> bool {
+        !self.callbacks.is_empty() || self.render.is_live()
+    }
 }
 
 /// A live view's own state: JSON values by key, kept on the server while the view is attached
 /// (like a component's state), shared by its renders and callbacks. Cheap to clone (a handle).
 ///
 /// A view can also ask the browser to go elsewhere with [`ViewState::navigate_to`].
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn wizard(cx: ps::PageContext) -> ps::Markup {
+///     let step: u32 = cx.state().get("step").unwrap_or(1);
+///     ps::html! { p { "Step " (step) } button data-pulse-callback="next" { "Next" } }
+/// }
+///
+/// async fn next(cx: ps::PageContext, _args: Vec<serde_json::Value>) {
+///     let step: u32 = cx.state().get("step").unwrap_or(1);
+///     if step == 3 {
+///         cx.state().navigate_to("/done"); // the browser loads /done after this callback
+///     } else {
+///         cx.state().set("step", step + 1);
+///     }
+/// }
+/// # let _ = ps::Page::new(wizard).callback("next", next);
+/// ```
 #[derive(Clone, Default)]
 pub struct ViewState {
     inner: Arc<Mutex<StateData>>,

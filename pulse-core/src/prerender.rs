@@ -26,6 +26,9 @@ pub struct View {
     pub path: String,
     /// The rendered markup (already escaped).
     pub html: String,
+    /// The title the page set with [`PageContext::set_title`](crate::PageContext::set_title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// The result of a page request: one view per route plus directives for the client, which a

@@ -31,6 +31,22 @@ impl fmt::Display for Scheme {
 /// scheme. Built by the server for each page request and each WebSocket upgrade.
 ///
 /// A cheap handle: cloning shares the data. Cookies are parsed on first use.
+///
+/// ```
+/// use pulse_core as ps;
+/// use http::header::{COOKIE, USER_AGENT};
+///
+/// // The server builds it; tests build their own.
+/// let request = ps::Request::get("/users/42?tab=a")
+///     .with_header(USER_AGENT, http::HeaderValue::from_static("curl/8"))
+///     .with_header(COOKIE, http::HeaderValue::from_static("theme=dark"));
+/// assert_eq!(request.path(), "/users/42");
+/// assert_eq!(request.query(), "tab=a");
+/// assert_eq!(request.header("user-agent"), Some("curl/8"));
+/// assert_eq!(request.cookie("theme"), Some("dark"));
+/// assert_eq!(request.scheme(), ps::Scheme::Http);
+/// assert_eq!(request.client(), None); // set by the server from the socket
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Request {
     inner: Arc<Inner>,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use percent_encoding::percent_decode_str;
 use pulse_route::{Conflict, Pattern, PatternError};
 
+use crate::chain::Chain;
 use crate::dispatch::{EndpointEntry, ErasedMiddleware, RouteEntry};
 use crate::env::Env;
 use crate::middleware::PulseMiddleware;
@@ -47,6 +48,23 @@ pub enum RouteError {
 /// Endpoints the app serves with [`Server::routes`](crate::Server::routes) can be declared
 /// here too ([`Routes::endpoint`]): inside a group, their `api` hook also runs the group's
 /// middleware, so one group guards pages and endpoints alike.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+/// async fn user(cx: ps::PageContext) -> ps::Markup { ps::html! { h1 { (cx.param("id").unwrap_or("?")) } } }
+///
+/// // Group middleware (usually a `#[ps::middleware(prerender_route)]` fn) runs only for the
+/// // group's routes.
+/// let routes = ps::Routes::new()
+///     .route("/", home)
+///     .group(ps::LatencyMiddleware::default(), ps::Routes::new().route("/users/:id", user));
+/// assert_eq!(routes.patterns().collect::<Vec<_>>(), ["/", "/users/:id"]);
+/// let (pattern, route) = routes.resolve("/users/42?tab=a").unwrap();
+/// assert_eq!((pattern, route.path_params["id"].as_str()), ("/users/:id", "42"));
+/// assert!(ps::Routes::new().try_route("no-slash", home).is_err());
+/// ```
 #[derive(Default)]
 pub struct Routes {
     pub(crate) entries: Vec<RouteEntry>,
@@ -160,18 +178,14 @@ impl Routes {
         middleware: M,
         routes: Routes,
     ) -> Result<Routes, RouteError> {
-        let active = env.is_dev() || !middleware.dev_only();
-        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(middleware);
+        // In a chain of its own, so that it runs in `env` (see `Next::env`).
+        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(Chain::new_in(env, middleware, ()));
         for mut entry in routes.entries {
-            if active {
-                entry.groups.insert(0, middleware.clone());
-            }
+            entry.groups.insert(0, middleware.clone());
             self.push(entry)?;
         }
         for mut entry in routes.endpoints {
-            if active {
-                entry.groups.insert(0, middleware.clone());
-            }
+            entry.groups.insert(0, middleware.clone());
             self.push_endpoint(entry)?;
         }
         Ok(self)
@@ -212,10 +226,10 @@ impl Routes {
     pub(crate) fn find_endpoint(&self, path: &str) -> Option<&EndpointEntry> {
         let mut best: Option<(&EndpointEntry, u64)> = None;
         for entry in &self.endpoints {
-            if let Some(found) = entry.pattern.matches(path) {
-                if best.as_ref().is_none_or(|(_, rank)| found.rank > *rank) {
-                    best = Some((entry, found.rank));
-                }
+            if let Some(found) = entry.pattern.matches(path)
+                && best.as_ref().is_none_or(|(_, rank)| found.rank > *rank)
+            {
+                best = Some((entry, found.rank));
             }
         }
         best.map(|(entry, _)| entry)
@@ -266,13 +280,23 @@ impl Routes {
     pub fn resolve(&self, target: &str) -> Option<(&str, RouteInfo)> {
         let (target, hash) = target.split_once('#').unwrap_or((target, ""));
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        self.resolve_parts(path, query, hash)
+    }
+
+    /// [`Routes::resolve`] for a URL already split into path, query and fragment.
+    pub(crate) fn resolve_parts(
+        &self,
+        path: &str,
+        query: &str,
+        hash: &str,
+    ) -> Option<(&str, RouteInfo)> {
         // The highest rank wins; on a tie, the route declared first.
         let mut best: Option<(&RouteEntry, pulse_route::Match<'_, '_>)> = None;
         for entry in &self.entries {
-            if let Some(found) = entry.pattern.matches(path) {
-                if best.as_ref().is_none_or(|(_, b)| found.rank > b.rank) {
-                    best = Some((entry, found));
-                }
+            if let Some(found) = entry.pattern.matches(path)
+                && best.as_ref().is_none_or(|(_, b)| found.rank > b.rank)
+            {
+                best = Some((entry, found));
             }
         }
         let (entry, found) = best?;

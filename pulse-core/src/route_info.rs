@@ -6,6 +6,16 @@ use serde::{Deserialize, Serialize};
 
 /// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire: a JSON object,
 /// every field optional).
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let routes = ps::Routes::new().route("/users/:id", |_: ps::PageContext| async { ps::html! {} });
+/// let (_, info) = routes.resolve("/users/7?tab=posts").unwrap();
+/// assert_eq!(info.pathname, "/users/7");
+/// assert_eq!(info.path_params["id"], "7");
+/// assert_eq!(info.query_params["tab"], "posts");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteInfo {

@@ -1,7 +1,8 @@
 //! [`Session`]: per-browser data that persists across requests, shared by every hook of a request.
 
+use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,24 +12,55 @@ use serde_json::{Map, Value};
 ///
 /// Cloning the handle shares the data, as with Pulse's session dict: what one middleware
 /// writes is seen by the middleware downstream, the page, and later requests (once the store
-/// has saved it). The session knows whether it changed, so the server only sends a new cookie
-/// when needed.
+/// has saved it). The session knows which keys changed, so the server only sends a new cookie
+/// when needed and server-side stores write only those keys.
+///
+/// Its lifecycle: [`regenerate`](Self::regenerate) on login (a new id, data kept) and
+/// [`end`](Self::end) on logout (data, id and cookie gone). Both revoke the old id: its cookie
+/// loads as an anonymous session afterwards, and every open socket of it closes.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let session = ps::Session::new();
+/// session.insert("user_email", "ada@example.com").unwrap();
+/// session.insert("visits", 3).unwrap();
+/// assert!(session.contains("user_email"));
+/// assert_eq!(session.get::<u32>("visits"), Some(3));
+/// assert_eq!(session.get::<u32>("user_email"), None); // not a number
+/// session.remove("user_email"); // signing out
+/// assert!(!session.contains("user_email"));
+/// ```
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    /// Drawn on first use: a fresh session that is never saved never needs one.
-    id: OnceLock<String>,
     limit: Option<usize>,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
+    /// Drawn on first use: a fresh session that is never saved never needs one.
+    id: Option<String>,
     data: Map<String, Value>,
+    /// Keys written or removed since the session was loaded or saved.
+    dirty: BTreeSet<String>,
     changed: bool,
+    /// The id is known to the store (the session was loaded, or saved since).
+    stored: bool,
+    /// When the session began (unix seconds); 0 until first saved.
+    created: u64,
+    /// When the session's cookie was last issued (unix seconds); 0 until first saved.
+    seen: u64,
+    /// Ids given up by `regenerate`/`end`, to be revoked when the session is persisted.
+    revoked: Vec<String>,
+    /// `end` was called and nothing was written since.
+    ended: bool,
+    /// The store asks for the cookie to be issued again (it was signed with an older key).
+    reissue: bool,
 }
 
 /// Why a session write failed; the session keeps its previous data.
@@ -64,24 +96,52 @@ impl Session {
     /// An empty session with a fresh random id (drawn when first needed) for a store whose
     /// encoded data may not exceed `limit` bytes of JSON.
     pub fn fresh(limit: Option<usize>) -> Session {
-        Session::build(OnceLock::new(), Map::new(), limit)
+        Session::build(State::default(), limit)
     }
 
     /// A session restored by a store: its id, data, and the largest encoded size the store
-    /// accepts (JSON bytes of the data), if any.
+    /// accepts (JSON bytes of the data), if any. Its times are unknown (0); stores that keep
+    /// them use [`Session::restore`].
     pub fn from_parts(id: String, data: Map<String, Value>, limit: Option<usize>) -> Session {
-        Session::build(OnceLock::from(id), data, limit)
+        Session::restore(id, data, 0, 0).with_limit(limit)
     }
 
-    fn build(id: OnceLock<String>, data: Map<String, Value>, limit: Option<usize>) -> Session {
+    /// A session restored by a store: its id, data, when it began (`created_at`) and when its
+    /// cookie was last issued (`seen_at`), both in unix seconds as the store was given them by
+    /// [`created_at`](Self::created_at) and [`seen_at`](Self::seen_at). The server ends
+    /// sessions idle or older than its limits from these times.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// let session = ps::Session::restore("id".into(), serde_json::Map::new(), 1_700_000_000, 1_700_000_500);
+    /// assert_eq!(session.created_at(), 1_700_000_000);
+    /// assert!(!session.is_new());
+    /// ```
+    pub fn restore(id: String, data: Map<String, Value>, created_at: u64, seen_at: u64) -> Session {
+        Session::build(
+            State {
+                id: Some(id),
+                data,
+                stored: true,
+                created: created_at,
+                seen: seen_at,
+                ..State::default()
+            },
+            None,
+        )
+    }
+
+    /// The same session with a data size limit (JSON bytes), for stores with one.
+    pub(crate) fn with_limit(self, limit: Option<usize>) -> Session {
+        let state = std::mem::take(&mut *self.state());
+        Session::build(state, limit)
+    }
+
+    fn build(state: State, limit: Option<usize>) -> Session {
         Session {
             inner: Arc::new(Inner {
-                id,
                 limit,
-                state: Mutex::new(State {
-                    data,
-                    changed: false,
-                }),
+                state: Mutex::new(state),
             }),
         }
     }
@@ -94,9 +154,14 @@ impl Session {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The session id.
-    pub fn id(&self) -> &str {
-        self.inner.id.get_or_init(new_id)
+    /// The session id (drawn now if the session has none yet).
+    pub fn id(&self) -> String {
+        self.state().id.get_or_insert_with(new_id).clone()
+    }
+
+    /// The session id, if one was drawn or loaded.
+    pub(crate) fn current_id(&self) -> Option<String> {
+        self.state().id.clone()
     }
 
     /// The value at `key` as `T`; `None` when absent or not a `T`.
@@ -149,7 +214,7 @@ impl Session {
                 return Err(SessionError::TooLarge { size, limit });
             }
         }
-        state.changed = true;
+        state.touch(key);
         Ok(())
     }
 
@@ -157,17 +222,74 @@ impl Session {
     pub fn remove(&self, key: &str) -> Option<Value> {
         let mut state = self.state();
         let removed = state.data.remove(key);
-        state.changed |= removed.is_some();
+        if removed.is_some() {
+            state.touch(key.to_owned());
+        }
         removed
     }
 
-    /// Removes everything.
+    /// Removes everything (the id stays; to sign out, use [`end`](Self::end)).
     pub fn clear(&self) {
         let mut state = self.state();
-        if !state.data.is_empty() {
-            state.data.clear();
-            state.changed = true;
+        let keys: Vec<String> = state.data.keys().cloned().collect();
+        state.data.clear();
+        for key in keys {
+            state.touch(key);
         }
+    }
+
+    /// Gives the session a new id, keeping its data: call it when the user signs in (or their
+    /// privileges change), so an id planted or copied before cannot follow them.
+    ///
+    /// The old id is revoked when the request (or socket message) finishes: its cookie loads as
+    /// an anonymous session from then on, and every open socket of it is closed (code 4001) so
+    /// the browser reconnects as the new identity. The new session starts a new absolute
+    /// lifetime.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// async fn login(session: ps::Session) -> &'static str {
+    ///     session.regenerate();
+    ///     let _ = session.insert("user_email", "ada@example.com");
+    ///     "ok"
+    /// }
+    /// ```
+    pub fn regenerate(&self) {
+        let mut state = self.state();
+        state.give_up_id();
+        state.id = Some(new_id());
+        let keys: Vec<String> = state.data.keys().cloned().collect();
+        state.dirty.extend(keys);
+        state.changed = true;
+    }
+
+    /// Ends the session: its data and id are gone and the browser's cookie is removed. Call it
+    /// when the user signs out.
+    ///
+    /// The old id is revoked when the request (or socket message) finishes: a copy of the
+    /// cookie loads as an anonymous session afterwards, and every open socket of the session
+    /// closes (code 4001). Writing to the session afterwards starts a new, anonymous one.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// async fn logout(session: ps::Session) -> &'static str {
+    ///     session.end();
+    ///     "signed out"
+    /// }
+    /// ```
+    pub fn end(&self) {
+        let mut state = self.state();
+        state.give_up_id();
+        state.data.clear();
+        state.dirty.clear();
+        state.changed = true;
+        state.ended = true;
+    }
+
+    /// Whether [`end`](Self::end) was called and nothing was written since.
+    pub fn is_ended(&self) -> bool {
+        let state = self.state();
+        state.ended && state.data.is_empty()
     }
 
     /// Whether the data changed since the session was loaded (or since [`Self::mark_saved`]).
@@ -175,9 +297,74 @@ impl Session {
         self.state().changed
     }
 
+    /// The keys written or removed since the session was loaded or saved, with their new value
+    /// (`None`: removed). A server-side store applies exactly these, so two requests of one
+    /// session that write different keys at once both keep their writes. A session that
+    /// [`is_new`](Self::is_new) is written whole ([`to_map`](Self::to_map)).
+    pub fn changes(&self) -> Vec<(String, Option<Value>)> {
+        let state = self.state();
+        state
+            .dirty
+            .iter()
+            .map(|key| (key.clone(), state.data.get(key).cloned()))
+            .collect()
+    }
+
+    /// Whether the session's id was never stored: a store creates it (and must not overwrite
+    /// an existing session of that id).
+    pub fn is_new(&self) -> bool {
+        !self.state().stored
+    }
+
+    /// When the session began, in unix seconds (0 before it is first saved). Stores keep it.
+    pub fn created_at(&self) -> u64 {
+        self.state().created
+    }
+
+    /// When the session's cookie was last issued, in unix seconds (0 before it is first saved).
+    /// Stores keep it.
+    pub fn seen_at(&self) -> u64 {
+        self.state().seen
+    }
+
+    /// Asks the server to send this session's cookie again even if nothing changed: a store
+    /// calls it on a session whose cookie an older key of the [`KeyRing`](crate::server::KeyRing)
+    /// signed, so the browser gets one signed with the newest.
+    pub fn reissue(&self) {
+        self.state().reissue = true;
+    }
+
+    /// Whether [`reissue`](Self::reissue) was asked for.
+    pub(crate) fn wants_reissue(&self) -> bool {
+        self.state().reissue
+    }
+
     /// Records that a store saved the current data.
     pub fn mark_saved(&self) {
-        self.state().changed = false;
+        let mut state = self.state();
+        state.changed = false;
+        state.reissue = false;
+        state.dirty.clear();
+        state.stored = state.id.is_some();
+    }
+
+    /// Stamps the times for a save at `now`: the session begins now if it is new.
+    pub(crate) fn stamp(&self, now: u64) {
+        let mut state = self.state();
+        if !state.stored || state.created == 0 {
+            state.created = now;
+        }
+        state.seen = now;
+    }
+
+    /// Takes the ids to revoke (given up by `regenerate`/`end`).
+    pub(crate) fn take_revoked(&self) -> Vec<String> {
+        std::mem::take(&mut self.state().revoked)
+    }
+
+    /// The ids given up and not revoked yet, oldest first.
+    pub(crate) fn revoked_ids(&self) -> Vec<String> {
+        self.state().revoked.clone()
     }
 
     /// A copy of the data.
@@ -191,6 +378,29 @@ impl Session {
     }
 }
 
+impl State {
+    fn touch(&mut self, key: String) {
+        self.dirty.insert(key);
+        self.changed = true;
+        if self.ended {
+            // A write after `end` starts a new anonymous session.
+            self.ended = false;
+        }
+    }
+
+    /// The current id is given up: revoked at persist time if the store knows it.
+    fn give_up_id(&mut self) {
+        if let Some(id) = self.id.take()
+            && self.stored
+        {
+            self.revoked.push(id);
+        }
+        self.stored = false;
+        self.created = 0;
+        self.seen = 0;
+    }
+}
+
 impl Default for Session {
     fn default() -> Self {
         Session::new()
@@ -201,7 +411,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state();
         f.debug_struct("Session")
-            .field("id", &self.inner.id.get())
+            .field("id", &state.id.as_ref().map(|_| ".."))
             .field("keys", &state.data.keys().collect::<Vec<_>>())
             .field("changed", &state.changed)
             .finish()
@@ -212,7 +422,8 @@ fn encoded_len(data: &Map<String, Value>) -> usize {
     serde_json::to_vec(data).map_or(usize::MAX, |bytes| bytes.len())
 }
 
-/// A new random session id: 128 bits, URL-safe base64.
+/// A new random session id: 128 bits from the operating system's CSPRNG (through `rand`'s
+/// `ThreadRng`, a CSPRNG seeded from it), URL-safe base64.
 pub(crate) fn new_id() -> String {
     use base64::Engine;
     let bytes: [u8; 16] = rand::random();

@@ -112,3 +112,50 @@ fn requests_parse_cookies_and_targets() {
     assert_eq!(r.scheme().to_string(), "https");
     assert_eq!(r.method(), http::Method::GET);
 }
+
+#[test]
+fn regenerate_keeps_the_data_under_a_new_id_and_end_forgets_everything() {
+    let s = ps::Session::restore("old".into(), serde_json::Map::new(), 10, 20);
+    s.insert("user", "ada").unwrap();
+    assert!(!s.is_new());
+    s.regenerate();
+    assert_ne!(s.id(), "old");
+    assert!(
+        s.is_new(),
+        "the new id is created, never written over another session"
+    );
+    assert_eq!(s.get::<String>("user").as_deref(), Some("ada"));
+    assert_eq!(s.created_at(), 0, "a new lifetime starts at the next save");
+    assert_eq!(s.changes(), vec![("user".to_owned(), Some(json!("ada")))]);
+
+    let s = ps::Session::restore("old".into(), serde_json::Map::new(), 10, 20);
+    s.insert("user", "ada").unwrap();
+    s.end();
+    assert!(s.is_ended() && s.is_empty() && s.is_changed());
+    // Writing afterwards starts a new, anonymous session.
+    s.insert("theme", "dark").unwrap();
+    assert!(!s.is_ended());
+    assert_ne!(s.id(), "old");
+}
+
+#[test]
+fn changes_list_the_keys_written_or_removed_since_the_last_save() {
+    let mut data = serde_json::Map::new();
+    data.insert("a".into(), json!(1));
+    data.insert("b".into(), json!(2));
+    let s = ps::Session::restore("sid".into(), data, 1, 1);
+    s.insert("a", 1).unwrap();
+    assert!(s.changes().is_empty(), "a no-op write is no change");
+    s.insert("c", 3).unwrap();
+    s.remove("b");
+    assert_eq!(
+        s.changes(),
+        vec![("b".to_owned(), None), ("c".to_owned(), Some(json!(3)))]
+    );
+    s.mark_saved();
+    assert!(s.changes().is_empty());
+    assert!(
+        !format!("{s:?}").contains("sid"),
+        "Debug never shows the id"
+    );
+}

@@ -107,7 +107,8 @@ impl Method {
         let known_return = check_return(&sig.output, hook, errors);
         let redirects = body::redirect_literals(&block);
         errors.extend(body::check_local(&redirects));
-        errors.extend(body::rewrite(&mut block, hook).errors);
+        let next = params.next.as_ref().and_then(body::pat_ident);
+        errors.extend(body::rewrite(&mut block, hook, next).errors);
         Method {
             hook,
             attrs,
@@ -120,12 +121,24 @@ impl Method {
         }
     }
 
-    /// The method of the `PulseMiddleware` impl.
-    pub(crate) fn expand(&self) -> TokenStream {
+    /// The method of the `PulseMiddleware` impl. A `dev` middleware first passes straight
+    /// through unless its chain runs in `Env::Dev`.
+    pub(crate) fn expand(&self, dev: bool) -> TokenStream {
         let hook = self.hook;
         let method = syn::Ident::new(hook.name(), self.name_span);
         let args = syn::Ident::new("__pulse_args", Span::mixed_site());
-        let (binds, next) = params::expand(&self.params, hook, &args);
+        let (binds, next, next_ident) = params::expand(&self.params, hook, &args);
+        let dev_check = if dev {
+            let marker = hook.marker();
+            quote! {
+                if !<_ as ::pulse::__private::Next<::pulse::__private::hook::#marker>>::env(&#next_ident).is_dev() {
+                    return ::pulse::__private::Next::run(#next_ident).await;
+                }
+            }
+        } else {
+            quote!()
+        };
+
         let args_ty = hook.args_type();
         let response = hook.response_type();
         let check = match &self.output {
@@ -140,6 +153,7 @@ impl Method {
             #(#attrs)*
             async fn #method(&self, #args: #args_ty, #next) -> #response {
                 #check
+                #dev_check
                 #binds
                 #(#stmts)*
             }

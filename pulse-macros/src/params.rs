@@ -185,7 +185,11 @@ pub(crate) fn validate(sig: &Signature, hook: Hook, errors: &mut Vec<syn::Error>
 }
 
 /// The statements binding each parameter from the args struct, and the `next` parameter.
-pub(crate) fn expand(params: &Params, hook: Hook, args: &syn::Ident) -> (TokenStream, TokenStream) {
+pub(crate) fn expand(
+    params: &Params,
+    hook: Hook,
+    args: &syn::Ident,
+) -> (TokenStream, TokenStream, syn::Ident) {
     let binds = params.params.iter().map(|p| {
         let Param { pat, ty, field } = p;
         let field = syn::Ident::new(field, ty.span());
@@ -199,8 +203,15 @@ pub(crate) fn expand(params: &Params, hook: Hook, args: &syn::Ident) -> (TokenSt
         Some(pat) => quote!(#pat),
         None => quote!(_),
     };
+    // The parameter has a name of ours, bound to the user's pattern with the other parameters,
+    // so that generated code can use `next` before them.
+    let next_ident = syn::Ident::new("__pulse_next", Span::mixed_site());
     let next = quote! {
-        #next_pat: impl ::pulse::__private::Next<::pulse::__private::hook::#marker>
+        #next_ident: impl ::pulse::__private::Next<::pulse::__private::hook::#marker>
     };
-    (quote!(#(#binds)*), next)
+    (
+        quote!(#(#binds)* let #next_pat = #next_ident;),
+        next,
+        next_ident,
+    )
 }

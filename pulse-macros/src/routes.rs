@@ -96,10 +96,12 @@ impl Parse for Table {
 pub(crate) fn span_within(lit: &LitStr, range: std::ops::Range<usize>) -> Span {
     let token = lit.token();
     let text = token.to_string();
-    if text.starts_with('"') && !text.contains('\\') && range.end < text.len() {
-        if let Some(span) = token.subspan(range.start + 1..range.end + 1) {
-            return span;
-        }
+    if text.starts_with('"')
+        && !text.contains('\\')
+        && range.end < text.len()
+        && let Some(span) = token.subspan(range.start + 1..range.end + 1)
+    {
+        return span;
     }
     lit.span()
 }

@@ -75,13 +75,46 @@ impl List {
         errors
     }
 
-    /// The nested `Chain::new` calls (`Chain::new_in(env, ..)` when the app names its
+    /// The chain: nested `Chain::new` calls (`Chain::new_in(env, ..)` when the app names its
     /// environment), each spanned at its entry so a non-middleware entry is reported there.
+    ///
+    /// A list longer than [`RUN`] is cut into runs of at most [`RUN`] entries, joined by a
+    /// balanced tree of `Seam`s: a future nests at most [`RUN`] middleware futures plus the
+    /// tree's depth, so rustc lays out a chain of any length within its default limits.
     pub(crate) fn expand(&self, env: Option<&Ident>) -> TokenStream {
-        self.entries.iter().rev().fold(quote!(()), |tail, entry| match env {
-            None => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(::pulse::__private::middleware(#entry), #tail)),
-            Some(env) => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new_in(#env, ::pulse::__private::middleware(#entry), #tail)),
-        })
+        let runs: Vec<TokenStream> = self
+            .entries
+            .chunks(RUN)
+            .map(|run| expand_run(run, env))
+            .collect();
+        match runs.len() {
+            0 => quote!(()),
+            _ => seams(&runs, env),
+        }
+    }
+}
+
+/// How many entries one run of plain `Chain`s holds; `Seam::RUN` in pulse-core.
+const RUN: usize = 12;
+
+/// One run: `Chain::new(a, Chain::new(b, ()))`.
+fn expand_run(entries: &[Expr], env: Option<&Ident>) -> TokenStream {
+    entries.iter().rev().fold(quote!(()), |tail, entry| match env {
+        None => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(::pulse::__private::middleware(#entry), #tail)),
+        Some(env) => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new_in(#env, ::pulse::__private::middleware(#entry), #tail)),
+    })
+}
+
+/// Runs joined in order by a balanced tree of `Seam::new(first, second)`.
+fn seams(runs: &[TokenStream], env: Option<&Ident>) -> TokenStream {
+    if let [run] = runs {
+        return run.clone();
+    }
+    let (first, second) = runs.split_at(runs.len() / 2);
+    let (first, second) = (seams(first, env), seams(second, env));
+    match env {
+        None => quote!(::pulse::__private::Seam::new(#first, #second)),
+        Some(env) => quote!(::pulse::__private::Seam::new_in(#env, #first, #second)),
     }
 }
 

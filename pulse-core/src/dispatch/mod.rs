@@ -10,7 +10,7 @@ mod erased;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use futures_util::future::{BoxFuture, Either};
 use pulse_route::Pattern;
@@ -199,13 +199,21 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
         request,
         session,
     };
-    let cx = PageContext::new(path, route_info.clone(), session.clone(), request.clone())
-        .with_state(state);
+    let cx = PageContext::with_parts(
+        path,
+        route_info.clone(),
+        session.clone(),
+        request.clone(),
+        state,
+    );
+    let title = cx.title_slot();
     let render = async move {
         let html = entry.component.render(cx).await.into_string();
+        let title = title.lock().unwrap_or_else(PoisonError::into_inner).take();
         RoutePrerenderResponse::Ok(View {
             path: path.to_owned(),
             html,
+            title,
         })
     };
     let terminal = if entry.groups.is_empty() {

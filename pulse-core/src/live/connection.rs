@@ -10,8 +10,11 @@ use futures_util::FutureExt;
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::SET_COOKIES_PATH;
 use super::hub::{Hub, Subscriber};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind, Incoming, Outgoing, SUBSCRIBE_EVENT};
+use super::resume::Views;
+use super::sessions::{LiveSessions, Registration, Revoke};
 use crate::app::App;
 use crate::dispatch::{PrerenderError, RouteEntry, local_target, panic_message};
 use crate::message::{ChannelMessage, ClientMessage};
@@ -19,13 +22,16 @@ use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse, T
 use crate::page::{PageContext, ViewState};
 use crate::request::Request;
 use crate::route_info::RouteInfo;
+use crate::server::Sessions;
 use crate::session::Session;
+use std::sync::Arc;
 
-/// An attached view: its URL and its state.
+/// An attached view: its URL and its state, and the client's view id when it gave one.
 #[derive(Clone, Debug)]
 struct Slot {
     route_info: RouteInfo,
     state: ViewState,
+    view_id: Option<String>,
 }
 
 /// What the framework's handling of a client message produced, applied only if the `message`
@@ -67,23 +73,76 @@ pub(crate) struct Connection {
     views: HashMap<String, Slot>,
     channels: HashSet<String>,
     out: Subscriber,
-    refresh_url: Option<String>,
-    /// A `refresh_cookies` was sent for the session's current unsaved changes.
-    refresh_sent: bool,
+    identity: Option<Identity>,
+    /// Views kept across reconnects, when enabled.
+    resume: Option<Views>,
     /// `rate_limited` answers, to close sockets that keep sending over their limit.
     limited: Abuse,
 }
 
+/// Who a socket served by the HTTP server is: the session it was opened with, where its
+/// changes are stored, and its registration for revocations.
+#[derive(Debug)]
+pub(crate) struct Identity {
+    pub(crate) sessions: Sessions,
+    pub(crate) live: LiveSessions,
+    /// The `pulse.sid` value the socket was opened with.
+    pub(crate) cookie: Option<String>,
+    pub(crate) revoke: Arc<Revoke>,
+    pub(crate) registration: Option<Registration>,
+    /// The session id the registration is for.
+    pub(crate) registered: Option<String>,
+    /// When the session was last checked against the store.
+    pub(crate) checked: Instant,
+}
+
+impl Identity {
+    /// Re-checks the session against the store when the last check is older than the
+    /// configured interval (`SessionConfig::socket_recheck`); fires the socket's revocation when the session is gone. A store
+    /// outage keeps the socket (it was authenticated; the outage is logged by the store's
+    /// callers and every HTTP request answers 503).
+    async fn recheck(&mut self) {
+        let (Some(cookie), Some(id)) = (&self.cookie, &self.registered) else {
+            return;
+        };
+        if self.checked.elapsed() < self.sessions.socket_recheck() || self.revoke.is_revoked() {
+            return;
+        }
+        self.checked = Instant::now();
+        match self.sessions.still_valid(cookie, id).await {
+            Ok(true) => {}
+            Ok(false) => self.revoke.fire(),
+            Err(error) => tracing::warn!(%error, "could not re-check a socket's session"),
+        }
+    }
+
+    /// Registers the socket under `session`'s id when the store knows it (an anonymous
+    /// session has nothing to revoke until it is saved).
+    pub(crate) fn register(&mut self, session: &Session) {
+        if self.revoke.is_revoked() || session.is_new() {
+            return;
+        }
+        let Some(id) = session.current_id() else {
+            return;
+        };
+        if self.registered.as_deref() != Some(id.as_str()) {
+            self.registration = Some(self.live.register(&id, self.revoke.clone()));
+            self.registered = Some(id);
+        }
+    }
+}
+
 impl Connection {
-    /// A connection of `app` for an accepted upgrade `request`, answering into `out`. When
-    /// `refresh_url` is set, a session change is followed by a `refresh_cookies` message.
+    /// A connection of `app` for an accepted upgrade `request`, answering into `out`. With an
+    /// `identity` (served by the HTTP server), session changes are stored after each message
+    /// and followed by a `refresh_cookies` message.
     pub(crate) fn new(
         app: App,
         hub: Hub,
         request: Request,
         session: Session,
         out: Subscriber,
-        refresh_url: Option<String>,
+        identity: Option<Identity>,
     ) -> Connection {
         Connection {
             id: hub.new_connection_id(),
@@ -94,10 +153,17 @@ impl Connection {
             views: HashMap::new(),
             channels: HashSet::new(),
             out,
-            refresh_url,
-            refresh_sent: false,
+            identity,
+            resume: None,
             limited: Abuse::new(super::DEFAULT_ABUSE_LIMIT),
         }
+    }
+
+    /// Keeps this connection's views (those attached with a `viewId`) in `views`, so a socket
+    /// of the same session that attaches the same view id after a reconnect resumes them.
+    pub(crate) fn resuming(mut self, views: Views) -> Connection {
+        self.resume = Some(views);
+        self
     }
 
     async fn send(&self, message: Outgoing) {
@@ -110,29 +176,53 @@ impl Connection {
         self.send(Outgoing::ServerError { path, error }).await;
     }
 
-    /// Tells the client to store the session when it has unsaved changes (once per batch of
-    /// changes): called when the connection is accepted, and before each answer so that a
-    /// `navigate_to` comes after the `refresh_cookies` it depends on.
+    /// Stores what the last message did to the session — a revocation takes effect now — and
+    /// tells the client to fetch its new cookie (a one-time URL). Called after each message, and
+    /// before each answer so that a `navigate_to` comes after the `refresh_cookies` it depends on.
     pub(crate) async fn sync_session(&mut self) {
-        let Some(url) = &self.refresh_url else {
+        let Some(identity) = &mut self.identity else {
             return;
         };
-        let changed = self.session.is_changed();
-        if changed && !self.refresh_sent {
-            let url = url.clone();
+        if !self.session.is_changed() && self.session.revoked_ids().is_empty() {
+            return;
+        }
+        let handoff = identity
+            .sessions
+            .commit(&self.session, identity.cookie.as_deref())
+            .await;
+        identity.register(&self.session);
+        if let Some(handoff) = handoff {
+            let token = identity.live.hand_off(handoff);
+            let url = format!("{SET_COOKIES_PATH}?token={token}");
             self.send(Outgoing::RefreshCookies { url }).await;
         }
-        self.refresh_sent = changed;
+    }
+
+    /// Whether the socket's session was revoked (ended or changed id, here or elsewhere): the
+    /// socket must close before running anything else.
+    pub(crate) fn is_revoked(&self) -> bool {
+        self.identity
+            .as_ref()
+            .is_some_and(|identity| identity.revoke.is_revoked())
     }
 
     /// Handles one text frame. Never panics: hooks, pages, callbacks and handlers are caught.
+    /// Nothing runs for a socket whose session was revoked (the frame loop then closes it).
     pub(crate) async fn handle(&mut self, text: &str) {
+        if let Some(identity) = &mut self.identity {
+            identity.recheck().await;
+            if identity.revoke.is_revoked() {
+                return;
+            }
+        }
         match Incoming::parse(text) {
             Err(bad) => {
                 self.send_error(bad.path, ErrorBody::new(ErrorKind::BadRequest, bad.message))
                     .await;
             }
-            Ok(Incoming::Client(message)) => self.client_message(message).await,
+            Ok(Incoming::Client { message, view_id }) => {
+                self.client_message(message, view_id).await;
+            }
             Ok(Incoming::Publish(message)) => self.publish(message).await,
             Ok(Incoming::Subscribe {
                 channel,
@@ -158,12 +248,54 @@ impl Connection {
         self.send_error(None, error).await;
     }
 
-    /// Leaves every channel. Call when the socket closes.
+    /// Leaves every channel and lets go of the views (kept for a reconnect during the grace
+    /// period). Call when the socket closes.
     pub(crate) fn close(&mut self) {
         self.hub.unsubscribe_all(self.id, self.channels.drain());
+        for (path, slot) in self.views.drain() {
+            if let (Some(resume), Some(view_id)) = (&self.resume, &slot.view_id) {
+                resume.release(view_id, &path, &self.session.id());
+            }
+        }
     }
 
-    async fn client_message(&mut self, message: ClientMessage) {
+    /// The state of view `view_id` at `path` kept from another socket of this session.
+    fn resumed(&self, view_id: Option<&str>, path: &str) -> Option<ViewState> {
+        self.resume
+            .as_ref()?
+            .find(view_id?, path, &self.session.id())
+    }
+
+    /// Records that the slot at `path` becomes `new` (or goes away): holds the new view id
+    /// and lets go of the old one. `forget` drops a view that is gone for good.
+    fn replace_view(&mut self, path: String, new: Option<Slot>, forget: bool) {
+        let old = match new {
+            Some(slot) => self.views.insert(path.clone(), slot),
+            None => self.views.remove(&path),
+        };
+        let Some(resume) = &self.resume else {
+            return;
+        };
+        let session_id = &self.session.id();
+        let new = self.views.get(&path);
+        let old_id = old.as_ref().and_then(|s| s.view_id.as_deref());
+        let new_id = new.and_then(|s| s.view_id.as_deref());
+        if old_id == new_id {
+            return;
+        }
+        if let Some(old_id) = old_id {
+            if forget {
+                resume.forget(old_id, &path, session_id);
+            } else {
+                resume.release(old_id, &path, session_id);
+            }
+        }
+        if let (Some(new_id), Some(slot)) = (new_id, new) {
+            resume.hold(new_id, &path, session_id, &slot.state);
+        }
+    }
+
+    async fn client_message(&mut self, message: ClientMessage, view_id: Option<String>) {
         let path = message.path().map(str::to_owned);
         let slot = path.as_ref().and_then(|p| self.views.get(p)).cloned();
         let mut done = None;
@@ -180,7 +312,7 @@ impl Connection {
             let message = &message;
             self.app
                 .message(message, &self.request, &self.session, move || async move {
-                    let result = this.execute(message, slot).await;
+                    let result = this.execute(message, slot, view_id).await;
                     let verdict = result.verdict();
                     *done = Some(result);
                     verdict
@@ -210,16 +342,14 @@ impl Connection {
                 let path = path.unwrap_or_default();
                 match done {
                     Done::Attached(slot, answer) | Done::Rendered(slot, answer) => {
-                        self.views.insert(path, slot);
+                        self.replace_view(path, Some(slot), false);
                         self.send(answer).await;
                     }
                     Done::Gone(answer) => {
-                        self.views.remove(&path);
+                        self.replace_view(path, None, true);
                         self.send(answer).await;
                     }
-                    Done::Detached => {
-                        self.views.remove(&path);
-                    }
+                    Done::Detached => self.replace_view(path, None, true),
                     Done::Failed(error) => self.send_error(Some(path), error).await,
                 }
             }
@@ -227,7 +357,12 @@ impl Connection {
     }
 
     /// The framework's handling of a message the hooks let through.
-    async fn execute(&self, message: &ClientMessage, slot: Option<Slot>) -> Done {
+    async fn execute(
+        &self,
+        message: &ClientMessage,
+        slot: Option<Slot>,
+        view_id: Option<String>,
+    ) -> Done {
         let Some(path) = message.path() else {
             return Done::Failed(ErrorBody::new(ErrorKind::BadRequest, "missing `path`"));
         };
@@ -243,9 +378,16 @@ impl Connection {
         };
         match (message, slot) {
             (ClientMessage::Attach { route_info, .. }, slot) => {
+                // Attached again by the same page: same state. Otherwise the state another
+                // socket of this session left for this view id, or a fresh one.
+                let state = match slot {
+                    Some(slot) if slot.view_id == view_id => slot.state,
+                    _ => self.resumed(view_id.as_deref(), path).unwrap_or_default(),
+                };
                 let slot = Slot {
                     route_info: route_info.clone(),
-                    state: slot.map(|s| s.state).unwrap_or_default(),
+                    state,
+                    view_id,
                 };
                 self.render(entry, slot, true).await
             }

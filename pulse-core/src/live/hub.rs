@@ -14,6 +14,7 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::Notify;
 
+use super::backend::{ChannelBackend, Deliver, Inbox};
 use super::protocol::{ChannelOut, ErrorBody, ErrorKind};
 use crate::dispatch::panic_message;
 use crate::session::Session;
@@ -169,6 +170,18 @@ type Handler = Arc<dyn Fn(ChannelEvent) -> BoxFuture<'static, Result<Value, Stri
 ///
 /// A channel exists while it has a subscriber or the app has a handler for it; a message for any
 /// other channel is answered with an error of kind `not_found`.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// let app = ps::App::new(ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! {} }), ());
+/// let live = app.live();
+/// // Clone the handle into a background task or an endpoint to publish from there.
+/// let hub = live.hub().clone();
+/// let reached = hub.publish("news", "posted", serde_json::json!({"title": "Hello"}));
+/// assert_eq!(reached, 0); // no browser subscribed yet
+/// assert_eq!(hub.subscribers("news"), 0);
+/// ```
 #[derive(Clone, Default)]
 pub struct Hub {
     inner: Arc<HubInner>,
@@ -177,6 +190,8 @@ pub struct Hub {
 #[derive(Default)]
 struct HubInner {
     channels: Mutex<HashMap<String, HashMap<u64, Subscriber>>>,
+    /// Carries events to other instances; `None` is the in-process default.
+    backend: RwLock<Option<Arc<dyn ChannelBackend>>>,
     /// Patterns (an exact name, or a prefix ending in `*`) and their handlers.
     handlers: RwLock<Vec<(String, Handler)>>,
     next_id: AtomicU64,
@@ -230,10 +245,37 @@ impl Hub {
             .map(|(_, handler)| handler.clone())
     }
 
-    /// Publishes an event to every subscriber of `channel`; returns how many were reached.
+    /// Publishes an event to every subscriber of `channel`; returns how many were reached on
+    /// this instance (the [backend](super::ChannelBackend) takes it to the other instances).
     pub fn publish(&self, channel: &str, event: &str, payload: Value) -> usize {
         let text = ChannelOut::event(channel, event, payload).to_text();
+        // Queued for the other instances first: the local fan-out takes the text.
+        self.forward(channel, &text);
         self.fan_out(channel, None, text)
+    }
+
+    /// Carries this hub's events to other instances through `backend` from now on.
+    pub(crate) fn set_backend(&self, backend: Arc<dyn ChannelBackend>) {
+        backend.start(Inbox {
+            hub: Arc::new(HubRef(Arc::downgrade(&self.inner))),
+        });
+        *self
+            .inner
+            .backend
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(backend);
+    }
+
+    fn backend(&self) -> Option<Arc<dyn ChannelBackend>> {
+        let backend = self.inner.backend.read();
+        backend.unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Hands an event delivered here to the backend, for the other instances.
+    fn forward(&self, channel: &str, text: &str) {
+        if let Some(backend) = self.backend() {
+            backend.publish(channel, text);
+        }
     }
 
     /// The number of connections subscribed to `channel`.
@@ -302,7 +344,8 @@ impl Hub {
         session: &Session,
     ) -> Result<Value, ErrorBody> {
         let handler = self.handler_for(channel);
-        let known = self.channels().contains_key(channel);
+        let known = self.channels().contains_key(channel)
+            || self.backend().is_some_and(|backend| backend.is_shared());
         if handler.is_none() && !known {
             return Err(ErrorBody::new(
                 ErrorKind::NotFound,
@@ -310,6 +353,7 @@ impl Hub {
             ));
         }
         let text = ChannelOut::event(channel, event, payload.clone()).to_text();
+        self.forward(channel, &text);
         self.fan_out(channel, Some(sender), text);
         let Some(handler) = handler else {
             return Ok(Value::Null);
@@ -332,5 +376,22 @@ impl Hub {
                 ))
             }
         }
+    }
+}
+
+/// The hub as an [`Inbox`] sees it: events from other instances go to every local subscriber
+/// of their channel.
+struct HubRef(std::sync::Weak<HubInner>);
+
+impl Deliver for HubRef {
+    fn deliver(&self, channel: &str, event: &str) -> Option<usize> {
+        let hub = Hub {
+            inner: self.0.upgrade()?,
+        };
+        Some(hub.fan_out(channel, None, event.to_owned()))
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.strong_count() > 0
     }
 }

@@ -29,9 +29,11 @@
 //! released, as on a reset or a read error.
 //! [`Live::shutdown`] closes every socket with 1012 (service restart) so clients reconnect.
 
+mod backend;
 pub(crate) mod connection;
 pub(crate) mod hub;
 pub mod protocol;
+pub(crate) mod resume;
 pub(crate) mod sessions;
 pub(crate) mod sockets;
 #[cfg(test)]
@@ -45,12 +47,16 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::request::Scheme;
+use crate::server::Sessions;
 use hub::SocketLimits;
+use resume::Views;
 use sessions::LiveSessions;
 use sockets::Sockets;
 
+pub use backend::{ChannelBackend, HubGone, InProcess, Inbox};
 pub use hub::{ChannelEvent, Hub};
 pub use protocol::{ErrorBody, ErrorKind};
+pub use resume::{DEFAULT_MAX_VIEWS, DEFAULT_VIEW_GRACE};
 
 /// The default largest client message: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
@@ -64,7 +70,8 @@ pub const DEFAULT_ABUSE_LIMIT: u32 = 20_000;
 pub const WS_PATH: &str = "/_pulse/ws";
 /// The path of the client script.
 pub const CLIENT_JS_PATH: &str = "/_pulse/client.js";
-/// The path the client fetches to store a session changed over the WebSocket.
+/// The path the client posts to (with the one-time token of a `refresh_cookies` message) to
+/// store a session changed over the WebSocket.
 pub const SET_COOKIES_PATH: &str = "/_pulse/set-cookies";
 
 /// The default bound of one socket's outgoing queue: 4 MiB of messages.
@@ -106,6 +113,9 @@ pub struct Live {
     pub(crate) app: App,
     pub(crate) hub: Hub,
     pub(crate) sessions: LiveSessions,
+    /// The HTTP server's sessions, when served by one: socket changes are stored through them.
+    pub(crate) server_sessions: Option<Sessions>,
+    pub(crate) views: Views,
     pub(crate) max_message_size: usize,
     pub(crate) limits: SocketLimits,
     pub(crate) close_timeout: Duration,
@@ -139,6 +149,8 @@ impl Live {
             app,
             hub: Hub::default(),
             sessions: LiveSessions::default(),
+            server_sessions: None,
+            views: Views::default(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             limits: SocketLimits {
                 max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
@@ -158,6 +170,35 @@ impl Live {
     /// closes the connection with 1009.
     pub fn max_message_size(mut self, bytes: usize) -> Live {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// How long a view's state is kept after its socket closed, for the page to reconnect and
+    /// resume it (default [`DEFAULT_VIEW_GRACE`], 2 minutes). The client attaches each view
+    /// with a random view id drawn once per page load; an `attach` with the same view id from
+    /// the same session within this time gets the view's [`ViewState`](crate::ViewState) back.
+    /// State is kept in this process only: after a restart views start afresh (keep what must
+    /// survive in the [`Session`](crate::Session) or a store). `Duration::ZERO` keeps nothing
+    /// past the socket.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// # use std::time::Duration;
+    /// # async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped(String::new()) }
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+    /// let live = app.live().view_grace(Duration::from_secs(30)).max_views(10_000);
+    /// # let _ = live;
+    /// ```
+    pub fn view_grace(mut self, grace: Duration) -> Live {
+        self.views.grace = grace;
+        self
+    }
+
+    /// The most views kept, attached or waiting for a reconnect (default
+    /// [`DEFAULT_MAX_VIEWS`]). When full, the view whose socket closed longest ago is dropped;
+    /// views attached beyond it work but do not survive a reconnect.
+    pub fn max_views(mut self, max: usize) -> Live {
+        self.views.max = max;
         self
     }
 
@@ -211,10 +252,16 @@ impl Live {
         self.sockets.shutdown().await;
     }
 
-    /// Also accepts sockets from pages served by `origin` (`https://app.example.com`).
+    /// Also accepts sockets from pages served by `origin` (`https://app.example.com`; scheme,
+    /// host and port must all match).
+    ///
+    /// # Panics
+    /// When `origin` is not `scheme://host[:port]`.
     pub fn allow_origin(mut self, origin: impl Into<String>) -> Live {
-        self.allowed_origins
-            .push(origin.into().trim_end_matches('/').to_ascii_lowercase());
+        let origin = origin.into();
+        let parsed = crate::server::csrf::parse_origin(&origin)
+            .unwrap_or_else(|| panic!("allowed origin {origin:?} is not `scheme://host[:port]`"));
+        self.allowed_origins.push(parsed);
         self
     }
 
@@ -243,9 +290,28 @@ impl Live {
         self
     }
 
+    /// Carries channel events to the other instances of the app through `backend` (default:
+    /// [`InProcess`], a single instance). See [`ChannelBackend`] for where the `channel` hook
+    /// runs. Replaces an earlier backend; set it before serving.
+    pub fn channel_backend(self, backend: impl ChannelBackend) -> Live {
+        self.hub.set_backend(std::sync::Arc::new(backend));
+        self
+    }
+
     /// The scheme browsers reach the app with, as hooks see it (set by the server).
     pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Live {
         self.scheme = scheme;
+        self
+    }
+
+    /// Stores socket session changes through the server's `sessions`, and closes the sockets of
+    /// every session revoked on its bus.
+    pub(crate) fn with_sessions(mut self, sessions: Sessions) -> Live {
+        let registry = self.sessions.clone();
+        sessions
+            .bus()
+            .subscribe(std::sync::Arc::new(move |key: &str| registry.revoke(key)));
+        self.server_sessions = Some(sessions);
         self
     }
 

@@ -4,7 +4,7 @@
 //!
 //! | type | fields | passes |
 //! |---|---|---|
-//! | `attach` | `path` (route pattern), `routeInfo` | `message` hook, then `prerender_route` |
+//! | `attach` | `path` (route pattern), `routeInfo`, `viewId`? | `message` hook, then `prerender_route` |
 //! | `update` | `path`, `routeInfo` | `message` hook, then `prerender_route` |
 //! | `callback` | `path`, `callback`, `args` (array, optional) | `message` hook, the callback, then `prerender_route` |
 //! | `detach` | `path` | `message` hook |
@@ -25,6 +25,12 @@
 //! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
 //! | `refresh_cookies` | `url` | the session changed over the socket: `GET url` with credentials stores it |
 //!
+//! `viewId` (a random string of at most 64 characters the client draws once per page load) lets
+//! a view survive a reconnect: an `attach` with the `viewId` of a view that another socket of
+//! the same session had attached (still open, or closed less than the grace period ago, see
+//! [`Live::view_grace`](super::Live::view_grace)) gets that view's state back instead of a
+//! fresh one.
+//!
 //! A `Deny` is always answered: `server_error` of kind `deny` for client messages, an error reply
 //! (with `requestId`) or a `pulse:error` event (without) for channels. Frames that cannot be read
 //! get `server_error` of kind `bad_request`; a `TooManyRequests` is answered with kind
@@ -34,6 +40,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::resume::MAX_VIEW_ID;
 use crate::message::{ChannelMessage, ClientMessage};
 
 /// Prefix of event names reserved for the framework (`pulse:subscribe`, `pulse:error`).
@@ -46,8 +53,12 @@ pub(crate) const ERROR_EVENT: &str = "pulse:error";
 /// A frame from the browser, read and checked.
 #[derive(Debug)]
 pub(crate) enum Incoming {
-    /// `attach`, `update`, `callback`, `detach`: passes the `message` hook.
-    Client(ClientMessage),
+    /// `attach`, `update`, `callback`, `detach`: passes the `message` hook. `view_id`: the
+    /// `viewId` of an `attach`.
+    Client {
+        message: ClientMessage,
+        view_id: Option<String>,
+    },
     /// `channel_message`: passes the `channel` hook, then reaches subscribers and handlers.
     Publish(ChannelMessage),
     /// `channel_subscribe`: passes the `channel` hook with event `pulse:subscribe`.
@@ -73,7 +84,7 @@ pub(crate) struct BadRequest {
 impl Incoming {
     /// Reads a text frame.
     pub(crate) fn parse(text: &str) -> Result<Incoming, BadRequest> {
-        let value: Value = serde_json::from_str(text).map_err(|e| BadRequest {
+        let mut value: Value = serde_json::from_str(text).map_err(|e| BadRequest {
             path: None,
             message: format!("malformed JSON: {e}"),
         })?;
@@ -85,6 +96,7 @@ impl Incoming {
         if !value.is_object() {
             return Err(bad("a message must be a JSON object".into()));
         }
+        let attach = matches!(value.get("type"), Some(Value::String(t)) if t == "attach");
         match value.get("type").and_then(Value::as_str) {
             Some("channel_message") => {
                 let channel = string_field(&value, "channel").map_err(bad)?;
@@ -116,15 +128,37 @@ impl Incoming {
                     }
                 })
             }
-            _ => match ClientMessage::from_json(value) {
-                Ok(ClientMessage::Raw(raw)) => {
-                    let kind = raw.get("type").and_then(Value::as_str).unwrap_or_default();
-                    Err(bad(format!("unknown message type `{kind}`")))
+            _ => {
+                let view_id = if attach {
+                    view_id(&mut value).map_err(bad)?
+                } else {
+                    None
+                };
+                match ClientMessage::from_json(value) {
+                    Ok(ClientMessage::Raw(raw)) => {
+                        let kind = raw.get("type").and_then(Value::as_str).unwrap_or_default();
+                        Err(bad(format!("unknown message type `{kind}`")))
+                    }
+                    Ok(message) => Ok(Incoming::Client { message, view_id }),
+                    Err(error) => Err(bad(error.to_string())),
                 }
-                Ok(message) => Ok(Incoming::Client(message)),
-                Err(error) => Err(bad(error.to_string())),
-            },
+            }
         }
+    }
+}
+
+/// Takes the `viewId` out of an `attach` (the `message` hook sees Pulse's fields only).
+fn view_id(value: &mut Value) -> Result<Option<String>, String> {
+    let Some(object) = value.as_object_mut() else {
+        return Ok(None);
+    };
+    match object.remove("viewId") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= MAX_VIEW_ID => Ok(Some(id)),
+        Some(Value::String(_)) => Err(format!(
+            "field `viewId` must have 1 to {MAX_VIEW_ID} characters"
+        )),
+        Some(_) => Err("field `viewId` must be a string".into()),
     }
 }
 

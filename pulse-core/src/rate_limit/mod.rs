@@ -236,14 +236,14 @@ impl RateLimit {
             return Ok(());
         };
         let key = match &self.key {
-            KeyBy::Session => limiter.hash(session.id()),
+            KeyBy::Session => limiter.hash(&session.id()),
             KeyBy::Socket => match request {
                 Some(request) => limiter.hash(&request.id()),
-                None => limiter.hash(session.id()),
+                None => limiter.hash(&session.id()),
             },
             KeyBy::ClientIp(client_ip) => match request.and_then(|r| client_ip.of(r)) {
                 Some(ip) => limiter.hash(&client_ip::subscriber(ip)),
-                None => limiter.hash(session.id()),
+                None => limiter.hash(&session.id()),
             },
             KeyBy::Custom(key) => {
                 let args = KeyArgs {

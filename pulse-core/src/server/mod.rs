@@ -40,16 +40,18 @@
 //! On Ctrl-C or SIGTERM (or the signal given to [`Server::serve_with_shutdown`]) it stops
 //! accepting, closes every WebSocket with 1012 so clients reconnect, lets in-flight requests
 //! finish, and returns within the shutdown timeout. The WebSocket bounds are on
-//! [`Live`](crate::Live).
+//! [`Live`].
 
 mod api;
 mod config;
+pub(crate) mod csrf;
 mod document;
 mod listen;
 mod page;
 mod prerender;
+mod revocation;
 mod session;
-mod signer;
+pub(crate) mod signer;
 mod store;
 mod ws;
 
@@ -63,20 +65,30 @@ use axum::routing::post;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::app::App;
-use crate::live::Live;
+use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
-pub use self::config::{Config, ConfigError, MIN_SECRET_LEN, Secret};
+pub use self::config::{
+    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, DEFAULT_SOCKET_RECHECK,
+    KeyRing, MIN_SECRET_LEN, ManualClock, Secret, SessionConfig, SystemClock,
+};
+pub use self::csrf::CrossOrigin;
 pub(crate) use self::listen::ConnectionSlot;
 pub use self::listen::{
     DEFAULT_BACKLOG, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub(crate) use self::session::Sessions;
+pub use self::revocation::{LocalRevocations, RevocationBus, RevocationSink, session_key};
 pub use self::session::{COOKIE_NAME, MissingSession};
+pub(crate) use self::session::{Handoff, Sessions, session_cookie};
+#[cfg(feature = "tower-sessions")]
+pub use self::store::TowerStore;
 pub use self::store::{
-    COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_AGE, LoadedSession, MemoryStore, SessionStore,
-    StoreError,
+    COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_REVOKED, DEFAULT_MAX_SESSIONS, MemoryStore,
+    SessionStore, StoreError,
 };
+/// The `tower-sessions` store trait and types [`TowerStore`] adapts.
+#[cfg(feature = "tower-sessions")]
+pub use tower_sessions_core;
 
 /// The default most distinct `paths` of one `POST /_pulse/prerender`: 16 (a page and its
 /// nested layouts).
@@ -101,13 +113,40 @@ pub(crate) fn framework_routes() -> Router<ServerState> {
 
 /// Builds the HTTP server of an [`App`]: its session store, its scheme and the app's own
 /// endpoints. See the [module docs](self).
+///
+/// ```no_run
+/// use pulse_core as ps;
+/// use axum::routing::get;
+///
+/// async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+///
+/// /// An endpoint of the app's own, with the same session as the pages.
+/// async fn whoami(session: ps::Session) -> String {
+///     session.get::<String>("user_email").unwrap_or_default()
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+/// let router = app
+///     .server()
+///     .routes(axum::Router::new().route("/api/whoami", get(whoami)))
+///     .try_into_router()?; // fails in `prod` without PULSE_SECRET
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// axum::serve(listener, router).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Server {
     app: App,
     routes: Router,
     store: Option<Arc<dyn SessionStore>>,
     config: Option<Config>,
+    sessions: SessionConfig,
+    revocations: Option<Arc<dyn RevocationBus>>,
+    cross_origin: CrossOrigin,
     scheme: Scheme,
     live: Option<Live>,
+    channel_backend: Option<Arc<dyn ChannelBackend>>,
     limits: listen::Limits,
     max_prerender_paths: usize,
 }
@@ -131,8 +170,12 @@ impl Server {
             routes: Router::new(),
             store: None,
             config: None,
+            sessions: SessionConfig::default(),
+            revocations: None,
+            cross_origin: CrossOrigin::default(),
             scheme: Scheme::Http,
             live: None,
+            channel_backend: None,
             limits: listen::Limits::default(),
             max_prerender_paths: DEFAULT_MAX_PRERENDER_PATHS,
         }
@@ -158,13 +201,48 @@ impl Server {
         self
     }
 
+    /// Carries channel events to the app's other instances through `backend` (see
+    /// [`Live::channel_backend`]; default: one instance).
+    pub fn channel_backend(mut self, backend: impl ChannelBackend) -> Server {
+        self.channel_backend = Some(Arc::new(backend));
+        self
+    }
+
     /// Uses `store` for sessions instead of the default signed cookie.
     pub fn session_store(mut self, store: impl SessionStore) -> Server {
         self.store = Some(Arc::new(store));
         self
     }
 
-    /// Reads `PULSE_ENV` and `PULSE_SECRET` from `config` instead of the process environment.
+    /// Sets the sessions' idle timeout, absolute lifetime and clock (defaults: 7 days, 30 days,
+    /// the system clock).
+    pub fn session_config(mut self, config: SessionConfig) -> Server {
+        self.sessions = config;
+        self
+    }
+
+    /// Carries session revocations through `bus` (default: [`LocalRevocations`], this process
+    /// only); a shared bus closes a session's sockets on every instance.
+    pub fn revocations(mut self, bus: impl RevocationBus) -> Server {
+        self.revocations = Some(Arc::new(bus));
+        self
+    }
+
+    /// Sets the cross-site request protection (see [`CrossOrigin`]; on by default).
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// # fn f(server: ps::Server) -> ps::Server {
+    /// server.cross_origin(ps::server::CrossOrigin::default().trust("https://admin.example.com"))
+    /// # }
+    /// ```
+    pub fn cross_origin(mut self, cross_origin: CrossOrigin) -> Server {
+        self.cross_origin = cross_origin;
+        self
+    }
+
+    /// Reads `PULSE_ENV`, `PULSE_SECRET` and `PULSE_SECRET_PREVIOUS` from `config` instead of
+    /// the process environment.
     pub fn config(mut self, config: Config) -> Server {
         self.config = Some(config);
         self
@@ -244,11 +322,20 @@ impl Server {
             Some(store) => store,
             None => {
                 let config = self.config.unwrap_or_else(Config::from_env);
-                Arc::new(CookieStore::new(config.secret()?))
+                Arc::new(CookieStore::new(config.keys()?))
             }
         };
-        let sessions = Sessions::new(store, self.scheme);
-        let live = self.live.unwrap_or_else(|| self.app.live());
+        let bus = self
+            .revocations
+            .unwrap_or_else(|| Arc::new(LocalRevocations::default()));
+        let sessions = Sessions::new(store, self.sessions, bus, self.scheme);
+        let live = self
+            .live
+            .unwrap_or_else(|| self.app.live())
+            .with_sessions(sessions.clone());
+        if let Some(backend) = self.channel_backend {
+            live.hub().set_backend(backend);
+        }
         let state = ServerState {
             app: self.app,
             scheme: self.scheme,
@@ -266,7 +353,8 @@ impl Server {
             .with_state(state)
             .merge(live.router())
             .merge(endpoints)
-            .layer(session::SessionLayer::new(sessions));
+            .layer(session::SessionLayer::new(sessions))
+            .layer(self.cross_origin.layer(self.scheme));
         Ok((router, live))
     }
 
@@ -328,8 +416,12 @@ impl Server {
             routes: self.routes.clone(),
             store: self.store.clone(),
             config: self.config.clone(),
+            sessions: self.sessions.clone(),
+            revocations: self.revocations.clone(),
+            cross_origin: self.cross_origin.clone(),
             scheme: self.scheme,
             live: self.live.clone(),
+            channel_backend: self.channel_backend.clone(),
             limits: self.limits,
             max_prerender_paths: self.max_prerender_paths,
         };

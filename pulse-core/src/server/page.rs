@@ -13,8 +13,9 @@ use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
 
-/// Pages depend on the session: shared caches must not keep them.
-pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+/// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
+/// signing out loads the page again (and its guards run) instead of showing the signed-in page.
+pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 pub(crate) async fn handle(State(state): State<ServerState>, request: AxumRequest) -> Response {
     let (parts, _body) = request.into_parts();
@@ -28,15 +29,26 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
     let (request, session) = request_and_session(&parts, state.scheme);
     // The same entry point as `App::prerender`: in-process tests run the server's path.
     match state.app.page(&request, &session).await {
-        Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => (
-            [(CACHE_CONTROL, PRIVATE)],
-            Html(document::page(
-                &payload.paths,
-                &payload.route_info,
-                &prerender.views,
-            )),
-        )
-            .into_response(),
+        Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {
+            // The document opens a WebSocket only when one of its views has live features.
+            let live = prerender.views.keys().any(|pattern| {
+                state
+                    .app
+                    .live_route(pattern)
+                    .is_some_and(|entry| entry.component.is_live())
+            });
+            (
+                [(CACHE_CONTROL, PRIVATE)],
+                Html(document::page(
+                    &frame(&state, &request, &session),
+                    &payload.paths,
+                    &payload.route_info,
+                    &prerender.views,
+                    live,
+                )),
+            )
+                .into_response()
+        }
         Ok(Some((_, PrerenderResponse::Redirect(redirect)))) => redirect_to(redirect.path()),
         Ok(None | Some((_, PrerenderResponse::NotFound))) => {
             not_found(&state, &request, &session).await
@@ -60,12 +72,55 @@ fn redirect_to(target: &str) -> Response {
         }
     }
 }
+/// The app's head and layout around a document for `request`.
+fn frame<'a>(
+    state: &'a ServerState,
+    request: &'a Request,
+    session: &'a Session,
+) -> document::Frame<'a> {
+    document::Frame {
+        head: &state.app.head,
+        layout: state.app.layout.as_ref(),
+        request,
+        session,
+    }
+}
+
+/// The 404 page: the app's `not_found` page, or a short one that links home; in the app's
+/// layout either way.
 async fn not_found(state: &ServerState, request: &Request, session: &Session) -> Response {
-    let body = match state.app.render_not_found(request, session).await {
-        Some(html) => html,
-        None => "<h1>404 Not Found</h1>".to_owned(),
+    // Browsers ask for an icon on their own: an app without one answers "no content" instead
+    // of a 404 that every browser logs on the console of every page. An icon served by a route
+    // or an endpoint of the app is found before this.
+    if request.path() == "/favicon.ico" {
+        return (
+            StatusCode::NO_CONTENT,
+            [(
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            )],
+        )
+            .into_response();
+    }
+    let (title, body) = match state.app.not_found_view(request, session).await {
+        Some(view) => (view.title, view.html),
+        None => (
+            Some("Page not found".to_owned()),
+            maud::html! {
+                h1 { "Page not found" }
+                p { "There is no page at " code { (request.path()) } "." }
+                p { a href="/" { "Go to the home page" } }
+            }
+            .into_string(),
+        ),
     };
-    (StatusCode::NOT_FOUND, Html(document::plain(&body))).into_response()
+    let html = document::plain(&frame(state, request, session), title.as_deref(), body);
+    (
+        StatusCode::NOT_FOUND,
+        [(CACHE_CONTROL, PRIVATE)],
+        Html(html),
+    )
+        .into_response()
 }
 
 /// The 429 page, with `Retry-After`.
@@ -76,16 +131,22 @@ fn too_many_requests(limited: crate::outcome::TooManyRequests) -> Response {
             http::header::RETRY_AFTER,
             limited.retry_after_secs().to_string(),
         )],
-        Html(document::plain("<h1>429 Too Many Requests</h1>")),
+        Html(document::bare(
+            "Too many requests",
+            "<h1>Too many requests</h1>\n<p>Please wait a moment and try again.</p>",
+        )),
     )
         .into_response()
 }
 
-/// The 500 page.
+/// The 500 page (without the app's layout: the app's code may be what failed).
 pub(crate) fn internal_error() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        Html(document::plain("<h1>500 Internal Server Error</h1>")),
+        Html(document::bare(
+            "Server error",
+            "<h1>Server error</h1>\n<p>Something went wrong on our side. <a href=\"/\">Go to the home page</a>.</p>",
+        )),
     )
         .into_response()
 }

@@ -1,15 +1,17 @@
 //! The HTTP side of live connections: `GET /_pulse/ws` (origin check, `connect` hook, upgrade,
-//! frame loop), `GET /_pulse/client.js` and `GET /_pulse/set-cookies`.
+//! frame loop), `GET /_pulse/client.js` and `POST /_pulse/set-cookies`.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ORIGIN, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::sync::{oneshot, watch};
@@ -19,14 +21,20 @@ use tracing::Instrument;
 
 use super::ConnectionSlot;
 use super::session::request_and_session;
-use crate::live::connection::Connection;
+use crate::live::connection::{Connection, Identity};
 use crate::live::hub::Subscriber;
-use crate::live::sessions::Held;
+use crate::live::sessions::Revoke;
 use crate::live::sockets::Open;
 use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
 use crate::outcome::ConnectResponse;
 use crate::request::Request;
+use crate::server::csrf::{parse_origin, same_origin};
+use crate::server::session_cookie;
 use crate::session::Session;
+
+/// The close code of a socket whose session ended or changed id (the client reconnects, and
+/// `connect` decides again who it is).
+pub(crate) const SESSION_ENDED: u16 = 4001;
 
 /// Bytes read from a socket at a time. tungstenite's default (128 KiB) is held by every idle
 /// connection; messages of the protocol are small, and larger ones are read in several steps.
@@ -34,7 +42,7 @@ const READ_BUFFER: usize = 4 * 1024;
 
 impl Live {
     /// The live endpoints as an axum router: `GET /_pulse/ws`, `GET /_pulse/client.js`,
-    /// `GET /_pulse/set-cookies`. The [`Server`](crate::Server) mounts it inside its session
+    /// `POST /_pulse/set-cookies`. The [`Server`](crate::Server) mounts it inside its session
     /// layer (see [`Server::live`](crate::Server::live)); the socket and the cookie refresh take
     /// the browser's [`Session`] from the request's extensions, and a router served without
     /// that layer gives every socket a fresh session.
@@ -42,12 +50,12 @@ impl Live {
         Router::new()
             .route(WS_PATH, get(upgrade))
             .route(CLIENT_JS_PATH, get(client_js))
-            .route(SET_COOKIES_PATH, get(set_cookies))
+            .route(SET_COOKIES_PATH, post(set_cookies))
             .with_state(self.clone())
     }
 
     /// Whether a socket opened by a page of `Origin` may connect: no `Origin` (not a browser),
-    /// the app's own host, or an allowed origin.
+    /// the app's own origin (scheme, host and port), or an allowed origin.
     fn origin_allowed(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(ORIGIN) else {
             return true;
@@ -58,15 +66,10 @@ impl Live {
         let Ok(origin) = origin.to_str() else {
             return false;
         };
-        let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-        if self.allowed_origins.contains(&origin) {
+        if same_origin(origin, self.scheme, headers) {
             return true;
         }
-        let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-        let authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+        parse_origin(origin).is_some_and(|origin| self.allowed_origins.contains(&origin))
     }
 }
 
@@ -102,8 +105,23 @@ async fn upgrade(
     };
     // Header values copied, so the socket does not keep hyper's read buffer alive.
     let (request, loaded) = request_and_session(&owned_parts(&parts), live.scheme);
-    let held = live.sessions.hold(loaded);
-    match live.app.connect(&request, &held.session).await {
+    // Each socket has its own handle on the session it was opened with: it acts as that
+    // identity only, and is registered so that ending or rotating the session closes it.
+    let session = loaded;
+    let identity = live.server_sessions.clone().map(|sessions| {
+        let mut identity = Identity {
+            sessions,
+            live: live.sessions.clone(),
+            cookie: session_cookie(&parts.headers),
+            revoke: Arc::new(Revoke::default()),
+            registration: None,
+            registered: None,
+            checked: std::time::Instant::now(),
+        };
+        identity.register(&session);
+        identity
+    });
+    match live.app.connect(&request, &session).await {
         ConnectResponse::Ok => {}
         ConnectResponse::Deny => return refuse("connection denied"),
         ConnectResponse::TooManyRequests(limited) => return limited.into_response(),
@@ -126,7 +144,8 @@ async fn upgrade(
                     live,
                     socket,
                     request,
-                    held,
+                    session,
+                    identity,
                     Guards {
                         _open: open,
                         _slot: slot,
@@ -169,29 +188,56 @@ enum End {
     Gone,
 }
 
-async fn serve(live: Live, socket: WebSocket, request: Request, held: Held, guards: Guards) {
+/// Completes when `revoke` fires; never without one.
+async fn revoked(revoke: Option<Arc<Revoke>>) {
+    match revoke {
+        Some(revoke) => revoke.revoked().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn session_ended() -> End {
+    End::Close(CloseFrame {
+        code: SESSION_ENDED,
+        reason: "session ended".into(),
+    })
+}
+
+async fn serve(
+    live: Live,
+    socket: WebSocket,
+    request: Request,
+    session: Session,
+    identity: Option<Identity>,
+    guards: Guards,
+) {
     let (sink, mut stream) = socket.split();
     let out = Subscriber::new(live.limits);
     let (close, closing) = oneshot::channel();
     let mut writer = tokio::spawn(write(sink, out.clone(), closing));
+    let revoke = identity.as_ref().map(|identity| identity.revoke.clone());
     let mut connection = Connection::new(
         live.app.clone(),
         live.hub.clone(),
         request,
-        held.session.clone(),
+        session,
         out.clone(),
-        Some(SET_COOKIES_PATH.to_owned()),
-    );
+        identity,
+    )
+    .resuming(live.views.clone());
     connection.set_abuse_limit(live.abuse_limit);
-    connection.sync_session().await;
     let mut shutdown = live.sockets.shutdown_signal();
     tracing::debug!("socket open");
     let end = loop {
+        if connection.is_revoked() {
+            break session_ended();
+        }
         tokio::select! {
             biased;
             () = shutting_down(&mut shutdown) => {
                 break End::Close(CloseFrame { code: close_code::RESTART, reason: "server restart".into() });
             }
+            () = revoked(revoke.clone()) => break session_ended(),
             () = out.overflowed() => {
                 tracing::warn!(
                     max_queue_bytes = live.limits.max_queue_bytes,
@@ -220,8 +266,11 @@ async fn serve(live: Live, socket: WebSocket, request: Request, held: Held, guar
     // Release what the socket holds before the (bounded) close handshake.
     connection.close();
     drop(connection);
-    out.close();
-    drop(held);
+    // A socket closed for its session keeps what its last message answered (a
+    // `refresh_cookies`, a navigation): the writer sends it before the Close.
+    if !matches!(&end, End::Close(frame) if frame.code == SESSION_ENDED) {
+        out.close();
+    }
     let deadline = Instant::now() + live.close_timeout;
     match end {
         End::Gone => writer.abort(),
@@ -305,7 +354,17 @@ async fn write(
     loop {
         tokio::select! {
             biased;
-            frame = &mut closing => return close_with(&mut sink, frame.ok().flatten()).await,
+            frame = &mut closing => {
+                let frame = frame.ok().flatten();
+                if frame.as_ref().is_some_and(|f| f.code == SESSION_ENDED) {
+                    while let Some(text) = out.try_next() {
+                        if sink.send(Message::Text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                return close_with(&mut sink, frame).await;
+            }
             text = out.next() => match text {
                 Some(text) => {
                     if sink.send(Message::Text(text)).await.is_err() {
@@ -336,11 +395,27 @@ async fn client_js() -> Response {
         .into_response()
 }
 
-/// Stores what the browser's sockets changed in its session: the session layer around this
-/// endpoint then sends the new cookie.
+/// `POST /_pulse/set-cookies?token=…`: gives the browser the cookie a socket's session change
+/// left for it (one-time token, sent over that socket in `refresh_cookies`). Key changes are
+/// applied to the browser's session, which the session layer then saves; a replaced or ended
+/// session sets or removes the cookie here. A change for a browser that is someone else by now
+/// is dropped. Cross-site requests never get here (the cross-origin check refuses them).
 async fn set_cookies(State(live): State<Live>, parts: Parts) -> Response {
-    if let Some(session) = parts.extensions.get::<Session>() {
-        live.sessions.store_into(session);
+    let mut response = (StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response();
+    let token = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned());
+    let (Some(token), Some(session), Some(sessions)) = (
+        token,
+        parts.extensions.get::<Session>(),
+        live.server_sessions.as_ref(),
+    ) else {
+        return response;
+    };
+    if let Some(handoff) = live.sessions.claim(&token)
+        && let Some(cookie) = sessions.apply(handoff, session)
+    {
+        response.headers_mut().append(SET_COOKIE, cookie);
     }
-    (StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response()
+    response
 }

@@ -1,86 +1,102 @@
 //! Where session data lives between requests: the [`SessionStore`] trait, the default
-//! [`CookieStore`] (the whole session in a signed cookie) and the server-side [`MemoryStore`].
+//! [`CookieStore`] (the whole session in a signed or encrypted cookie), the server-side
+//! [`MemoryStore`], and [`TowerStore`], which plugs in any `tower-sessions` store.
 
 mod cookie;
 mod memory;
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[cfg(feature = "tower-sessions")]
+mod tower;
 
 use futures_util::future::BoxFuture;
 
 use crate::session::Session;
 
-pub use self::cookie::{COOKIE_DATA_LIMIT, CookieStore};
-pub use self::memory::MemoryStore;
+pub use self::cookie::{COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_REVOKED};
+pub use self::memory::{DEFAULT_MAX_SESSIONS, MemoryStore};
+#[cfg(feature = "tower-sessions")]
+pub use self::tower::TowerStore;
 
-/// How long a session lives without requests: 7 days, renewed as the browser comes back.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
-
-/// A session cookie older than this is re-issued (with a fresh `Max-Age`) on the next request,
-/// which makes the expiry sliding without a `Set-Cookie` on every response.
-pub(crate) const REFRESH_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// A session restored for one request.
-#[derive(Debug)]
-pub struct LoadedSession {
-    /// The session; fresh and empty when the cookie was absent, invalid, expired or unknown.
-    pub session: Session,
-    /// Whether the browser's cookie must be re-issued even if the data did not change (it is
-    /// old enough to refresh its expiry).
-    pub refresh: bool,
-}
-
-impl LoadedSession {
-    /// A fresh, empty session with a new random id.
-    pub fn fresh(limit: Option<usize>) -> LoadedSession {
-        LoadedSession {
-            session: Session::fresh(limit),
-            refresh: false,
-        }
-    }
-}
-
-/// Why a store could not save a session (the browser keeps its previous cookie).
+/// Why a store could not load, save or delete a session.
 #[derive(Debug, thiserror::Error)]
-#[error("session store failed: {0}")]
-pub struct StoreError(pub String);
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store cannot be reached (a database or Redis outage). A load that fails this way is
+    /// answered with 503 and a log line, never with an anonymous session.
+    #[error("session store unavailable: {0}")]
+    Unavailable(String),
+    /// The session no longer exists (a concurrent logout deleted it): a save must not bring it
+    /// back.
+    #[error("the session no longer exists in the store")]
+    Gone,
+    /// Anything else (encoding, a full store, an id collision).
+    #[error("session store failed: {0}")]
+    Failed(String),
+}
 
 /// Keeps sessions between requests, keyed by the `pulse.sid` cookie.
 ///
-/// The server calls [`load`](Self::load) before a request runs and [`save`](Self::save) after it,
-/// when the session changed or its cookie needs refreshing. A store never trusts a cookie it
-/// cannot verify: an invalid, expired or unknown value yields a fresh session with a new id.
+/// The server calls [`load`](Self::load) before a request runs and [`save`](Self::save) after
+/// it, when the session changed or its cookie needs re-issuing, and [`delete`](Self::delete)
+/// when a session ended or changed id ([`Session::end`], [`Session::regenerate`]).
 ///
-/// Stores are async so a shared store (Redis, a database) fits the same trait.
+/// Expiry is the server's job, not the store's: it reads [`Session::created_at`] and
+/// [`Session::seen_at`] of a loaded session and treats one idle or older than its limits as
+/// absent (see [`SessionConfig`](crate::server::SessionConfig)). A store keeps both times and
+/// may drop a record after the `expires_at` it was saved with.
+///
+/// Rules every store follows:
+/// - a cookie it cannot verify, or one naming a session it does not hold, loads as `Ok(None)`
+///   (the browser gets a fresh session with a new id); never adopt an id the store did not issue;
+/// - an outage is `Err(StoreError::Unavailable)`, never `Ok(None)`, so a session is not treated
+///   as anonymous and then overwritten;
+/// - a session that [`is_new`](Session::is_new) is created, never written over another one;
+///   otherwise only [`Session::changes`] are applied, and a session deleted meanwhile is not
+///   brought back (`Err(StoreError::Gone)`).
+///
+/// ```
+/// # use pulse_core as ps;
+/// use futures_util::future::BoxFuture;
+/// use ps::server::StoreError;
+///
+/// /// Sessions in a map of (id → data), the cookie holding the raw id (a real store signs it).
+/// #[derive(Default)]
+/// struct MapStore(std::sync::Mutex<std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>>>);
+///
+/// impl ps::SessionStore for MapStore {
+///     fn load<'a>(&'a self, cookie: &'a str) -> BoxFuture<'a, Result<Option<ps::Session>, StoreError>> {
+///         let data = self.0.lock().unwrap().get(cookie).cloned();
+///         Box::pin(async move { Ok(data.map(|data| ps::Session::restore(cookie.into(), data, 0, 0))) })
+///     }
+///     fn save<'a>(&'a self, session: &'a ps::Session, _expires_at: u64) -> BoxFuture<'a, Result<String, StoreError>> {
+///         self.0.lock().unwrap().insert(session.id(), session.to_map());
+///         Box::pin(async move { Ok(session.id()) })
+///     }
+///     fn delete<'a>(&'a self, id: &'a str, _until: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+///         self.0.lock().unwrap().remove(id);
+///         Box::pin(async { Ok(()) })
+///     }
+/// }
+/// ```
 pub trait SessionStore: Send + Sync + 'static {
-    /// The session named by `cookie` (the `pulse.sid` value, if the request sent one).
-    fn load<'a>(&'a self, cookie: Option<&'a str>) -> BoxFuture<'a, LoadedSession>;
+    /// The session named by `cookie` (the `pulse.sid` value the request sent); `Ok(None)` when
+    /// the value is invalid or names no session; `Err` when the store cannot answer.
+    fn load<'a>(&'a self, cookie: &'a str) -> BoxFuture<'a, Result<Option<Session>, StoreError>>;
 
-    /// Persists `session`; returns the cookie value to send to the browser.
-    fn save<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<String, StoreError>>;
+    /// Persists `session` until `expires_at` (unix seconds) at the latest; returns the cookie
+    /// value to send to the browser.
+    fn save<'a>(
+        &'a self,
+        session: &'a Session,
+        expires_at: u64,
+    ) -> BoxFuture<'a, Result<String, StoreError>>;
 
-    /// How long a session lives without requests (the cookie's `Max-Age`).
-    fn max_age(&self) -> Duration {
-        DEFAULT_MAX_AGE
+    /// Forgets session `id`: a cookie naming it loads as `Ok(None)` from now on. `until` (unix
+    /// seconds) is when the session would have expired anyway: a store that remembers revoked
+    /// ids (the cookie store) may forget them then.
+    fn delete<'a>(&'a self, id: &'a str, until: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The largest session data the store accepts, in JSON bytes (the cookie store's limit).
+    fn data_limit(&self) -> Option<usize> {
+        None
     }
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// How far in the future an issue time may be (clocks of several servers, or one clock stepped
-/// back) before a cookie is refused.
-const CLOCK_SKEW: u64 = 5 * 60;
-
-/// Whether a cookie issued at `issued` is still valid at `now`, and whether it needs refreshing.
-pub(crate) fn age_check(issued: u64, now: u64, max_age: Duration) -> Option<bool> {
-    if issued > now.saturating_add(CLOCK_SKEW) {
-        return None;
-    }
-    let age = now.saturating_sub(issued);
-    (age <= max_age.as_secs()).then_some(age >= REFRESH_AFTER.as_secs())
 }

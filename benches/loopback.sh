@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Loopback benchmark: bare axum beside Pulse, driven by wrk, side by side in one run.
+#
+#   bash benches/loopback.sh            # 3 rounds x 5 cases x 5 s, then the WebSocket figure
+#   ROUNDS=6 SECONDS_PER_RUN=5 CONNECTIONS=32 bash benches/loopback.sh
+#   WS=0 bash benches/loopback.sh       # skip the WebSocket callback figure
+#   LOOPBACK_EXE=/path/to/loopback-binary bash benches/loopback.sh   # e.g. a build of another commit
+#
+# The servers (benches/loopback.rs) run in one process on one current-thread tokio runtime,
+# pinned to core 0 with taskset; wrk (one thread) is pinned to core 1. Cases run in a rotated
+# order each round; the script prints each run, then per case the median req/s, the median p99
+# and the ratio of medians to bare axum. Cases:
+#   bare_page      GET /                     bare axum, the same HTML document by hand
+#   pulse_page     GET /                     Pulse: session layer, 3 middlewares, routing, document
+#   pulse_session  GET / with a session cookie (verified and decoded on each request)
+#   bare_json      POST /_pulse/prerender    bare axum, the same JSON by hand
+#   pulse_json     POST /_pulse/prerender    Pulse's JSON page request
+# Then `cargo bench --bench live_load` (throughput phase only) for callback round-trips per
+# second over WebSockets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+CONNECTIONS=${CONNECTIONS:-32}
+WS=${WS:-1}
+
+if ! command -v wrk >/dev/null; then
+    apt-get update && apt-get install -y wrk
+fi
+if ! command -v taskset >/dev/null; then
+    apt-get update && apt-get install -y util-linux
+fi
+CORES=$(nproc)
+SERVER_CORE=0
+CLIENT_CORE=$((CORES > 1 ? 1 : 0))
+
+exe=${LOOPBACK_EXE:-}
+[ -n "$exe" ] || exe=$(cargo bench --bench loopback --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "loopback" and m.get("executable"):
+        print(m["executable"])')
+[ -n "$exe" ] || { echo "could not build benches/loopback.rs" >&2; exit 1; }
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+taskset -c "$SERVER_CORE" "$exe" --serve >"$work/addrs" &
+server_pid=$!
+for _ in $(seq 50); do
+    [ "$(wc -l <"$work/addrs")" -ge 2 ] && break
+    sleep 0.1
+done
+bare=$(awk '$1 == "bare" {print $2}' "$work/addrs")
+pulse=$(awk '$1 == "pulse" {print $2}' "$work/addrs")
+cookie=$(curl -s -D - -o /dev/null "http://$pulse/login" | tr -d '\r' |
+    awk -F': ' 'tolower($1) == "set-cookie" {split($2, a, ";"); print a[1]}')
+[ -n "$cookie" ] || { echo "no session cookie from /login" >&2; exit 1; }
+
+body='{"paths":["/"],"routeInfo":{"pathname":"/","hash":"","query":"","queryParams":{},"pathParams":{},"catchall":[]}}'
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+# Each case's response must be what we expect before it is timed.
+check() { curl -sf "$@" >/dev/null || { echo "check failed: $*" >&2; exit 1; }; }
+check "http://$bare/"
+check "http://$pulse/"
+check -H "Cookie: $cookie" "http://$pulse/"
+check -X POST -H 'Content-Type: application/json' -d "$body" "http://$bare/_pulse/prerender"
+check -X POST -H 'Content-Type: application/json' -d "$body" "http://$pulse/_pulse/prerender"
+
+run_case() {
+    local args=(-t1 "-c$CONNECTIONS" "-d${SECONDS_PER_RUN}s" --latency)
+    case $1 in
+    bare_page) args+=("http://$bare/") ;;
+    pulse_page) args+=("http://$pulse/") ;;
+    pulse_session) args+=(-H "Cookie: $cookie" "http://$pulse/") ;;
+    bare_json) args+=(-s "$work/post.lua" "http://$bare/_pulse/prerender") ;;
+    pulse_json) args+=(-s "$work/post.lua" "http://$pulse/_pulse/prerender") ;;
+    esac
+    taskset -c "$CLIENT_CORE" wrk "${args[@]}" >"$work/out"
+    if grep -q "Non-2xx" "$work/out"; then
+        echo "$1: non-2xx answers" >&2
+        cat "$work/out" >&2
+        exit 1
+    fi
+    local rps p99
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/out")
+    p99=$(awk '$1 == "99%" {print $2}' "$work/out")
+    echo "$1 $rps $p99" >>"$work/results"
+    printf '  %-14s %10s req/s  p99 %s\n' "$1" "$rps" "$p99"
+}
+
+cases=(bare_page pulse_page pulse_session bare_json pulse_json)
+# Warm-up (not counted).
+for c in "${cases[@]}"; do
+    taskset -c "$CLIENT_CORE" wrk -t1 "-c$CONNECTIONS" -d1s "http://$bare/" >/dev/null
+done
+echo "loopback: server on core $SERVER_CORE (1 tokio thread), wrk on core $CLIENT_CORE," \
+    "$CONNECTIONS connections, ${SECONDS_PER_RUN} s per run, $ROUNDS rounds"
+n=${#cases[@]}
+for round in $(seq 0 $((ROUNDS - 1))); do
+    echo "round $((round + 1))"
+    for i in $(seq 0 $((n - 1))); do
+        run_case "${cases[$(((i + round) % n))]}"
+    done
+done
+
+python3 - "$work/results" <<'PY'
+import statistics, sys
+
+def ms(text):
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float(text)
+
+runs = {}
+for line in open(sys.argv[1]):
+    case, rps, p99 = line.split()
+    runs.setdefault(case, []).append((float(rps), ms(p99)))
+median = {c: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for c, v in runs.items()}
+print("\nmedians (ratio = req/s over bare axum's for the same kind of request):")
+for case, base in (("bare_page", "bare_page"), ("pulse_page", "bare_page"),
+                   ("pulse_session", "bare_page"), ("bare_json", "bare_json"),
+                   ("pulse_json", "bare_json")):
+    rps, p99 = median[case]
+    ratio = rps / median[base][0]
+    spread = ", ".join(f"{r:.0f}" for r, _ in runs[case])
+    print(f"  {case:<14} {rps:>9.0f} req/s  p99 {p99:.2f} ms  {ratio:.2f}x   (runs: {spread})")
+PY
+
+if [ "$WS" = 1 ]; then
+    echo
+    echo "WebSocket callbacks (cargo bench --bench live_load, throughput phase only):"
+    cargo bench --bench live_load -- --idle 0 --churn 0 --connections 100 --messages 200 2>/dev/null |
+        grep -v '^$'
+fi
