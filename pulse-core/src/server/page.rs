@@ -133,7 +133,7 @@ fn too_many_requests(limited: crate::outcome::TooManyRequests) -> Response {
         )],
         Html(document::bare(
             "Too many requests",
-            "<h1>Too many requests</h1>\n<p>Please wait a moment and try again.</p>",
+            "<h1>429 Too Many Requests</h1>\n<p>Please wait a moment and try again.</p>",
         )),
     )
         .into_response()
