@@ -35,6 +35,7 @@ mod route;
 mod route_info;
 pub mod server;
 mod session;
+mod sessions;
 mod tables;
 
 pub use app::App;

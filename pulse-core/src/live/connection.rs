@@ -22,8 +22,8 @@ use crate::outcome::{ChannelResponse, MessageResponse, RoutePrerenderResponse, T
 use crate::page::{PageContext, ViewState};
 use crate::request::Request;
 use crate::route_info::RouteInfo;
-use crate::server::Sessions;
 use crate::session::Session;
+use crate::sessions::Sessions;
 use std::sync::Arc;
 
 /// An attached view: its URL and its state, and the client's view id when it gave one.

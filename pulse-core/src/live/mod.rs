@@ -47,7 +47,7 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::request::Scheme;
-use crate::server::Sessions;
+use crate::sessions::Sessions;
 use hub::SocketLimits;
 use resume::Views;
 use sessions::LiveSessions;
@@ -259,7 +259,7 @@ impl Live {
     /// When `origin` is not `scheme://host[:port]`.
     pub fn allow_origin(mut self, origin: impl Into<String>) -> Live {
         let origin = origin.into();
-        let parsed = crate::server::csrf::parse_origin(&origin)
+        let parsed = crate::sessions::csrf::parse_origin(&origin)
             .unwrap_or_else(|| panic!("allowed origin {origin:?} is not `scheme://host[:port]`"));
         self.allowed_origins.push(parsed);
         self

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::server::{Handoff, session_key};
+use crate::sessions::Handoff;
+use crate::sessions::revocation::session_key;
 
 /// How long a socket's session change waits for the browser to fetch it.
 const HANDOFF_TTL: Duration = Duration::from_secs(60);

@@ -11,9 +11,9 @@ use fred::types::scripts::Script;
 use serde_json::Map;
 
 use super::{Connection, RedisConfig, RedisError};
-use crate::server::signer::Signer;
 use crate::server::{KeyRing, SessionStore, StoreError};
 use crate::session::Session;
+use crate::sessions::signer::Signer;
 
 /// Writes a session atomically. `KEYS[1]` is the session's hash; `ARGV` = mode (`create`:
 /// only if absent, `update`: only if present), expiry (Unix seconds), created-at, seen-at, then

@@ -10,8 +10,8 @@ use http::header::RETRY_AFTER;
 use serde_json::json;
 
 use super::ServerState;
-use super::session::request_and_session;
 use crate::outcome::{ApiResponse, TooManyRequests};
+use crate::sessions::request_and_session;
 
 /// The `api` hook around one endpoint request: the app-wide chain, then the group middleware
 /// of the endpoint pattern it matches (`api "/api/me"` in `routes!`), then the endpoint.

@@ -43,16 +43,11 @@
 //! [`Live`].
 
 mod api;
-mod config;
-pub(crate) mod csrf;
 mod document;
 mod listen;
 mod page;
 mod prerender;
-mod revocation;
 mod session;
-pub(crate) mod signer;
-mod store;
 mod ws;
 
 use std::fmt;
@@ -68,24 +63,27 @@ use crate::app::App;
 use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
-pub use self::config::{
-    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, DEFAULT_SOCKET_RECHECK,
-    KeyRing, MIN_SECRET_LEN, ManualClock, Secret, SessionConfig, SystemClock,
-};
-pub use self::csrf::CrossOrigin;
 pub(crate) use self::listen::ConnectionSlot;
 pub use self::listen::{
     DEFAULT_BACKLOG, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use self::revocation::{LocalRevocations, RevocationBus, RevocationSink, session_key};
-pub use self::session::{COOKIE_NAME, MissingSession};
-pub(crate) use self::session::{Handoff, Sessions, session_cookie};
+pub use self::session::MissingSession;
+pub use crate::sessions::COOKIE_NAME;
+pub use crate::sessions::config::{
+    Clock, Config, ConfigError, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, DEFAULT_SOCKET_RECHECK,
+    KeyRing, MIN_SECRET_LEN, ManualClock, Secret, SessionConfig, SystemClock,
+};
+pub use crate::sessions::csrf::CrossOrigin;
+pub use crate::sessions::revocation::{
+    LocalRevocations, RevocationBus, RevocationSink, session_key,
+};
 #[cfg(feature = "tower-sessions")]
-pub use self::store::TowerStore;
-pub use self::store::{
+pub use crate::sessions::store::TowerStore;
+pub use crate::sessions::store::{
     COOKIE_DATA_LIMIT, CookieStore, DEFAULT_MAX_REVOKED, DEFAULT_MAX_SESSIONS, MemoryStore,
     SessionStore, StoreError,
 };
+pub(crate) use crate::sessions::{Sessions, session_cookie};
 /// The `tower-sessions` store trait and types [`TowerStore`] adapts.
 #[cfg(feature = "tower-sessions")]
 pub use tower_sessions_core;

@@ -7,11 +7,11 @@ use http::{HeaderValue, Method, StatusCode};
 
 use super::ServerState;
 use super::document;
-use super::session::request_and_session;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
+use crate::sessions::request_and_session;
 
 /// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.

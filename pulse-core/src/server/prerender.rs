@@ -13,10 +13,10 @@ use serde_json::json;
 
 use super::ServerState;
 use super::page::PRIVATE;
-use super::session::request_and_session;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
+use crate::sessions::request_and_session;
 
 /// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
 /// 429 with `Retry-After` and `{"error": "too many requests", "retryAfter": secs}` when limited;

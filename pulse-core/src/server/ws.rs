@@ -20,7 +20,6 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::ConnectionSlot;
-use super::session::request_and_session;
 use crate::live::connection::{Connection, Identity};
 use crate::live::hub::Subscriber;
 use crate::live::sessions::Revoke;
@@ -28,9 +27,10 @@ use crate::live::sockets::Open;
 use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
 use crate::outcome::ConnectResponse;
 use crate::request::Request;
-use crate::server::csrf::{parse_origin, same_origin};
 use crate::server::session_cookie;
 use crate::session::Session;
+use crate::sessions::csrf::{parse_origin, same_origin};
+use crate::sessions::request_and_session;
 
 /// The close code of a socket whose session ended or changed id (the client reconnects, and
 /// `connect` decides again who it is).

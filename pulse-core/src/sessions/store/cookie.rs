@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{SessionStore, StoreError};
-use crate::server::config::{Clock, KeyRing, SystemClock};
-use crate::server::signer::Signer;
 use crate::session::Session;
+use crate::sessions::config::{Clock, KeyRing, SystemClock};
+use crate::sessions::signer::Signer;
 
 /// Browsers keep cookies of up to 4096 bytes, name, value and attributes included.
 const COOKIE_BUDGET: usize = 4096;
@@ -322,8 +322,8 @@ impl SessionStore for CookieStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::Secret;
     use crate::session::SessionError;
+    use crate::sessions::config::Secret;
 
     fn secret(byte: u8) -> Secret {
         Secret::new([byte; 32]).unwrap()

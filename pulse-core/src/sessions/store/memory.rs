@@ -9,9 +9,9 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use super::{SessionStore, StoreError};
-use crate::server::config::{Clock, KeyRing, SystemClock};
-use crate::server::signer::Signer;
 use crate::session::Session;
+use crate::sessions::config::{Clock, KeyRing, SystemClock};
+use crate::sessions::signer::Signer;
 
 /// Sweep expired sessions once every this many saves (and whenever the store is full).
 const SWEEP_EVERY: u64 = 1024;
@@ -196,7 +196,7 @@ impl SessionStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::{ManualClock, Secret};
+    use crate::sessions::config::{ManualClock, Secret};
 
     const T0: u64 = 1_700_000_000;
 

@@ -84,7 +84,7 @@ impl Signer {
 mod tests {
     use super::*;
 
-    use crate::server::config::Secret;
+    use crate::sessions::config::Secret;
 
     fn signer(purpose: &'static str) -> Signer {
         Signer::new(&Secret::new([7u8; 32]).unwrap().into(), purpose)

@@ -11,9 +11,9 @@ use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, SessionStore as TowerSessionStore};
 
 use super::{SessionStore, StoreError};
-use crate::server::config::KeyRing;
-use crate::server::signer::Signer;
 use crate::session::Session;
+use crate::sessions::config::KeyRing;
+use crate::sessions::signer::Signer;
 
 /// Record keys holding Pulse's session times; hidden from the session's data.
 const CREATED: &str = "__pulse_created";

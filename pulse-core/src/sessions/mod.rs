@@ -1,0 +1,328 @@
+//! The app's sessions, apart from HTTP serving: the store and its cookie ([`Sessions`]), expiry
+//! rules and secrets (`config`), revocation of ended sessions (`revocation`), the cross-site
+//! check (`csrf`) and the stores themselves (`store`). The server's session layer
+//! (`server/session.rs`) and the live layer both build on this module; it depends on neither.
+
+pub(crate) mod config;
+pub(crate) mod csrf;
+pub(crate) mod revocation;
+pub(crate) mod signer;
+pub(crate) mod store;
+
+use std::fmt;
+use std::sync::Arc;
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::header::COOKIE;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue};
+
+use self::config::SessionConfig;
+use self::revocation::{RevocationBus, session_key};
+use self::store::{SessionStore, StoreError};
+use crate::request::{Request, Scheme};
+use crate::session::Session;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "pulse.sid";
+
+/// How far in the future a cookie's issue time may be (clocks of several servers, or one clock
+/// stepped back) before it is refused.
+const CLOCK_SKEW: u64 = 5 * 60;
+
+/// The one constructor of what a framework endpoint (a page, `POST /_pulse/prerender`, the
+/// WebSocket upgrade) hands the engine: the hooks' view of the HTTP request (client address
+/// from the TCP peer, when the server was started with connect info) and the session the layer
+/// loaded (a fresh one if the layer is missing, which `Server` prevents).
+pub(crate) fn request_and_session(parts: &Parts, scheme: Scheme) -> (Request, Session) {
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let session = parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .unwrap_or_default();
+    (Request::from_parts(parts, client, scheme), session)
+}
+
+/// The app's sessions: a store, the expiry rules, the revocation bus and the cookie's
+/// attributes. Cheap to clone.
+///
+/// Crate-visible so other server parts (the WebSocket upgrade, `/_pulse/set-cookies`) load and
+/// persist sessions exactly as the layer does.
+#[derive(Clone)]
+pub(crate) struct Sessions {
+    store: Arc<dyn SessionStore>,
+    config: SessionConfig,
+    bus: Arc<dyn RevocationBus>,
+    secure: bool,
+}
+
+/// What a browser's cookie must become after a session changed outside an HTTP request (over
+/// a socket).
+#[derive(Clone, Debug)]
+pub(crate) enum Handoff {
+    /// Apply these key changes to the browser's session, if it is still session `id`.
+    Changes {
+        id: String,
+        changes: Vec<(String, Option<serde_json::Value>)>,
+    },
+    /// The session changed id: set this cookie value (if the browser is still `id`, or
+    /// anonymous now that `id` is revoked).
+    Replace { id: String, value: String },
+    /// The session ended: remove the cookie (same condition).
+    Remove { id: String },
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    pub(crate) fn new(
+        store: Arc<dyn SessionStore>,
+        config: SessionConfig,
+        bus: Arc<dyn RevocationBus>,
+        scheme: Scheme,
+    ) -> Sessions {
+        Sessions {
+            store,
+            config,
+            bus,
+            secure: scheme == Scheme::Https,
+        }
+    }
+
+    pub(crate) fn bus(&self) -> &Arc<dyn RevocationBus> {
+        &self.bus
+    }
+
+    /// How often a socket re-checks its session.
+    pub(crate) fn socket_recheck(&self) -> std::time::Duration {
+        self.config.socket_recheck
+    }
+
+    fn fresh(&self) -> Session {
+        Session::fresh(self.store.data_limit())
+    }
+
+    /// The session named by the request's `pulse.sid` cookie (the first one sent), or a fresh
+    /// one when it is absent, invalid, unknown, idle past the timeout or past its lifetime;
+    /// `Err` when the store cannot answer.
+    pub(crate) async fn load(&self, headers: &HeaderMap) -> Result<Session, StoreError> {
+        let Some(cookie) = session_cookie(headers) else {
+            return Ok(self.fresh());
+        };
+        Ok(self
+            .load_value(&cookie)
+            .await?
+            .unwrap_or_else(|| self.fresh()))
+    }
+
+    /// Whether the session cookie `value` still names session `id` (not ended, rotated or
+    /// expired): a socket's periodic re-check, which holds even when a revocation from
+    /// another instance was missed.
+    pub(crate) async fn still_valid(&self, value: &str, id: &str) -> Result<bool, StoreError> {
+        let session = self.load_value(value).await?;
+        Ok(session.and_then(|s| s.current_id()).as_deref() == Some(id))
+    }
+
+    /// The session a cookie value names, `None` when invalid, unknown or expired.
+    async fn load_value(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let Some(session) = self.store.load(cookie).await? else {
+            return Ok(None);
+        };
+        let (created, seen) = (session.created_at(), session.seen_at());
+        if seen == 0 {
+            // A store that keeps no times: they start now.
+            return Ok(Some(session));
+        }
+        let now = self.config.now();
+        let expired = self.config.expires_at(created, seen) < now;
+        // An expired session is not deleted here: with the cookie store, an old copy of a
+        // cookie expires while the browser's fresher one of the same id lives on. Stores drop
+        // records past the `expires_at` they were saved with.
+        if expired || seen > now.saturating_add(CLOCK_SKEW) {
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    /// Revokes the ids `session` gave up: the store forgets them, their sockets close.
+    async fn revoke(&self, session: &Session, now: u64) {
+        for id in session.take_revoked() {
+            let until = now.saturating_add(self.config.idle_timeout.as_secs());
+            if let Err(error) = self.store.delete(&id, until).await {
+                tracing::error!(%error, "could not delete a revoked session from the store");
+            }
+            let key = session_key(&id);
+            if let Err(error) = self.bus.publish(&key).await {
+                tracing::error!(%error, "could not publish a session revocation");
+            }
+        }
+    }
+
+    /// Saves `session` when it changed or its cookie needs re-issuing (older than a day, or
+    /// signed with an older key); revokes the ids it gave up. Returns the `Set-Cookie` header
+    /// to send: the new cookie, a removal after [`Session::end`], or nothing. A failed save is
+    /// logged and sends nothing: the browser keeps its previous cookie. A store that is down is
+    /// an error: the request's changes did not stick, and the caller answers 503 rather than
+    /// letting the browser believe they did (a sign-in that looks successful but isn't).
+    pub(crate) async fn persist(
+        &self,
+        session: &Session,
+    ) -> Result<Option<HeaderValue>, StoreError> {
+        let now = self.config.now();
+        self.revoke(session, now).await;
+        if session.is_ended() {
+            session.mark_saved();
+            return Ok(self.removal());
+        }
+        Ok(self
+            .save(session, now)
+            .await?
+            .and_then(|(value, max_age)| self.set_cookie(&value, max_age)))
+    }
+
+    /// Saves `session` if needed, returning the cookie value and its max age in seconds; an
+    /// error only when the store is unavailable (other failures are logged and send nothing).
+    async fn save(&self, session: &Session, now: u64) -> Result<Option<(String, u64)>, StoreError> {
+        let stale = !session.is_new()
+            && (session.wants_reissue()
+                || now.saturating_sub(session.seen_at()) >= self.config.refresh_after());
+        if !(session.is_changed() || stale) || (session.is_new() && session.is_empty()) {
+            return Ok(None);
+        }
+        session.stamp(now);
+        let expires_at = self
+            .config
+            .expires_at(session.created_at(), session.seen_at());
+        match self.store.save(session, expires_at).await {
+            Ok(value) => {
+                session.mark_saved();
+                Ok(Some((value, expires_at.saturating_sub(now))))
+            }
+            Err(StoreError::Gone) => {
+                tracing::debug!("the session was deleted meanwhile; its changes are dropped");
+                Ok(None)
+            }
+            Err(error @ StoreError::Unavailable(_)) => Err(error),
+            Err(error) => {
+                tracing::error!(%error, "could not save the session; its changes are lost");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stores what a socket's message did to `session` right away (a revocation takes effect
+    /// now, not when the browser comes back), and says what the browser's cookie must become.
+    /// `cookie` is the value the socket was opened with.
+    pub(crate) async fn commit(&self, session: &Session, cookie: Option<&str>) -> Option<Handoff> {
+        let now = self.config.now();
+        // The id the browser's cookie names, if the socket's message gave it up.
+        let gave_up = session.revoked_ids().into_iter().next();
+        self.revoke(session, now).await;
+        if session.is_ended() {
+            session.mark_saved();
+            return gave_up.map(|id| Handoff::Remove { id });
+        }
+        let was_new = session.is_new();
+        let changes = session.changes();
+        let saved = self.save(session, now).await.unwrap_or_else(|error| {
+            tracing::error!(%error, "session store unavailable; the socket's changes are lost");
+            None
+        });
+        let (value, _) = saved?;
+        match gave_up {
+            Some(id) => Some(Handoff::Replace { id, value }),
+            // A session the browser has no cookie for yet.
+            None if was_new => Some(Handoff::Replace {
+                id: session.id(),
+                value,
+            }),
+            None if cookie == Some(value.as_str()) => None,
+            None => Some(Handoff::Changes {
+                id: session.id(),
+                changes,
+            }),
+        }
+    }
+
+    /// Applies a socket's [`Handoff`] to the session of the `set-cookies` request, returning
+    /// a `Set-Cookie` to send besides the layer's own (for a replaced or removed cookie).
+    pub(crate) fn apply(&self, handoff: Handoff, session: &Session) -> Option<HeaderValue> {
+        let current = session.current_id();
+        let same = |id: &str| current.as_deref() == Some(id);
+        // A browser that is someone else by now is left alone.
+        let anonymous_or = |id: &str| session.is_new() || same(id);
+        match handoff {
+            Handoff::Changes { id, changes } if same(&id) => {
+                for (key, value) in changes {
+                    let written = match value {
+                        Some(value) => session.insert(key, value),
+                        None => {
+                            session.remove(&key);
+                            Ok(())
+                        }
+                    };
+                    if let Err(error) = written {
+                        tracing::error!(%error, "could not apply a socket's session change");
+                    }
+                }
+                None
+            }
+            Handoff::Replace { id, value } if anonymous_or(&id) => {
+                let max_age = self.config.idle_timeout.as_secs();
+                self.set_cookie(&value, max_age)
+            }
+            Handoff::Remove { id } if anonymous_or(&id) => self.removal(),
+            _ => {
+                tracing::debug!("a socket's session change was for another session; dropped");
+                None
+            }
+        }
+    }
+
+    fn cookie(&self, value: &str, max_age: u64) -> Option<HeaderValue> {
+        let cookie = cookie::Cookie::build((COOKIE_NAME, value))
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .path("/")
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age).unwrap_or(i64::MAX),
+            ))
+            .secure(self.secure)
+            .build();
+        HeaderValue::try_from(cookie.to_string())
+            .inspect_err(|error| tracing::error!(%error, "session cookie is not a valid header"))
+            .ok()
+    }
+
+    fn set_cookie(&self, value: &str, max_age: u64) -> Option<HeaderValue> {
+        self.cookie(value, max_age)
+    }
+
+    /// A `Set-Cookie` that removes the session cookie (empty, `Max-Age=0`).
+    fn removal(&self) -> Option<HeaderValue> {
+        self.cookie("", 0)
+    }
+}
+
+/// The `pulse.sid` value a request sent (the first one), if any.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| cookie::Cookie::split_parse(value).flatten())
+        .find(|cookie| cookie.name() == COOKIE_NAME)
+        .map(|cookie| cookie.value().to_owned())
+}
