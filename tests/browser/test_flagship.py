@@ -169,7 +169,7 @@ def test_sign_in_count_over_the_socket_sign_out_and_back(context, flagship):
 
     page.click('[data-pulse-callback="logout"]')
     page.wait_for_url(flagship.base + "/")
-    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.locator("main").get_by_role("link", name="Sign in")).to_be_visible()
     # Back after signing out: the dashboard is asked for again (never from the cache) and
     # the server sends the browser to /login.
     page.go_back()
