@@ -109,42 +109,20 @@ pub fn decided<M: ?Sized, R: Outcome>(out: R) -> R {
 #[cold]
 #[inline(never)]
 fn emit(middleware: &'static str, hook: &'static str, stop: Stop<'_>) {
-    match stop {
-        Stop::Deny => tracing::debug!(
-            target: "pulse::chain",
-            middleware,
-            hook,
-            outcome = "deny",
-            "middleware stopped the chain"
-        ),
-        Stop::NotFound => tracing::debug!(
-            target: "pulse::chain",
-            middleware,
-            hook,
-            outcome = "not_found",
-            "middleware stopped the chain"
-        ),
-        Stop::Unauthorized => tracing::debug!(
-            target: "pulse::chain",
-            middleware,
-            hook,
-            outcome = "unauthorized",
-            "middleware stopped the chain"
-        ),
-        Stop::TooManyRequests => tracing::debug!(
-            target: "pulse::chain",
-            middleware,
-            hook,
-            outcome = "too_many_requests",
-            "middleware stopped the chain"
-        ),
-        Stop::Redirect(location) => tracing::debug!(
-            target: "pulse::chain",
-            middleware,
-            hook,
-            outcome = "redirect",
-            location,
-            "middleware stopped the chain"
-        ),
-    }
+    let (outcome, location) = match stop {
+        Stop::Deny => ("deny", None),
+        Stop::NotFound => ("not_found", None),
+        Stop::Unauthorized => ("unauthorized", None),
+        Stop::TooManyRequests => ("too_many_requests", None),
+        Stop::Redirect(location) => ("redirect", Some(location)),
+    };
+    // `location` is recorded only for a redirect (`None` records nothing).
+    tracing::debug!(
+        target: "pulse::chain",
+        middleware,
+        hook,
+        outcome,
+        location,
+        "middleware stopped the chain"
+    );
 }
