@@ -10,6 +10,7 @@ use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
 use fred::types::scripts::Script;
 use serde_json::Map;
 
+use super::cache::{Cache, Cached, Lookup};
 use super::{Connection, RedisConfig, RedisError};
 use crate::server::{KeyRing, SessionStore, StoreError};
 use crate::session::Session;
@@ -76,6 +77,7 @@ return 'ok'
 #[derive(Clone)]
 pub struct RedisStore {
     client: Arc<Connection>,
+    cache: Option<Arc<Cache>>,
     config: RedisConfig,
     signer: Signer,
     save: Script,
@@ -85,6 +87,7 @@ impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("config", &self.config)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -97,9 +100,10 @@ impl RedisStore {
         config: &RedisConfig,
         keys: impl Into<KeyRing>,
     ) -> Result<RedisStore, RedisError> {
-        let client = config.connection().await?;
+        let (client, cache) = config.store_connection().await?;
         Ok(RedisStore {
             client,
+            cache,
             config: config.clone(),
             signer: Signer::new(&keys.into(), "pulse.session-id.redis.v1"),
             save: Script::from_lua(SAVE),
@@ -108,6 +112,13 @@ impl RedisStore {
 
     fn key(&self, id: &str) -> String {
         self.config.key(&format!("session:{id}"))
+    }
+
+    /// Drops this instance's copy of session `id`.
+    fn forget(&self, id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.forget(id);
+        }
     }
 
     fn unavailable(error: &fred::error::Error) -> StoreError {
@@ -136,6 +147,23 @@ impl RedisStore {
         if id.is_empty() || id.contains('.') {
             return Ok(None);
         }
+        let generation = match self.cache.as_deref().map(|cache| cache.get(id)) {
+            // A copy is used only while the connection is up (a known outage is a 503).
+            Some(Lookup::Hit(cached)) if self.client.is_connected() => {
+                let session = Session::restore(
+                    id.to_owned(),
+                    cached.data.clone(),
+                    cached.created,
+                    cached.seen,
+                );
+                if verified.old_key {
+                    session.reissue();
+                }
+                return Ok(Some(session));
+            }
+            Some(Lookup::Miss(generation)) => generation,
+            Some(Lookup::Hit(_)) | None => None,
+        };
         self.ready()?;
         let fields: HashMap<String, String> = self
             .client
@@ -162,6 +190,10 @@ impl RedisStore {
             }
         }
         let session = Session::restore(id.to_owned(), data, created, seen);
+        if let (Some(cache), Some(generation)) = (&self.cache, generation) {
+            let data = session.to_map();
+            cache.fill(id, generation, Cached::new(id, data, created, seen));
+        }
         if verified.old_key {
             session.reissue();
         }
@@ -187,11 +219,14 @@ impl RedisStore {
             args.push(key);
             args.push(value.map(|value| value.to_string()).unwrap_or_default());
         }
-        let outcome: String = self
+        let outcome = self
             .save
-            .evalsha_with_reload(&self.client, self.key(&id), args)
-            .await
-            .map_err(|error| Self::unavailable(&error))?;
+            .evalsha_with_reload::<String, _, _>(&self.client, self.key(&id), args)
+            .await;
+        // This instance's next read of the session goes to Redis (the invalidation Redis sends
+        // for the write comes too, but later).
+        self.forget(&id);
+        let outcome = outcome.map_err(|error| Self::unavailable(&error))?;
         match outcome.as_str() {
             "ok" => Ok(self.signer.sign(&format!("r1.{id}"))),
             "gone" => Err(StoreError::Gone),
@@ -218,12 +253,11 @@ impl SessionStore for RedisStore {
 
     fn delete<'a>(&'a self, id: &'a str, _until: u64) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
+            self.forget(id);
             self.ready()?;
-            self.client
-                .del::<i64, _>(self.key(id))
-                .await
-                .map(drop)
-                .map_err(|error| Self::unavailable(&error))
+            let deleted = self.client.del::<i64, _>(self.key(id)).await;
+            self.forget(id);
+            deleted.map(drop).map_err(|error| Self::unavailable(&error))
         })
     }
 }
