@@ -64,6 +64,17 @@ return 'ok'
 ///   is never adopted: the browser gets a fresh session.
 /// - **Outages.** See [the module docs](crate::redis#faults): a request whose session cannot
 ///   be read is answered 503, never with an anonymous session.
+/// - **Read cache.** Each instance keeps the sessions it read recently
+///   ([`RedisConfig::session_cache`]: 10,000 sessions and 16 MiB by default, least recently
+///   used first; `(0, 0)` turns it off), so a page costs no Redis round trip. Its connection
+///   runs `CLIENT TRACKING` (RESP3, Redis 6 or later): Redis tells it when a session it read
+///   changed, expired or was deleted anywhere, and the copy is dropped. A copy is used only
+///   while tracking is on for the current connection and a ping on it sent less than 600 ms
+///   ago was answered (one is sent every 200 ms), after the invalidations before that answer
+///   were applied: a change made on another instance is never hidden longer than that, even
+///   when the connection silently dies. A connection error or reconnection empties the cache
+///   until tracking is on again. This instance's own saves and deletes drop its copy at once.
+///   Saves are never served from the cache: they run the script above.
 ///
 /// ```no_run
 /// # use pulse_core as ps;
