@@ -281,8 +281,10 @@ pub(crate) async fn watch(cache: Weak<Cache>, client: Client, mut events: Events
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Whether tracking must be (re-)started before the cache may be used.
     let mut untracked = true;
-    // The ping (or `CLIENT TRACKING ON`) in flight: when it was sent, whether it was answered.
-    let mut probe: Fuse<BoxFuture<'static, (Instant, bool)>> = Fuse::terminated();
+    // Whether a failure to turn tracking on was logged (once until it works).
+    let mut warned = false;
+    // The ping (or `CLIENT TRACKING ON`) in flight: when it was sent, and its answer.
+    let mut probe: Fuse<Probe> = Fuse::terminated();
     loop {
         tokio::select! {
             biased;
@@ -312,11 +314,17 @@ pub(crate) async fn watch(cache: Weak<Cache>, client: Client, mut events: Events
                 untracked = true;
                 probe = start_tracking(&client).fuse();
             }
-            (sent, answered) = &mut probe => {
+            (sent, answer) = &mut probe => {
                 let Some(cache) = cache.upgrade() else { return };
-                if !answered {
-                    // Unanswered in time: trust lapses by itself after `TRUST`.
-                    continue;
+                match answer {
+                    Ok(()) => {}
+                    Err(Some(error)) if untracked && !std::mem::replace(&mut warned, true) => {
+                        tracing::warn!(%error, "could not turn on Redis client tracking; the session cache stays off until it can");
+                        continue;
+                    }
+                    // Unanswered in time: trust lapses by itself after `TRUST`; tracking is
+                    // tried again at the next tick.
+                    Err(_) => continue,
                 }
                 // Invalidations that came before the answer are queued by now: apply them first.
                 loop {
@@ -331,6 +339,7 @@ pub(crate) async fn watch(cache: Weak<Cache>, client: Client, mut events: Events
                     // Only if the connection did not change meanwhile.
                     if events.errors.is_empty() && events.reconnections.is_empty() {
                         untracked = false;
+                        warned = false;
                         cache.on(sent);
                         tracing::debug!("Redis session cache on (client tracking)");
                     }
@@ -351,33 +360,29 @@ pub(crate) async fn watch(cache: Weak<Cache>, client: Client, mut events: Events
     }
 }
 
+/// A command the watcher sent: when, and its answer (`Err(None)`: none within [`TRUST`]).
+type Probe = BoxFuture<'static, (Instant, Result<(), Option<Error>>)>;
+
 /// Sends `CLIENT TRACKING ON` (default mode: Redis remembers the keys this connection reads).
-fn start_tracking(client: &Client) -> BoxFuture<'static, (Instant, bool)> {
+fn start_tracking(client: &Client) -> Probe {
     let client = client.clone();
     Box::pin(async move {
         let sent = Instant::now();
-        let result = tokio::time::timeout(
-            TRUST,
-            client.start_tracking(Vec::<String>::new(), false, false, false, false),
-        )
-        .await;
-        match result {
-            Ok(Ok(())) => (sent, true),
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "could not turn on Redis client tracking; the session cache stays off");
-                (sent, false)
-            }
-            Err(_) => (sent, false),
-        }
+        let tracking = client.start_tracking(Vec::<String>::new(), false, false, false, false);
+        let answer = tokio::time::timeout(TRUST, tracking).await;
+        (sent, answer.map_err(|_| None).and_then(|r| r.map_err(Some)))
     })
 }
 
-fn ping(client: &Client) -> BoxFuture<'static, (Instant, bool)> {
+fn ping(client: &Client) -> Probe {
     let client = client.clone();
     Box::pin(async move {
         let sent = Instant::now();
         let answer = tokio::time::timeout(TRUST, client.ping::<fred::types::Value>(None)).await;
-        (sent, matches!(answer, Ok(Ok(_))))
+        let answer = answer
+            .map_err(|_| None)
+            .and_then(|r| r.map(drop).map_err(Some));
+        (sent, answer)
     })
 }
 
