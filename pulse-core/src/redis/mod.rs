@@ -116,8 +116,9 @@ impl RedisConfig {
     /// The cache uses Redis's client tracking (Redis 6 or later): Redis tells each instance
     /// which sessions it read changed, so a session changed or ended on one instance is dropped
     /// from the others' caches within milliseconds. A copy is used only while that connection
-    /// is known to be tracked and answered a ping in the last 600 ms, so a change is never
-    /// hidden longer than that, even if the connection silently dies; a lost connection
+    /// is known to be tracked and answered a ping in the last 600 ms, so a change stays hidden
+    /// at most about that long (inside the 1 s revocation bound), even if the connection
+    /// silently dies; a lost connection
     /// empties the cache until tracking is back. See [`RedisStore`] for the rules.
     ///
     /// ```

@@ -71,8 +71,8 @@ return 'ok'
 ///   changed, expired or was deleted anywhere, and the copy is dropped. A copy is used only
 ///   while tracking is on for the current connection and a ping on it sent less than 600 ms
 ///   ago was answered (one is sent every 200 ms), after the invalidations before that answer
-///   were applied: a change made on another instance is never hidden longer than that, even
-///   when the connection silently dies. A connection error or reconnection empties the cache
+///   were applied: a change made on another instance stays hidden at most about that long
+///   (inside the 1 s revocation bound), even when the connection silently dies. A connection error or reconnection empties the cache
 ///   until tracking is on again. This instance's own saves and deletes drop its copy at once.
 ///   Saves are never served from the cache: they run the script above.
 ///
