@@ -148,15 +148,17 @@ impl RedisStore {
         }
     }
 
-    async fn fetch(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+    /// What can be known of `cookie` without waiting: no session (an invalid cookie), or the
+    /// session from the read cache; otherwise what to read from Redis.
+    fn lookup(&self, cookie: &str) -> Step {
         let Some(verified) = self.signer.verify(cookie) else {
-            return Ok(None);
+            return Step::Done(None);
         };
         let Some(id) = verified.payload.strip_prefix("r1.") else {
-            return Ok(None);
+            return Step::Done(None);
         };
         if id.is_empty() || id.contains('.') {
-            return Ok(None);
+            return Step::Done(None);
         }
         let generation = match self.cache.as_deref().map(|cache| cache.get(id)) {
             // A copy is used only while the connection is up (a known outage is a 503).
@@ -170,15 +172,31 @@ impl RedisStore {
                 if verified.old_key {
                     session.reissue();
                 }
-                return Ok(Some(session));
+                return Step::Done(Some(session));
             }
             Some(Lookup::Miss(generation)) => generation,
             Some(Lookup::Hit(_)) | None => None,
         };
+        Step::Read {
+            id: id.to_owned(),
+            generation,
+            old_key: verified.old_key,
+        }
+    }
+
+    async fn fetch(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let (id, generation, old_key) = match self.lookup(cookie) {
+            Step::Done(session) => return Ok(session),
+            Step::Read {
+                id,
+                generation,
+                old_key,
+            } => (id, generation, old_key),
+        };
         self.ready()?;
         let fields: HashMap<String, String> = self
             .client
-            .hgetall(self.key(id))
+            .hgetall(self.key(&id))
             .await
             .map_err(|error| Self::unavailable(&error))?;
         if fields.is_empty() {
@@ -200,12 +218,15 @@ impl RedisStore {
                 }
             }
         }
-        let session = Session::restore(id.to_owned(), data, created, seen);
         if let (Some(cache), Some(generation)) = (&self.cache, generation) {
-            let data = session.to_map();
-            cache.fill(id, generation, Cached::new(id, data, created, seen));
+            cache.fill(
+                &id,
+                generation,
+                Cached::new(&id, data.clone(), created, seen),
+            );
         }
-        if verified.old_key {
+        let session = Session::restore(id, data, created, seen);
+        if old_key {
             session.reissue();
         }
         Ok(Some(session))
@@ -247,6 +268,18 @@ impl RedisStore {
             ))),
         }
     }
+}
+
+/// What [`RedisStore::lookup`] found.
+enum Step {
+    /// The answer, without reading Redis.
+    Done(Option<Session>),
+    /// Read session `id` from Redis; fill the cache with `generation` (if any).
+    Read {
+        id: String,
+        generation: Option<u64>,
+        old_key: bool,
+    },
 }
 
 impl SessionStore for RedisStore {
