@@ -15,12 +15,13 @@ async fn require_login(session: &ps::Session, next: ps::Next) -> ps::RoutePreren
     next.run().await
 }
 
-fn main() {
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
     let latency = ps::LatencyMiddleware::default();
     let timing = ps::LatencyMiddleware::default();
     let guard = require_login;
     let dev_tools = ps::stack![ps::LatencyMiddleware::default()];
-    let _app = ps::pulse_app! {
+    let app = ps::pulse_app! {
         routes: {
             "/" => page,
             "/login" => page,
@@ -28,4 +29,15 @@ fn main() {
         },
         middleware: [latency, dev_tools],
     };
+    // The local `guard` runs for its group.
+    let session = ps::Session::new();
+    let outcome = app.prerender(&ps::Request::get("/dashboard"), &session).await;
+    match outcome {
+        Ok(ps::PrerenderResponse::Redirect(to)) => assert_eq!(to.path(), "/login?next=/dashboard"),
+        _ => panic!("expected the group's redirect"),
+    }
+    assert!(matches!(
+        app.prerender(&ps::Request::get("/"), &session).await,
+        Ok(ps::PrerenderResponse::Ok(_))
+    ));
 }
