@@ -242,13 +242,15 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
     }
     let self_ty = &imp.self_ty;
     let body: Vec<TokenStream> = if errors.is_empty() {
-        let hooks: Vec<(Hook, Span)> = seen.clone();
+        // Redirect targets are checked as for a fn. Hooks are not: a type with several hooks
+        // may be listed in a group for its route-scoped ones (a fn has one, so a fn whose hook
+        // cannot run in a group is a mistake).
         let redirects: Vec<LitStr> = methods.iter().flat_map(|m| m.redirects.clone()).collect();
         let name = quote!(#self_ty).to_string().replace(' ', "");
         methods
             .iter()
             .map(|m| m.expand(dev))
-            .chain([checks::methods(&name, &hooks, &redirects)])
+            .chain([checks::methods(&name, &[], &redirects)])
             .collect()
     } else {
         Vec::new()
