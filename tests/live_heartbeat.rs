@@ -13,7 +13,7 @@ use futures_util::{SinkExt, StreamExt};
 use pulse as ps;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
@@ -73,28 +73,17 @@ fn app() -> ps::App {
 
 /// Serves `live` (with its settings) on a free port.
 async fn serve(live: ps::Live) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let secret = ps::Secret::new("test secret, at least thirty-two bytes long").unwrap();
     let server = live
         .app()
         .clone()
         .server()
-        .session_store(ps::CookieStore::new(secret))
+        .session_store(ps::CookieStore::new(pulse_test::secret()))
         .live(live);
-    tokio::spawn(server.serve_on(listener));
-    addr
+    pulse_test::serve(server).await
 }
 
 async fn connect(addr: SocketAddr) -> Ws {
-    let (ws, _) = timeout(
-        Duration::from_secs(5),
-        tokio_tungstenite::connect_async(format!("ws://{addr}/_pulse/ws")),
-    )
-    .await
-    .expect("connect in time")
-    .expect("upgrade accepted");
-    ws
+    pulse_test::connect(addr).await.ws
 }
 
 async fn send(ws: &mut Ws, message: Value) {
@@ -247,8 +236,8 @@ async fn with_no_ping_interval_no_pings_are_sent_and_the_ack_says_so() {
     assert_eq!(live.connections(), 1);
 }
 
-#[tokio::test]
-async fn pings_and_heartbeats_are_answered_while_a_callback_runs_and_messages_wait_for_it() {
+/// A socket (default settings) whose view runs the `wait` callback on gate `name`.
+async fn waiting_on(name: &str) -> (ps::Live, Ws) {
     let live = app().live();
     let addr = serve(live.clone()).await;
     let mut ws = connect(addr).await;
@@ -258,12 +247,18 @@ async fn pings_and_heartbeats_are_answered_while_a_callback_runs_and_messages_wa
     )
     .await;
     assert_eq!(recv(&mut ws).await["type"], "attach_ack");
-    let name = "answered-meanwhile";
     send(
         &mut ws,
         json!({"type": "callback", "path": "/", "callback": "wait", "args": [name]}),
     )
     .await;
+    (live, ws)
+}
+
+#[tokio::test]
+async fn pings_and_heartbeats_are_answered_while_a_callback_runs_and_messages_wait_for_it() {
+    let name = "answered-meanwhile";
+    let (live, mut ws) = waiting_on(name).await;
     // The callback waits on its gate; meanwhile the socket answers a Ping and a heartbeat.
     ws.send(Message::Ping("are you there".into()))
         .await
@@ -284,25 +279,13 @@ async fn pings_and_heartbeats_are_answered_while_a_callback_runs_and_messages_wa
     assert_eq!(first["html"], "<p>1</p>");
     let second = recv(&mut ws).await;
     assert_eq!(second["html"], "<p>2</p>", "{second}");
+    assert_eq!(live.connections(), 1);
 }
 
 #[tokio::test]
 async fn a_close_during_a_long_callback_is_answered_before_the_callback_ends() {
-    let live = app().live();
-    let addr = serve(live.clone()).await;
-    let mut ws = connect(addr).await;
-    send(
-        &mut ws,
-        json!({"type": "attach", "path": "/", "routeInfo": {"pathname": "/"}}),
-    )
-    .await;
-    assert_eq!(recv(&mut ws).await["type"], "attach_ack");
     let name = "closed-meanwhile";
-    send(
-        &mut ws,
-        json!({"type": "callback", "path": "/", "callback": "wait", "args": [name]}),
-    )
-    .await;
+    let (live, mut ws) = waiting_on(name).await;
     ws.close(None).await.unwrap();
     // The server's Close comes while the callback still waits on its gate.
     loop {
