@@ -52,10 +52,7 @@ async fn start_auth_example() -> SocketAddr {
 #[tokio::test]
 async fn the_auth_example_refuses_anonymous_sockets_and_accepts_logged_in_ones() {
     let addr = start_auth_example().await;
-    let refused = open(addr, &[])
-        .await
-        .err()
-        .expect("anonymous socket refused");
+    let refused = open(addr, &[]).await.expect_err("anonymous socket refused");
     assert_eq!(refused.0, 403);
     assert_eq!(
         serde_json::from_str::<Value>(&refused.1).unwrap(),

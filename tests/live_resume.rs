@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::post;
 use pulse as ps;
-use pulse_test::{Client, connect_with, http_client, secret, serve, sign_in};
+use pulse_test::{Client, connect_with, http_client, pulse_state, secret, serve, sign_in};
 use serde_json::{Value, json};
 
 async fn counter(cx: ps::PageContext) -> ps::Markup {
@@ -174,16 +174,6 @@ async fn a_view_id_must_be_a_short_string() {
         attach(&mut client, Some(&"x".repeat(64))).await,
         "<p>count 0</p>"
     );
-}
-
-/// The JSON inside `<script id="pulse-state" …>`.
-fn pulse_state(html: &str) -> Value {
-    let start = html
-        .find(r#"<script id="pulse-state" type="application/json">"#)
-        .expect("a pulse-state script");
-    let rest = &html[start..];
-    let json = &rest[rest.find('>').unwrap() + 1..rest.find("</script>").unwrap()];
-    serde_json::from_str(json).unwrap()
 }
 
 #[tokio::test]

@@ -164,6 +164,21 @@ pub async fn sign_in(url: &str, body: &Value) -> String {
     session_cookie(&response).expect("sign-in sets the session cookie")
 }
 
+/// The JSON state a page carries for the client script (the `<script id="pulse-state">`
+/// element: `paths`, `routeInfo`, `live`).
+///
+/// # Panics
+/// When `html` has no such element or its content is not JSON.
+pub fn pulse_state(html: &str) -> Value {
+    let start = html
+        .find(r#"<script id="pulse-state" type="application/json">"#)
+        .expect("a pulse-state script");
+    let rest = &html[start..];
+    let end = rest.find("</script>").expect("the pulse-state script ends");
+    let open = rest.find('>').expect("the pulse-state tag ends") + 1;
+    serde_json::from_str(&rest[open..end]).expect("pulse-state is JSON")
+}
+
 /// How long a [`Client`] waits for a message or for the server's Close before the test fails:
 /// generous, for tests that wait on the server's own timers (wrap a call in a shorter
 /// `tokio::time::timeout` to assert a bound).
