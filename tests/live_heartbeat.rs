@@ -86,6 +86,16 @@ async fn connect(addr: SocketAddr) -> Ws {
     pulse_test::connect(addr).await.ws
 }
 
+/// A socket to the app served with the given heartbeat settings.
+async fn socket(ping_interval: Duration, idle_timeout: Duration) -> (ps::Live, Ws) {
+    let live = app()
+        .live()
+        .ping_interval(ping_interval)
+        .idle_timeout(idle_timeout);
+    let addr = serve(live.clone()).await;
+    (live, connect(addr).await)
+}
+
 async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::text(message.to_string())).await.unwrap();
 }
@@ -172,12 +182,7 @@ async fn a_client_that_never_answers_pings_is_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn a_client_that_answers_pings_stays_open_across_several_intervals() {
-    let live = app()
-        .live()
-        .ping_interval(Duration::from_millis(100))
-        .idle_timeout(Duration::from_millis(500));
-    let addr = serve(live.clone()).await;
-    let mut ws = connect(addr).await;
+    let (live, mut ws) = socket(Duration::from_millis(100), Duration::from_millis(500)).await;
     // Reading answers every Ping (tungstenite queues the Pong and sends it on the next read).
     let mut pings = 0;
     while pings < 15 {
@@ -198,12 +203,7 @@ async fn a_client_that_answers_pings_stays_open_across_several_intervals() {
 
 #[tokio::test]
 async fn client_heartbeats_keep_a_socket_open_and_are_answered_with_the_interval() {
-    let live = app()
-        .live()
-        .ping_interval(Duration::from_millis(100))
-        .idle_timeout(Duration::from_millis(500));
-    let addr = serve(live.clone()).await;
-    let mut ws = connect(addr).await;
+    let (live, mut ws) = socket(Duration::from_millis(100), Duration::from_millis(500)).await;
     // Heartbeats every 100 ms and nothing read until the end (no Pong): the heartbeats alone
     // keep the socket open across several idle timeouts.
     for _ in 0..20 {
@@ -221,12 +221,7 @@ async fn client_heartbeats_keep_a_socket_open_and_are_answered_with_the_interval
 
 #[tokio::test]
 async fn with_no_ping_interval_no_pings_are_sent_and_the_ack_says_so() {
-    let live = app()
-        .live()
-        .ping_interval(Duration::ZERO)
-        .idle_timeout(Duration::ZERO);
-    let addr = serve(live.clone()).await;
-    let mut ws = connect(addr).await;
+    let (live, mut ws) = socket(Duration::ZERO, Duration::ZERO).await;
     send(&mut ws, json!({"type": "heartbeat"})).await;
     // The first frame is the answer: no Ping came first.
     assert_eq!(
@@ -238,9 +233,11 @@ async fn with_no_ping_interval_no_pings_are_sent_and_the_ack_says_so() {
 
 /// A socket (default settings) whose view runs the `wait` callback on gate `name`.
 async fn waiting_on(name: &str) -> (ps::Live, Ws) {
-    let live = app().live();
-    let addr = serve(live.clone()).await;
-    let mut ws = connect(addr).await;
+    let (live, mut ws) = socket(
+        ps::live::DEFAULT_PING_INTERVAL,
+        ps::live::DEFAULT_IDLE_TIMEOUT,
+    )
+    .await;
     send(
         &mut ws,
         json!({"type": "attach", "path": "/", "routeInfo": {"pathname": "/"}}),

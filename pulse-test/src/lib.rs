@@ -368,26 +368,15 @@ impl Socket {
     /// The next message, raw (`refresh_cookies` included); panics when the socket closes or
     /// nothing arrives within [`TIMEOUT`].
     pub async fn recv_raw(&mut self) -> Value {
-        loop {
-            let next = tokio::time::timeout(TIMEOUT, self.ws.next())
-                .await
-                .expect("a message arrives in time");
-            match next {
-                Some(Ok(Message::Text(text))) => {
-                    let message: Value = serde_json::from_str(&text).expect("JSON message");
-                    if let (Some("attach_ack" | "view_update"), Some(path), Some(html)) = (
-                        message["type"].as_str(),
-                        message["path"].as_str(),
-                        message["html"].as_str(),
-                    ) {
-                        self.views.insert(path.to_owned(), html.to_owned());
-                    }
-                    return message;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                other => panic!("expected a message, got {other:?}"),
-            }
+        let message = raw::next_json(&mut self.ws, TIMEOUT).await;
+        if let (Some("attach_ack" | "view_update"), Some(path), Some(html)) = (
+            message["type"].as_str(),
+            message["path"].as_str(),
+            message["html"].as_str(),
+        ) {
+            self.views.insert(path.to_owned(), html.to_owned());
         }
+        message
     }
 
     /// The next message that is not a `refresh_cookies`; those are followed first, as the

@@ -184,6 +184,28 @@ pub fn pulse_state(html: &str) -> Value {
 /// `tokio::time::timeout` to assert a bound).
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The next JSON message on `ws` (Pings and Pongs skipped).
+///
+/// # Panics
+/// When the socket closes first or sends something else, or nothing arrives within `wait`.
+pub(crate) async fn next_json(
+    ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>,
+    wait: Duration,
+) -> Value {
+    loop {
+        let next = tokio::time::timeout(wait, ws.next())
+            .await
+            .expect("a message arrives in time");
+        match next {
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(&text).expect("a JSON message");
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
 /// How a connection attempt ended: a socket, or the HTTP status and body of the refusal.
 pub type Attempt = Result<Client, (u16, String)>;
 
@@ -277,18 +299,7 @@ impl Client {
     /// # Panics
     /// When the socket closes first, or nothing arrives within [`CLIENT_TIMEOUT`].
     pub async fn recv(&mut self) -> Value {
-        loop {
-            let next = tokio::time::timeout(CLIENT_TIMEOUT, self.ws.next())
-                .await
-                .expect("a message arrives in time");
-            match next {
-                Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(&text).expect("a JSON message");
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                other => panic!("expected a message, got {other:?}"),
-            }
-        }
+        next_json(&mut self.ws, CLIENT_TIMEOUT).await
     }
 
     /// Reads until the server closes the socket; returns the close code (`None`: dropped

@@ -64,6 +64,7 @@ pub(crate) fn is_heartbeat(text: &str) -> bool {
         kind: std::borrow::Cow<'a, str>,
     }
     text.len() <= MAX_HEARTBEAT
+        && text.trim_start().starts_with('{')
         && serde_json::from_str::<Kind<'_>>(text).is_ok_and(|k| k.kind == "heartbeat")
 }
 
@@ -347,5 +348,29 @@ impl Outgoing {
     pub(crate) fn to_text(&self) -> String {
         // Serializing these types cannot fail: string keys, JSON values.
         serde_json::to_string(self).unwrap_or_else(|_| String::from(r#"{"type":"reload"}"#))
+    }
+}
+
+#[cfg(test)]
+mod heartbeat_tests {
+    use super::{heartbeat_ack, is_heartbeat};
+
+    #[test]
+    fn a_heartbeat_is_a_small_object_of_type_heartbeat() {
+        assert!(is_heartbeat(r#"{"type":"heartbeat"}"#));
+        assert!(is_heartbeat(r#" { "type" : "heartbeat", "n": 1 } "#));
+        assert!(is_heartbeat(r#"{"type":"heart\u0062eat"}"#));
+        assert!(!is_heartbeat(r#"{"type":"heartbeat_ack"}"#));
+        assert!(!is_heartbeat(r#"{"type":"attach"}"#));
+        assert!(!is_heartbeat(r#"["heartbeat"]"#));
+        assert!(!is_heartbeat("heartbeat"));
+        let long = format!(r#"{{"type":"heartbeat","pad":"{}"}}"#, "x".repeat(64));
+        assert!(!is_heartbeat(&long), "longer frames are other messages");
+    }
+
+    #[test]
+    fn the_ack_names_the_interval_in_milliseconds() {
+        let ack = heartbeat_ack(std::time::Duration::from_secs(25));
+        assert_eq!(ack, r#"{"intervalMs":25000,"type":"heartbeat_ack"}"#);
     }
 }
