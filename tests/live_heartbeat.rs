@@ -299,3 +299,46 @@ async fn a_close_during_a_long_callback_is_answered_before_the_callback_ends() {
     connections(&live, 0).await;
     assert!(finished(name).load(Ordering::SeqCst));
 }
+
+/// Collects what a tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_idle_close_is_logged_in_the_socket_s_span() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // This test's runtime is single-threaded: the server's tasks log through it too.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (live, _ws) = socket(Duration::from_millis(100), Duration::from_millis(500)).await;
+    // Never read: no Pong goes back.
+    connections(&live, 1).await;
+    connections(&live, 0).await;
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(PoisonError::into_inner))
+        .into_owned();
+    assert!(
+        text.lines().any(|line| line.contains("pulse.socket{id=")
+            && line.contains("within the idle timeout")
+            && line.contains("idle_timeout_ms=500")),
+        "{text}"
+    );
+}
