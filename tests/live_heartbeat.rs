@@ -59,12 +59,19 @@ async fn wait(cx: ps::PageContext, args: Vec<Value>) {
     increment(cx, args).await;
 }
 
+/// Takes a moment (the socket reads meanwhile), then counts.
+async fn pause(cx: ps::PageContext, args: Vec<Value>) {
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    increment(cx, args).await;
+}
+
 fn app() -> ps::App {
     ps::App::new(
         ps::Routes::new().route(
             "/",
             ps::Page::new(counter)
                 .callback("increment", increment)
+                .callback("pause", pause)
                 .callback("wait", wait),
         ),
         (),
@@ -341,4 +348,47 @@ async fn an_idle_close_is_logged_in_the_socket_s_span() {
             && line.contains("idle_timeout_ms=500")),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_client_that_never_stops_sending_is_still_closed_on_shutdown() {
+    let (live, mut ws) = socket(
+        ps::live::DEFAULT_PING_INTERVAL,
+        ps::live::DEFAULT_IDLE_TIMEOUT,
+    )
+    .await;
+    send(
+        &mut ws,
+        json!({"type": "attach", "path": "/", "routeInfo": {"pathname": "/"}}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["type"], "attach_ack");
+    let (mut sink, mut stream) = ws.split();
+    // Callbacks back to back: each one's successor arrives while it runs.
+    let pause =
+        Message::text(json!({"type": "callback", "path": "/", "callback": "pause"}).to_string());
+    let sending = tokio::spawn(async move { while sink.send(pause.clone()).await.is_ok() {} });
+    let reading = tokio::spawn(async move {
+        let mut updates = 0_u64;
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Close(frame))) => {
+                    return (updates, frame.map(|f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => updates += 1,
+                _ => return (updates, None),
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    timeout(Duration::from_secs(5), live.shutdown())
+        .await
+        .expect("the busy socket is closed and released");
+    let (updates, code) = timeout(Duration::from_secs(5), reading)
+        .await
+        .unwrap()
+        .unwrap();
+    sending.abort();
+    assert!(updates > 0, "the callbacks ran");
+    assert_eq!(code, Some(1012));
 }

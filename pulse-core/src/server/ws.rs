@@ -243,38 +243,40 @@ async fn serve(
         if connection.is_revoked() {
             break session_ended();
         }
-        let frame = match held.take() {
-            Some(message) => Some(Ok(message)),
-            None => tokio::select! {
-                biased;
-                () = shutting_down(&mut shutdown) => {
-                    break End::Close(CloseFrame { code: close_code::RESTART, reason: "server restart".into() });
+        let frame = tokio::select! {
+            biased;
+            () = shutting_down(&mut shutdown) => {
+                break End::Close(CloseFrame { code: close_code::RESTART, reason: "server restart".into() });
+            }
+            () = revoked(revoke.clone()) => break session_ended(),
+            () = out.overflowed() => {
+                tracing::warn!(
+                    max_queue_bytes = live.limits.max_queue_bytes,
+                    "socket closed: its client reads too slowly (outgoing queue over its bound)"
+                );
+                break End::Close(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
+            }
+            _ = &mut writer => break End::Gone,
+            // A message read while the previous one was handled, before the next read
+            // (and after the checks above, which a busy client cannot hold off).
+            () = std::future::ready(()), if held.is_some() => {
+                held.take().map(Ok::<Message, axum::Error>)
+            }
+            // Read before the idle timer: frames that arrived while a long message was
+            // handled count.
+            frame = stream.next() => frame,
+            () = &mut idle, if heartbeat.idle_on() => {
+                let due = last_seen + heartbeat.idle_timeout;
+                if Instant::now() < due {
+                    idle.as_mut().reset(due);
+                    continue;
                 }
-                () = revoked(revoke.clone()) => break session_ended(),
-                () = out.overflowed() => {
-                    tracing::warn!(
-                        max_queue_bytes = live.limits.max_queue_bytes,
-                        "socket closed: its client reads too slowly (outgoing queue over its bound)"
-                    );
-                    break End::Close(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
-                }
-                _ = &mut writer => break End::Gone,
-                // Read before the idle timer: frames that arrived while a long message was
-                // handled count.
-                frame = stream.next() => frame,
-                () = &mut idle, if heartbeat.idle_on() => {
-                    let due = last_seen + heartbeat.idle_timeout;
-                    if Instant::now() < due {
-                        idle.as_mut().reset(due);
-                        continue;
-                    }
-                    tracing::info!(
-                        idle_timeout_ms = u64::try_from(heartbeat.idle_timeout.as_millis()).unwrap_or(u64::MAX),
-                        "socket closed: nothing received (not even a Pong) within the idle timeout"
-                    );
-                    break End::Close(CloseFrame { code: close_code::AWAY, reason: "idle timeout".into() });
-                }
-            },
+                tracing::info!(
+                    idle_timeout_ms = u64::try_from(heartbeat.idle_timeout.as_millis()).unwrap_or(u64::MAX),
+                    "socket closed: nothing received (not even a Pong) within the idle timeout"
+                );
+                break End::Close(CloseFrame { code: close_code::AWAY, reason: "idle timeout".into() });
+            }
         };
         if let Some(Ok(_)) = &frame {
             last_seen = Instant::now();
