@@ -343,6 +343,7 @@
     leaving = true;
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    stopBeat();
     const ws = socket;
     socket = null;
     if (ws) ws.close(1000);
