@@ -238,8 +238,8 @@ async fn with_no_ping_interval_no_pings_are_sent_and_the_ack_says_so() {
     assert_eq!(live.connections(), 1);
 }
 
-/// A socket (default settings) whose view runs the `wait` callback on gate `name`.
-async fn waiting_on(name: &str) -> (ps::Live, Ws) {
+/// A socket (default settings) with the view at `/` attached.
+async fn attached() -> (ps::Live, Ws) {
     let (live, mut ws) = socket(
         ps::live::DEFAULT_PING_INTERVAL,
         ps::live::DEFAULT_IDLE_TIMEOUT,
@@ -251,6 +251,12 @@ async fn waiting_on(name: &str) -> (ps::Live, Ws) {
     )
     .await;
     assert_eq!(recv(&mut ws).await["type"], "attach_ack");
+    (live, ws)
+}
+
+/// A socket (default settings) whose view runs the `wait` callback on gate `name`.
+async fn waiting_on(name: &str) -> (ps::Live, Ws) {
+    let (live, mut ws) = attached().await;
     send(
         &mut ws,
         json!({"type": "callback", "path": "/", "callback": "wait", "args": [name]}),
@@ -307,41 +313,14 @@ async fn a_close_during_a_long_callback_is_answered_before_the_callback_ends() {
     assert!(finished(name).load(Ordering::SeqCst));
 }
 
-/// Collects what a tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn an_idle_close_is_logged_in_the_socket_s_span() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // This test's runtime is single-threaded: the server's tasks log through it too.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = pulse_test::Logs::capture(tracing::Level::INFO);
     let (live, _ws) = socket(Duration::from_millis(100), Duration::from_millis(500)).await;
     // Never read: no Pong goes back.
     connections(&live, 1).await;
     connections(&live, 0).await;
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(PoisonError::into_inner))
-        .into_owned();
+    let text = logs.text();
     assert!(
         text.lines().any(|line| line.contains("pulse.socket{id=")
             && line.contains("within the idle timeout")
@@ -352,17 +331,7 @@ async fn an_idle_close_is_logged_in_the_socket_s_span() {
 
 #[tokio::test]
 async fn a_client_that_never_stops_sending_is_still_closed_on_shutdown() {
-    let (live, mut ws) = socket(
-        ps::live::DEFAULT_PING_INTERVAL,
-        ps::live::DEFAULT_IDLE_TIMEOUT,
-    )
-    .await;
-    send(
-        &mut ws,
-        json!({"type": "attach", "path": "/", "routeInfo": {"pathname": "/"}}),
-    )
-    .await;
-    assert_eq!(recv(&mut ws).await["type"], "attach_ack");
+    let (live, ws) = attached().await;
     let (mut sink, mut stream) = ws.split();
     // Callbacks back to back: each one's successor arrives while it runs.
     let pause =

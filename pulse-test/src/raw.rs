@@ -24,6 +24,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -334,5 +335,55 @@ impl Client {
         self.send(json!({"type": "callback", "path": path, "callback": name, "args": args}))
             .await;
         self.recv().await
+    }
+}
+
+/// What a `tracing` subscriber wrote, for tests that assert log lines (events, and spans as
+/// they close, without colours).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (logs, _guard) = pulse_test::Logs::capture(tracing::Level::INFO);
+/// tracing::info!(answer = 42, "hello");
+/// assert!(logs.text().contains("hello answer=42"));
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Captures what is logged at `level` and above on this thread until the guard drops. In a
+    /// single-threaded runtime (`#[tokio::test]`'s default) the server's tasks log through it
+    /// too.
+    pub fn capture(level: tracing::Level) -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
