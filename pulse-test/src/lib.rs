@@ -26,7 +26,7 @@
 //! sets ([`session_cookie`]), sign in ([`sign_in`]) and open raw sockets ([`open`], [`connect`],
 //! [`Client`]).
 
-mod raw;
+pub mod raw;
 
 pub use raw::{
     Attempt, CLIENT_TIMEOUT, Client, Logs, connect, connect_with, http_client, http_client_from,
