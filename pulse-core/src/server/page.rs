@@ -12,7 +12,7 @@ use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
-use crate::sessions::request_and_session;
+use crate::sessions::request_and_session_owned;
 
 /// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.
@@ -27,7 +27,7 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    let (request, session) = request_and_session(&parts, state.scheme);
+    let (request, session) = request_and_session_owned(parts, state.scheme);
     // The same entry point as `App::prerender`: in-process tests run the server's path.
     match state.app.page(&request, &session).await {
         Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {

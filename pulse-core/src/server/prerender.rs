@@ -16,7 +16,7 @@ use super::page::PRIVATE;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
-use crate::sessions::request_and_session;
+use crate::sessions::request_and_session_owned;
 
 /// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
 /// 429 with `Retry-After` and `{"error": "too many requests", "retryAfter": secs}` when limited;
@@ -50,7 +50,7 @@ pub(crate) async fn handle(
             ),
         );
     }
-    let (request, session) = request_and_session(&parts, state.scheme);
+    let (request, session) = request_and_session_owned(parts, state.scheme);
     match state
         .app
         .prerender_payload(&payload, &request, &session)
