@@ -10,7 +10,7 @@ mod erased;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use futures_util::future::{BoxFuture, Either};
 use pulse_route::Pattern;
@@ -209,7 +209,7 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
     let title = cx.title_slot();
     let render = async move {
         let html = entry.component.render(cx).await.into_string();
-        let title = title.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let title = title.take_title();
         RoutePrerenderResponse::Ok(View {
             path: path.to_owned(),
             html,
