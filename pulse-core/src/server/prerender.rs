@@ -78,6 +78,10 @@ pub(crate) async fn handle(
 
 /// Keeps the first of paths naming the same route (`users/:id` and `/users/:id` are one).
 fn dedupe(paths: &mut Vec<String>) {
+    if paths.len() < 2 {
+        // A page request names one route: nothing to compare, nothing to allocate.
+        return;
+    }
     let mut seen = HashSet::with_capacity(paths.len());
     paths.retain(|path| seen.insert(path.strip_prefix('/').unwrap_or(path).to_owned()));
 }
