@@ -9,7 +9,9 @@
 # The servers (benches/loopback.rs) run in one process on one current-thread tokio runtime,
 # pinned to core 0 with taskset; wrk (one thread) is pinned to core 1. Cases run in a rotated
 # order each round; the script prints each run, then per case the median req/s, the median p99
-# and the ratio of medians to bare axum. Cases:
+# and the ratio of medians to bare axum, and the server's CPU time per request (from
+# /proc/<pid>/schedstat) with its ratio to bare axum's, which a machine busy with other work
+# disturbs far less than req/s. Cases:
 #   bare_page      GET /                     bare axum, the same HTML document by hand
 #   pulse_page     GET /                     Pulse: session layer, 3 middlewares, routing, document
 #   pulse_session  GET / with a session cookie (verified and decoded on each request)
@@ -88,17 +90,28 @@ run_case() {
     bare_json) args+=(-s "$work/post.lua" "http://$bare/_pulse/prerender") ;;
     pulse_json) args+=(-s "$work/post.lua" "http://$pulse/_pulse/prerender") ;;
     esac
+    local cpu_before cpu_after
+    cpu_before=$(server_cpu_ns)
     taskset -c "$CLIENT_CORE" wrk "${args[@]}" >"$work/out"
+    cpu_after=$(server_cpu_ns)
     if grep -q "Non-2xx" "$work/out"; then
         echo "$1: non-2xx answers" >&2
         cat "$work/out" >&2
         exit 1
     fi
-    local rps p99
+    local rps p99 requests cpu_us
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/out")
     p99=$(awk '$1 == "99%" {print $2}' "$work/out")
-    echo "$1 $rps $p99" >>"$work/results"
-    printf '  %-14s %10s req/s  p99 %s\n' "$1" "$rps" "$p99"
+    requests=$(awk '/requests in/ {print $1}' "$work/out")
+    cpu_us=$(python3 -c "print(f'{($cpu_after - $cpu_before) / 1000 / max($requests, 1):.2f}')")
+    echo "$1 $rps $p99 $cpu_us" >>"$work/results"
+    printf '  %-14s %10s req/s  p99 %-9s server CPU %s us/request\n' "$1" "$rps" "$p99" "$cpu_us"
+}
+
+# The server's CPU time so far, in ns (its one tokio thread is the main thread; the kernel's
+# schedstat counts only time it actually ran, so a busy machine does not inflate it).
+server_cpu_ns() {
+    awk '{print $1}' "/proc/$server_pid/schedstat"
 }
 
 cases=(bare_page pulse_page pulse_session bare_json pulse_json)
@@ -127,17 +140,20 @@ def ms(text):
 
 runs = {}
 for line in open(sys.argv[1]):
-    case, rps, p99 = line.split()
-    runs.setdefault(case, []).append((float(rps), ms(p99)))
-median = {c: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for c, v in runs.items()}
-print("\nmedians (ratio = req/s over bare axum's for the same kind of request):")
+    case, rps, p99, cpu = line.split()
+    runs.setdefault(case, []).append((float(rps), ms(p99), float(cpu)))
+median = {c: [statistics.median(run[i] for run in v) for i in range(3)] for c, v in runs.items()}
+print("\nmedians (ratio = req/s over bare axum's for the same kind of request; CPU ratio = bare")
+print("axum's server CPU per request over this case's, the throughput ratio on a dedicated core):")
 for case, base in (("bare_page", "bare_page"), ("pulse_page", "bare_page"),
                    ("pulse_session", "bare_page"), ("bare_json", "bare_json"),
                    ("pulse_json", "bare_json")):
-    rps, p99 = median[case]
+    rps, p99, cpu = median[case]
     ratio = rps / median[base][0]
-    spread = ", ".join(f"{r:.0f}" for r, _ in runs[case])
-    print(f"  {case:<14} {rps:>9.0f} req/s  p99 {p99:.2f} ms  {ratio:.2f}x   (runs: {spread})")
+    cpu_ratio = median[base][2] / cpu
+    spread = ", ".join(f"{r:.0f}" for r, _, _ in runs[case])
+    print(f"  {case:<14} {rps:>9.0f} req/s  p99 {p99:.2f} ms  {ratio:.2f}x   "
+          f"CPU {cpu:.2f} us/request  {cpu_ratio:.2f}x   (runs: {spread})")
 PY
 
 if [ "$WS" = 1 ]; then

@@ -5,12 +5,14 @@
 //! network. Run with `cargo bench --bench server`; throughput ratio = axum time / Pulse time.
 //! divan's allocation profiler prints the heap allocations per request beside each time
 //! (`alloc` count and bytes), so the allocations of each path are counted in the same run.
+//! The servers are `benches/common/mod.rs`'s, shared with the loopback benchmark; before
+//! timing, `main` checks that both answer `GET /` with the same document.
+
+mod common;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
-use axum::response::Html;
-use axum::routing::get;
 use pulse as ps;
 use tower::ServiceExt;
 
@@ -18,88 +20,23 @@ use tower::ServiceExt;
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 fn main() {
+    same_document();
     divan::Divan::from_args().sample_count(1000).main();
 }
 
-async fn home(cx: ps::PageContext) -> ps::Markup {
-    page_markup(cx.route().pathname.as_str())
-}
-
-fn page_markup(path: &str) -> ps::Markup {
-    ps::html! {
-        h1 { "Home" }
-        p { "You are at " (path) "." }
-        ul { @for i in 0..10 { li { "item " (i) } } }
-    }
-}
-
-/// Three pass-through middlewares touching the hooks a page request runs.
-struct Logging;
-impl ps::PulseMiddleware for Logging {
-    async fn prerender(
-        &self,
-        args: ps::PrerenderArgs<'_>,
-        next: impl ps::Next<ps::hook::Prerender>,
-    ) -> ps::PrerenderResponse {
-        let _ = divan::black_box(args.payload.route_info.pathname.len());
-        next.run().await
-    }
-}
-
-struct Auth;
-impl ps::PulseMiddleware for Auth {
-    async fn prerender_route(
-        &self,
-        args: ps::PrerenderRouteArgs<'_>,
-        next: impl ps::Next<ps::hook::PrerenderRoute>,
-    ) -> ps::RoutePrerenderResponse {
-        if args.path != "/" && !args.session.contains("user_email") {
-            return ps::Redirect::to("/login").into();
-        }
-        next.run().await
-    }
-}
-
-struct Audit;
-impl ps::PulseMiddleware for Audit {
-    async fn prerender_route(
-        &self,
-        args: ps::PrerenderRouteArgs<'_>,
-        next: impl ps::Next<ps::hook::PrerenderRoute>,
-    ) -> ps::RoutePrerenderResponse {
-        let _ = divan::black_box(args.request.method());
-        next.run().await
-    }
-}
-
-fn pulse_router() -> Router {
-    let chain = ps::Chain::new_in(
-        ps::Env::Prod,
-        Logging,
-        ps::Chain::new_in(
-            ps::Env::Prod,
-            Auth,
-            ps::Chain::new_in(ps::Env::Prod, Audit, ()),
-        ),
+/// The baseline writes the very document Pulse sends.
+fn same_document() {
+    let rt = runtime();
+    let (bare, pulse) = rt.block_on(async {
+        let bare = body(&common::bare_router(), None).await;
+        let pulse = body(&common::pulse_server().into_router(), None).await;
+        (bare, pulse)
+    });
+    assert_eq!(
+        String::from_utf8_lossy(&bare),
+        String::from_utf8_lossy(&pulse),
+        "bare axum and Pulse must answer with the same document"
     );
-    ps::App::new(ps::Routes::new().route("/", home), chain)
-        .server()
-        .session_store(ps::CookieStore::new(
-            ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
-        ))
-        .into_router()
-}
-
-/// The same document, rendered by hand.
-async fn bare(request: Request<Body>) -> Html<String> {
-    let view = page_markup(request.uri().path()).into_string();
-    Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n</head>\n<body>\n<div data-pulse-view=\"/\">{view}</div>\n<script id=\"pulse-state\" type=\"application/json\">{{\"paths\":[\"/\"],\"routeInfo\":{{\"pathname\":\"/\",\"hash\":\"\",\"query\":\"\",\"queryParams\":{{}},\"pathParams\":{{}},\"catchall\":[]}}}}</script>\n<script src=\"/_pulse/client.js\" defer></script>\n</body>\n</html>\n"
-    ))
-}
-
-fn bare_router() -> Router {
-    Router::new().route("/", get(bare))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -118,26 +55,29 @@ fn request(cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::empty()).unwrap()
 }
 
-async fn run(router: &Router, cookie: Option<&str>) -> usize {
+async fn body(router: &Router, cookie: Option<&str>) -> axum::body::Bytes {
     let response = router.clone().oneshot(request(cookie)).await.unwrap();
     assert!(response.status().is_success());
     axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap()
-        .len()
+}
+
+async fn run(router: &Router, cookie: Option<&str>) -> usize {
+    body(router, cookie).await.len()
 }
 
 #[divan::bench]
 fn axum_bare_handler(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let router = bare_router();
+    let router = common::bare_router();
     bencher.bench_local(|| rt.block_on(run(&router, None)));
 }
 
 #[divan::bench]
 fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let router = pulse_router();
+    let router = common::pulse_server().into_router();
     bencher.bench_local(|| rt.block_on(run(&router, None)));
 }
 
@@ -145,22 +85,10 @@ fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
 #[divan::bench]
 fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let router = pulse_router();
+    let router = common::pulse_server().into_router();
     let cookie = rt.block_on(async {
-        let login = Router::new().route(
-            "/login",
-            get(|session: ps::Session| async move {
-                let _ = session.insert("user_email", "ada@example.com");
-            }),
-        );
-        let router = ps::App::new(ps::Routes::new(), ())
-            .server()
-            .routes(login)
-            .session_store(ps::CookieStore::new(
-                ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
-            ))
-            .into_router();
         let response = router
+            .clone()
             .oneshot(Request::get("/login").body(Body::empty()).unwrap())
             .await
             .unwrap();
@@ -175,16 +103,7 @@ fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
 #[divan::bench]
 fn pulse_engine_only(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let chain = ps::Chain::new_in(
-        ps::Env::Prod,
-        Logging,
-        ps::Chain::new_in(
-            ps::Env::Prod,
-            Auth,
-            ps::Chain::new_in(ps::Env::Prod, Audit, ()),
-        ),
-    );
-    let app = ps::App::new(ps::Routes::new().route("/", home), chain);
+    let app = common::app();
     let (parts, ()) = request(None).map(|_| ()).into_parts();
     bencher.bench_local(|| {
         rt.block_on(async {
@@ -195,14 +114,14 @@ fn pulse_engine_only(bencher: divan::Bencher<'_, '_>) {
     });
 }
 
-/// The bare handler inside Pulse's session layer (no cookie: a fresh session each request):
-/// the layer's own cost.
+/// The bare handler behind Pulse's session layer and `api` hook (no cookie: a fresh session
+/// each request): what an endpoint of the app's own costs.
 #[divan::bench]
 fn axum_bare_handler_in_session_layer(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
     let router = ps::App::new(ps::Routes::new(), ())
         .server()
-        .routes(bare_router())
+        .routes(common::bare_page_router())
         .session_store(ps::CookieStore::new(
             ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
         ))

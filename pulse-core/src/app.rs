@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use maud::Markup;
@@ -171,7 +171,7 @@ impl App {
             Ok(markup) => Some(View {
                 path: String::new(),
                 html: markup.into_string(),
-                title: title.lock().unwrap_or_else(PoisonError::into_inner).take(),
+                title: title.take_title(),
             }),
             Err(panic) => {
                 tracing::error!(panic = %panic_message(panic), "not-found page panicked");

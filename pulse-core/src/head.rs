@@ -2,7 +2,7 @@
 //! and a [`Layout`] around the page's views (header, navigation, footer).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use maud::{Markup, PreEscaped, html};
 
@@ -31,6 +31,8 @@ pub struct Head {
     description: Option<String>,
     stylesheets: Vec<String>,
     styles: Vec<String>,
+    /// [`Head::rendered`], rendered on first use.
+    rendered: OnceLock<String>,
 }
 
 impl Head {
@@ -48,6 +50,7 @@ impl Head {
     /// `<meta name="description">`.
     pub fn description(mut self, description: impl Into<String>) -> Head {
         self.description = Some(description.into());
+        self.rendered = OnceLock::new();
         self
     }
 
@@ -55,12 +58,14 @@ impl Head {
     /// [`Server::routes`](crate::Server::routes)).
     pub fn stylesheet(mut self, href: impl Into<String>) -> Head {
         self.stylesheets.push(href.into());
+        self.rendered = OnceLock::new();
         self
     }
 
     /// An inline `<style>` element with `css` (trusted: written by the app, not by visitors).
     pub fn style(mut self, css: impl Into<String>) -> Head {
         self.styles.push(css.into());
+        self.rendered = OnceLock::new();
         self
     }
 
@@ -73,17 +78,20 @@ impl Head {
         }
     }
 
-    /// The elements after the charset and viewport metas.
-    pub(crate) fn render(&self, title: Option<&str>) -> Markup {
-        html! {
-            @if let Some(title) = title { title { (title) } }
-            @if let Some(description) = &self.description {
-                meta name="description" content=(description);
+    /// The elements after the charset and viewport metas and the title, the same in every
+    /// document: rendered once.
+    pub(crate) fn rendered(&self) -> &str {
+        self.rendered.get_or_init(|| {
+            html! {
+                @if let Some(description) = &self.description {
+                    meta name="description" content=(description);
+                }
+                @for href in &self.stylesheets { link rel="stylesheet" href=(href); }
+                // `</style` inside the CSS would end the element early: app-written, but cheap to rule out.
+                @for css in &self.styles { style { (PreEscaped(css.replace("</", "<\\/"))) } }
             }
-            @for href in &self.stylesheets { link rel="stylesheet" href=(href); }
-            // `</style` inside the CSS would end the element early: app-written, but cheap to rule out.
-            @for css in &self.styles { style { (PreEscaped(css.replace("</", "<\\/"))) } }
-        }
+            .into_string()
+        })
     }
 }
 

@@ -43,12 +43,9 @@ pub struct PageContext {
     route: RouteInfo,
     session: Session,
     request: Request,
+    /// The view's state, which also holds the title a render set (no second shared slot).
     state: ViewState,
-    title: TitleSlot,
 }
-
-/// Where a render leaves the title it set (one per render).
-pub(crate) type TitleSlot = Arc<Mutex<Option<String>>>;
 
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
@@ -70,7 +67,6 @@ impl PageContext {
             session,
             request,
             state,
-            title: TitleSlot::default(),
         }
     }
 
@@ -90,12 +86,13 @@ impl PageContext {
     /// # let _ = ps::Routes::new().route("/users/:name", user);
     /// ```
     pub fn set_title(&self, title: impl Into<String>) {
-        *self.title.lock().unwrap_or_else(PoisonError::into_inner) = Some(title.into());
+        self.state.lock().title = Some(title.into());
     }
 
-    /// The slot [`PageContext::set_title`] writes to, read once the render is done.
-    pub(crate) fn title_slot(&self) -> TitleSlot {
-        self.title.clone()
+    /// Where [`PageContext::set_title`] writes, read once the render is done
+    /// ([`ViewState::take_title`]).
+    pub(crate) fn title_slot(&self) -> ViewState {
+        self.state.clone()
     }
 
     /// The same context over `state` (a live view keeps one state across renders).
@@ -395,6 +392,8 @@ pub struct ViewState {
 struct StateData {
     values: Map<String, Value>,
     navigate_to: Option<String>,
+    /// The title the current render set ([`PageContext::set_title`]).
+    title: Option<String>,
 }
 
 impl ViewState {
@@ -429,6 +428,11 @@ impl ViewState {
     /// Takes the pending navigation, if any.
     pub(crate) fn take_navigation(&self) -> Option<String> {
         self.lock().navigate_to.take()
+    }
+
+    /// Takes the title the render set, if any.
+    pub(crate) fn take_title(&self) -> Option<String> {
+        self.lock().title.take()
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 /// `http` or `https`, as the app was reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -56,12 +56,28 @@ pub struct Request {
 struct Inner {
     id: u64,
     method: Method,
-    path: String,
-    query: String,
+    target: Target,
     headers: HeaderMap,
     cookies: OnceLock<BTreeMap<String, String>>,
     client: Option<SocketAddr>,
     scheme: Scheme,
+}
+
+/// Where the request's path and query live: the request's own URI (the server's requests, taken
+/// over without copying), or strings (requests built by hand).
+#[derive(Clone, Debug)]
+enum Target {
+    Uri(Uri),
+    Parts { path: String, query: String },
+}
+
+impl Default for Target {
+    fn default() -> Target {
+        Target::Parts {
+            path: String::new(),
+            query: String::new(),
+        }
+    }
 }
 
 /// The id of the next request built (0 is left to `Request::default()`).
@@ -78,8 +94,10 @@ impl Request {
             inner: Arc::new(Inner {
                 id: next_id(),
                 method,
-                path: path.to_owned(),
-                query: query.to_owned(),
+                target: Target::Parts {
+                    path: path.to_owned(),
+                    query: query.to_owned(),
+                },
                 ..Inner::default()
             }),
         }
@@ -96,13 +114,30 @@ impl Request {
         client: Option<SocketAddr>,
         scheme: Scheme,
     ) -> Request {
+        Request::from_head(
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+            client,
+            scheme,
+        )
+    }
+
+    /// Builds a request from the head of an `http` request, taking it over (the server's path:
+    /// nothing is copied).
+    pub(crate) fn from_head(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        client: Option<SocketAddr>,
+        scheme: Scheme,
+    ) -> Request {
         Request {
             inner: Arc::new(Inner {
                 id: next_id(),
-                method: parts.method.clone(),
-                path: parts.uri.path().to_owned(),
-                query: parts.uri.query().unwrap_or("").to_owned(),
-                headers: parts.headers.clone(),
+                method,
+                target: Target::Uri(uri),
+                headers,
                 cookies: OnceLock::new(),
                 client,
                 scheme,
@@ -148,12 +183,18 @@ impl Request {
 
     /// The path, without query (`/users/1`).
     pub fn path(&self) -> &str {
-        &self.inner.path
+        match &self.inner.target {
+            Target::Uri(uri) => uri.path(),
+            Target::Parts { path, .. } => path,
+        }
     }
 
     /// The raw query string, without `?` (empty when there is none).
     pub fn query(&self) -> &str {
-        &self.inner.query
+        match &self.inner.target {
+            Target::Uri(uri) => uri.query().unwrap_or(""),
+            Target::Parts { query, .. } => query,
+        }
     }
 
     /// The headers.

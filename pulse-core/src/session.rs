@@ -63,6 +63,25 @@ struct State {
     reissue: bool,
 }
 
+/// A snapshot of what persisting a session depends on ([`Session::facts`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Facts {
+    /// [`Session::is_new`].
+    pub(crate) new: bool,
+    /// [`Session::is_changed`].
+    pub(crate) changed: bool,
+    /// [`Session::is_empty`].
+    pub(crate) empty: bool,
+    /// [`Session::wants_reissue`].
+    pub(crate) reissue: bool,
+    /// [`Session::seen_at`].
+    pub(crate) seen: u64,
+    /// [`Session::is_ended`].
+    pub(crate) ended: bool,
+    /// Ids given up and not revoked yet.
+    pub(crate) revoked: bool,
+}
+
 /// Why a session write failed; the session keeps its previous data.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -103,7 +122,7 @@ impl Session {
     /// accepts (JSON bytes of the data), if any. Its times are unknown (0); stores that keep
     /// them use [`Session::restore`].
     pub fn from_parts(id: String, data: Map<String, Value>, limit: Option<usize>) -> Session {
-        Session::restore(id, data, 0, 0).with_limit(limit)
+        Session::restore_limited(id, data, 0, 0, limit)
     }
 
     /// A session restored by a store: its id, data, when it began (`created_at`) and when its
@@ -131,10 +150,39 @@ impl Session {
         )
     }
 
-    /// The same session with a data size limit (JSON bytes), for stores with one.
-    pub(crate) fn with_limit(self, limit: Option<usize>) -> Session {
-        let state = std::mem::take(&mut *self.state());
-        Session::build(state, limit)
+    /// [`Session::restore`] with a data size limit (JSON bytes), for stores with one.
+    pub(crate) fn restore_limited(
+        id: String,
+        data: Map<String, Value>,
+        created_at: u64,
+        seen_at: u64,
+        limit: Option<usize>,
+    ) -> Session {
+        Session::build(
+            State {
+                id: Some(id),
+                data,
+                stored: true,
+                created: created_at,
+                seen: seen_at,
+                ..State::default()
+            },
+            limit,
+        )
+    }
+
+    /// What persisting the session depends on, read under one lock.
+    pub(crate) fn facts(&self) -> Facts {
+        let state = self.state();
+        Facts {
+            new: !state.stored,
+            changed: state.changed,
+            empty: state.data.is_empty(),
+            reissue: state.reissue,
+            seen: state.seen,
+            ended: state.ended && state.data.is_empty(),
+            revoked: !state.revoked.is_empty(),
+        }
     }
 
     fn build(state: State, limit: Option<usize>) -> Session {
@@ -335,6 +383,7 @@ impl Session {
     }
 
     /// Whether [`reissue`](Self::reissue) was asked for.
+    #[cfg(test)]
     pub(crate) fn wants_reissue(&self) -> bool {
         self.state().reissue
     }

@@ -10,7 +10,7 @@ mod erased;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use futures_util::future::{BoxFuture, Either};
 use pulse_route::Pattern;
@@ -199,17 +199,19 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
         request,
         session,
     };
-    let cx = PageContext::with_parts(
-        path,
-        route_info.clone(),
-        session.clone(),
-        request.clone(),
-        state,
-    );
-    let title = cx.title_slot();
+    // The page's context is built when the page runs: the chain's futures carry references
+    // only, and a chain that stops first copies nothing.
     let render = async move {
+        let cx = PageContext::with_parts(
+            path,
+            route_info.clone(),
+            session.clone(),
+            request.clone(),
+            state,
+        );
+        let title = cx.title_slot();
         let html = entry.component.render(cx).await.into_string();
-        let title = title.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let title = title.take_title();
         RoutePrerenderResponse::Ok(View {
             path: path.to_owned(),
             html,

@@ -23,6 +23,8 @@ use crate::request::Request;
 use crate::route_info::RouteInfo;
 use crate::session::Session;
 
+/// The state script's object ([`write_state`] writes it).
+#[cfg(test)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct State<'a> {
@@ -32,6 +34,9 @@ struct State<'a> {
 }
 
 const HEAD: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+const STATE_OPEN: &str = "<script id=\"pulse-state\" type=\"application/json\">";
+const TAIL: &str =
+    "</script>\n<script src=\"/_pulse/client.js\" defer></script>\n</body>\n</html>\n";
 
 /// What surrounds the views of one document: the app's head and layout, and the request they
 /// are rendered for.
@@ -43,146 +48,282 @@ pub(crate) struct Frame<'a> {
 }
 
 impl Frame<'_> {
-    /// The document up to the views' content: `<head>` with the title, `<body>` with the layout
-    /// around `content`.
-    fn open(&self, out: &mut String, page_title: Option<&str>, content: String) {
-        let title = self.head.document_title(page_title);
-        out.push_str(HEAD);
-        out.push_str(&self.head.render(title.as_deref()).into_string());
-        out.push_str("</head>\n<body>\n");
+    /// The document up to `<body>`: `<head>` with the title.
+    fn open(&self, out: &mut Vec<u8>, title: Option<&str>) {
+        out.put(HEAD);
+        if let Some(title) = title {
+            out.put("<title>");
+            escape_text(out, title);
+            out.put("</title>");
+        }
+        out.put(self.head.rendered());
+        out.put("</head>\n<body>\n");
+    }
+
+    /// The layout around `content` (already HTML), or `content` alone.
+    fn body(&self, out: &mut Vec<u8>, title: Option<&str>, content: &str) {
         match self.layout {
             Some(layout) => {
                 let cx = LayoutContext {
                     request: self.request,
                     session: self.session,
-                    title: title.as_deref(),
+                    title,
                 };
-                out.push_str(&layout.render(cx, PreEscaped(content)).into_string());
+                let markup = layout.render(cx, PreEscaped(content.to_owned()));
+                out.put(&markup.0);
             }
-            None => out.push_str(&content),
+            None => out.put(content),
         }
-        out.push('\n');
+        out.put("\n");
     }
 }
 
 /// A page: the views for `paths` (then any view a `prerender` hook added) inside the frame, the
-/// state script and the client script; `live` when a view has live features.
+/// state script and the client script; `live` when a view has live features. Built in one
+/// buffer sized up front, which becomes the response body as is.
 pub(crate) fn page(
     frame: &Frame<'_>,
     paths: &[String],
     route_info: &RouteInfo,
     views: &BTreeMap<String, View>,
     live: bool,
-) -> String {
-    let size = views.values().map(|v| v.html.len() + 64).sum::<usize>();
-    let mut content = String::with_capacity(size);
-    let listed = paths.iter().filter_map(|path| views.get_key_value(path));
-    let added = views.iter().filter(|(path, _)| !paths.contains(path));
-    let mut title = None;
-    for (pattern, view) in listed.chain(added) {
-        // Outermost first: the innermost view's title wins.
-        title = view.title.as_deref().or(title);
-        content.push_str("<div data-pulse-view=\"");
-        escape_attribute(&mut content, pattern);
-        content.push_str("\">");
-        content.push_str(&view.html);
-        content.push_str("</div>\n");
-    }
-    let mut out = String::with_capacity(size + 1024);
-    frame.open(&mut out, title, content);
-    out.push_str("<script id=\"pulse-state\" type=\"application/json\">");
-    let state = State {
-        paths,
-        route_info,
-        live,
+) -> Vec<u8> {
+    let listed = || paths.iter().filter_map(|path| views.get_key_value(path));
+    let added = || views.iter().filter(|(path, _)| !paths.contains(path));
+    let in_order = || listed().chain(added());
+    // Outermost first: the innermost view's title wins.
+    let page_title = in_order().fold(None, |title, (_, view)| view.title.as_deref().or(title));
+    let title = frame.head.document_title(page_title);
+    let views_len = views
+        .iter()
+        .map(|(pattern, view)| view.html.len() + pattern.len() + 32)
+        .sum::<usize>();
+    let state_len = state_len(paths, route_info);
+    let mut out = Vec::with_capacity(
+        HEAD.len()
+            + frame.head.rendered().len()
+            + title.as_ref().map_or(0, |t| t.len() + 32)
+            + views_len
+            + STATE_OPEN.len()
+            + state_len
+            + TAIL.len()
+            + 32,
+    );
+    frame.open(&mut out, title.as_deref());
+    let write_views = |out: &mut Vec<u8>| {
+        for (pattern, view) in in_order() {
+            out.put("<div data-pulse-view=\"");
+            escape_attribute(out, pattern);
+            out.put("\">");
+            out.put(&view.html);
+            out.put("</div>\n");
+        }
     };
-    // Serialized straight into the document, escaped on the way (no intermediate string).
+    match frame.layout {
+        // Straight into the document.
+        None => {
+            write_views(&mut out);
+            out.put("\n");
+        }
+        Some(_) => {
+            let mut content = Vec::with_capacity(views_len);
+            write_views(&mut content);
+            frame.body(
+                &mut out,
+                title.as_deref(),
+                &String::from_utf8_lossy(&content),
+            );
+        }
+    }
+    out.put(STATE_OPEN);
     // Serializing strings and maps cannot fail; if it did, the state would be empty.
     let mark = out.len();
-    if serde_json::to_writer(ScriptJson(&mut out), &state).is_err() {
+    if write_state(&mut out, paths, route_info, live).is_err() {
         out.truncate(mark);
-        out.push_str("{}");
+        out.put("{}");
     }
-    out.push_str(
-        "</script>\n<script src=\"/_pulse/client.js\" defer></script>\n</body>\n</html>\n",
-    );
+    out.put(TAIL);
     out
 }
 
+/// About the length of the state script's JSON (escapes aside).
+fn state_len(paths: &[String], route_info: &RouteInfo) -> usize {
+    let map = |m: &BTreeMap<String, String>| -> usize {
+        m.iter().map(|(k, v)| k.len() + v.len() + 6).sum()
+    };
+    128 + paths.iter().map(|p| p.len() + 3).sum::<usize>()
+        + route_info.pathname.len()
+        + route_info.hash.len()
+        + route_info.query.len()
+        + map(&route_info.query_params)
+        + map(&route_info.path_params)
+        + route_info
+            .catchall
+            .iter()
+            .map(|s| s.len() + 3)
+            .sum::<usize>()
+}
+
+/// The state script's JSON, `{"paths":[…],"routeInfo":{…},"live":…}`, straight into the
+/// document: the fixed keys and punctuation as they are, every value through serde_json with
+/// [`ScriptSafe`] (the same as serializing [`State`], with far fewer writes; a test holds them
+/// equal).
+fn write_state(
+    out: &mut Vec<u8>,
+    paths: &[String],
+    route: &RouteInfo,
+    live: bool,
+) -> serde_json::Result<()> {
+    fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, ScriptSafe))
+    }
+    out.put("{\"paths\":[");
+    for (i, path) in paths.iter().enumerate() {
+        if i > 0 {
+            out.put(",");
+        }
+        json(out, path.as_str())?;
+    }
+    let RouteInfo {
+        pathname,
+        hash,
+        query,
+        query_params,
+        path_params,
+        catchall,
+    } = route;
+    out.put("],\"routeInfo\":{\"pathname\":");
+    json(out, pathname.as_str())?;
+    out.put(",\"hash\":");
+    json(out, hash.as_str())?;
+    out.put(",\"query\":");
+    json(out, query.as_str())?;
+    out.put(",\"queryParams\":");
+    json(out, query_params)?;
+    out.put(",\"pathParams\":");
+    json(out, path_params)?;
+    out.put(",\"catchall\":");
+    json(out, catchall)?;
+    out.put(if live {
+        "},\"live\":true}"
+    } else {
+        "},\"live\":false}"
+    });
+    Ok(())
+}
+
 /// A page without client state (not found) inside the frame.
-pub(crate) fn plain(frame: &Frame<'_>, title: Option<&str>, body: String) -> String {
-    let mut out = String::with_capacity(body.len() + 1024);
-    frame.open(&mut out, title, body);
-    out.push_str("</body>\n</html>\n");
+pub(crate) fn plain(frame: &Frame<'_>, title: Option<&str>, body: String) -> Vec<u8> {
+    let title = frame.head.document_title(title);
+    let mut out = Vec::with_capacity(body.len() + 1024);
+    frame.open(&mut out, title.as_deref());
+    frame.body(&mut out, title.as_deref(), &body);
+    out.put("</body>\n</html>\n");
     out
 }
 
 /// A page with nothing of the app's (errors: the app's code may be what failed).
-pub(crate) fn bare(title: &str, body: &str) -> String {
-    let mut out = String::from(HEAD);
-    out.push_str("<title>");
-    escape_attribute(&mut out, title);
-    out.push_str("</title>\n</head>\n<body>\n");
-    out.push_str(body);
-    out.push_str("\n</body>\n</html>\n");
+pub(crate) fn bare(title: &str, body: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEAD.len() + title.len() + body.len() + 64);
+    out.put(HEAD);
+    out.put("<title>");
+    escape_text(&mut out, title);
+    out.put("</title>\n</head>\n<body>\n");
+    out.put(body);
+    out.put("\n</body>\n</html>\n");
     out
 }
 
-fn escape_attribute(out: &mut String, value: &str) {
-    escape(out, value, |c| match c {
-        '&' => Some("&amp;"),
-        '"' => Some("&quot;"),
-        '<' => Some("&lt;"),
-        '>' => Some("&gt;"),
+/// Appending text to a document buffer.
+trait Put {
+    fn put(&mut self, text: &str);
+}
+
+impl Put for Vec<u8> {
+    #[inline]
+    fn put(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+}
+
+fn escape_attribute(out: &mut Vec<u8>, value: &str) {
+    escape(out, value, |b| match b {
+        b'&' => Some("&amp;"),
+        b'"' => Some("&quot;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
         _ => None,
     });
 }
 
-/// Writes what serde_json produces into a document, escaped by [`escape_script_json`].
-struct ScriptJson<'a>(&'a mut String);
+/// Text inside an element, escaped as maud escapes it.
+fn escape_text(out: &mut Vec<u8>, value: &str) {
+    escape_attribute(out, value);
+}
 
-impl std::io::Write for ScriptJson<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // serde_json writes whole UTF-8 sequences (it only splits at ASCII characters).
-        let text = std::str::from_utf8(buf)
-            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
-        escape_script_json(self.0, text);
-        Ok(buf.len())
-    }
+/// serde_json's compact output, with `<`, `>`, `&`, U+2028 and U+2029 inside strings written
+/// as `\u` escapes: no `</script>`, `<!--` or `&` survives, so the JSON is safe inside a
+/// `<script>` element. Outside strings JSON has none of these characters.
+struct ScriptSafe;
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl serde_json::ser::Formatter for ScriptSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let bytes = fragment.as_bytes();
+        let mut start = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            let escaped = match bytes[at] {
+                b'<' => "\\u003c",
+                b'>' => "\\u003e",
+                b'&' => "\\u0026",
+                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+                0xE2 if bytes.get(at + 1) == Some(&0x80) => match bytes.get(at + 2) {
+                    Some(0xA8) => "\\u2028",
+                    Some(0xA9) => "\\u2029",
+                    _ => {
+                        at += 1;
+                        continue;
+                    }
+                },
+                _ => {
+                    at += 1;
+                    continue;
+                }
+            };
+            writer.write_all(&bytes[start..at])?;
+            writer.write_all(escaped.as_bytes())?;
+            at += if bytes[at] == 0xE2 { 3 } else { 1 };
+            start = at;
+        }
+        writer.write_all(&bytes[start..])
     }
 }
 
-/// JSON safe inside a `<script>` element: no `</script>`, `<!--` or `&` survives.
-fn escape_script_json(out: &mut String, json: &str) {
-    escape(out, json, |c| match c {
-        '<' => Some("\\u003c"),
-        '>' => Some("\\u003e"),
-        '&' => Some("\\u0026"),
-        '\u{2028}' => Some("\\u2028"),
-        '\u{2029}' => Some("\\u2029"),
-        _ => None,
-    });
-}
-
-/// Copies `text` to `out`, replacing the characters `replacement` names, in runs.
-fn escape(out: &mut String, text: &str, replacement: impl Fn(char) -> Option<&'static str>) {
+/// Copies `text` to `out`, replacing the ASCII characters `replacement` names, in runs.
+fn escape(out: &mut Vec<u8>, text: &str, replacement: impl Fn(u8) -> Option<&'static str>) {
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (at, c) in text.char_indices() {
-        if let Some(escaped) = replacement(c) {
-            out.push_str(&text[start..at]);
-            out.push_str(escaped);
-            start = at + c.len_utf8();
+    for (at, &b) in bytes.iter().enumerate() {
+        if let Some(escaped) = replacement(b) {
+            out.extend_from_slice(&bytes[start..at]);
+            out.put(escaped);
+            start = at + 1;
         }
     }
-    out.push_str(&text[start..]);
+    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(document: Vec<u8>) -> String {
+        String::from_utf8(document).unwrap()
+    }
 
     macro_rules! frame {
         () => {
@@ -213,13 +354,13 @@ mod tests {
             maud::html! { main data-title=(cx.title().unwrap_or("-")) { (content) } }
         });
         let head = Head::new().title("App").style("p { color: red }");
-        let html = page(
+        let html = text(page(
             &frame!(head, Some(&layout)),
             &["/".to_owned(), "/a".to_owned()],
             &RouteInfo::default(),
             &views,
             false,
-        );
+        ));
         assert!(
             html.contains("<title>A &amp; &lt;b&gt; · App</title>"),
             "{html}"
@@ -237,9 +378,9 @@ mod tests {
     #[test]
     fn untitled_page_takes_the_app_title() {
         let head = Head::new().title("App");
-        let html = plain(&frame!(head, None), None, "<h1>x</h1>".to_owned());
+        let html = text(plain(&frame!(head, None), None, "<h1>x</h1>".to_owned()));
         assert!(html.contains("<title>App</title>"), "{html}");
-        let html = plain(&frame!(), None, "<h1>x</h1>".to_owned());
+        let html = text(plain(&frame!(), None, "<h1>x</h1>".to_owned()));
         assert!(!html.contains("<title>"), "{html}");
     }
 
@@ -249,13 +390,13 @@ mod tests {
             pathname: "/</script><script>alert(1)</script>".to_owned(),
             ..RouteInfo::default()
         };
-        let html = page(
+        let html = text(page(
             &frame!(),
             &["/".to_owned()],
             &route_info,
             &BTreeMap::new(),
             false,
-        );
+        ));
         assert_eq!(html.matches("</script>").count(), 2, "{html}");
         assert!(html.contains("\\u003c/script\\u003e"));
     }
@@ -266,13 +407,13 @@ mod tests {
             pathname: "/caf\u{e9}/\u{2028}/\"q\"&".to_owned(),
             ..RouteInfo::default()
         };
-        let html = page(
+        let html = text(page(
             &frame!(),
             &["/".to_owned()],
             &route_info,
             &BTreeMap::new(),
             false,
-        );
+        ));
         let start = html.find("application/json\">").unwrap() + "application/json\">".len();
         let json = &html[start..html[start..].find("</script>").unwrap() + start];
         assert!(
@@ -281,6 +422,40 @@ mod tests {
         );
         let state: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(state["routeInfo"]["pathname"], route_info.pathname);
+    }
+
+    #[test]
+    fn the_state_is_what_serde_writes() {
+        let route_info = RouteInfo {
+            pathname: "/users/7/a b".to_owned(),
+            hash: "top".to_owned(),
+            query: "tab=posts&x=1".to_owned(),
+            query_params: BTreeMap::from([
+                ("tab".to_owned(), "posts".to_owned()),
+                ("x".to_owned(), "1".to_owned()),
+            ]),
+            path_params: BTreeMap::from([("id".to_owned(), "7".to_owned())]),
+            catchall: vec!["a b".to_owned(), "c\"d".to_owned()],
+        };
+        for route_info in [route_info, RouteInfo::default()] {
+            for live in [false, true] {
+                let paths = ["/".to_owned(), "/users/:id/*".to_owned()];
+                let mut written = Vec::new();
+                write_state(&mut written, &paths, &route_info, live).unwrap();
+                let state = State {
+                    paths: &paths,
+                    route_info: &route_info,
+                    live,
+                };
+                let mut serialized = Vec::new();
+                let mut json = serde_json::Serializer::with_formatter(&mut serialized, ScriptSafe);
+                state.serialize(&mut json).unwrap();
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    String::from_utf8(serialized).unwrap()
+                );
+            }
+        }
     }
 
     #[test]
@@ -294,13 +469,13 @@ mod tests {
             ("/a".to_owned(), view("/a")),
             ("/<layout>".to_owned(), view("/<layout>")),
         ]);
-        let html = page(
+        let html = text(page(
             &frame!(),
             &["/<layout>".to_owned(), "/a".to_owned()],
             &RouteInfo::default(),
             &views,
             true,
-        );
+        ));
         let layout = html.find("data-pulse-view=\"/&lt;layout&gt;\"").unwrap();
         let a = html.find("data-pulse-view=\"/a\"><p>/a</p></div>").unwrap();
         assert!(layout < a);

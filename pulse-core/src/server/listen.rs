@@ -127,31 +127,34 @@ pub(crate) async fn run(
         let builder = builder.clone();
         let mut stopped = stopped.clone();
         let alive = alive.clone();
-        tokio::spawn(
-            async move {
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades();
-                tokio::pin!(connection);
-                let mut stopping = false;
-                loop {
-                    tokio::select! {
-                        result = connection.as_mut() => {
-                            if let Err(error) = result {
-                                tracing::debug!(%error, "connection ended with an error");
-                            }
-                            break;
+        let serve = async move {
+            let connection = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(connection);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(error) = result {
+                            tracing::debug!(%error, "connection ended with an error");
                         }
-                        _ = stopped.changed(), if !stopping => {
-                            stopping = true;
-                            connection.as_mut().graceful_shutdown();
-                        }
+                        break;
+                    }
+                    _ = stopped.changed(), if !stopping => {
+                        stopping = true;
+                        connection.as_mut().graceful_shutdown();
                     }
                 }
-                drop(alive);
             }
-            .instrument(span),
-        );
+            drop(alive);
+        };
+        // A span no subscriber wants is not entered and left on every poll.
+        if span.is_disabled() {
+            tokio::spawn(serve);
+        } else {
+            tokio::spawn(serve.instrument(span));
+        }
     }
     drop(listener);
     tracing::info!(

@@ -351,8 +351,12 @@ impl Server {
             .with_state(state)
             .merge(live.router())
             .merge(endpoints)
-            .layer(session::SessionLayer::new(sessions))
-            .layer(self.cross_origin.layer(self.scheme));
+            // One layer, not two: axum boxes each route once per `layer` call.
+            .layer(
+                tower::ServiceBuilder::new()
+                    .layer(self.cross_origin.layer(self.scheme))
+                    .layer(session::SessionLayer::new(sessions)),
+            );
         Ok((router, live))
     }
 

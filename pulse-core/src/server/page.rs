@@ -1,5 +1,6 @@
 //! `GET <path>`: a page request, answered with an HTML document, a redirect or a 404.
 
+use axum::body::Body;
 use axum::extract::{Request as AxumRequest, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::header::{ALLOW, CACHE_CONTROL, LOCATION};
@@ -11,7 +12,7 @@ use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
-use crate::sessions::request_and_session;
+use crate::sessions::request_and_session_owned;
 
 /// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.
@@ -26,7 +27,7 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    let (request, session) = request_and_session(&parts, state.scheme);
+    let (request, session) = request_and_session_owned(parts, state.scheme);
     // The same entry point as `App::prerender`: in-process tests run the server's path.
     match state.app.page(&request, &session).await {
         Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {
@@ -39,13 +40,13 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
             });
             (
                 [(CACHE_CONTROL, PRIVATE)],
-                Html(document::page(
+                Html(Body::from(document::page(
                     &frame(&state, &request, &session),
                     &payload.paths,
                     &payload.route_info,
                     &prerender.views,
                     live,
-                )),
+                ))),
             )
                 .into_response()
         }
@@ -118,7 +119,7 @@ async fn not_found(state: &ServerState, request: &Request, session: &Session) ->
     (
         StatusCode::NOT_FOUND,
         [(CACHE_CONTROL, PRIVATE)],
-        Html(html),
+        Html(Body::from(html)),
     )
         .into_response()
 }
@@ -131,10 +132,10 @@ fn too_many_requests(limited: crate::outcome::TooManyRequests) -> Response {
             http::header::RETRY_AFTER,
             limited.retry_after_secs().to_string(),
         )],
-        Html(document::bare(
+        Html(Body::from(document::bare(
             "Too many requests",
             "<h1>429 Too Many Requests</h1>\n<p>Please wait a moment and try again.</p>",
-        )),
+        ))),
     )
         .into_response()
 }
@@ -143,10 +144,10 @@ fn too_many_requests(limited: crate::outcome::TooManyRequests) -> Response {
 pub(crate) fn internal_error() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        Html(document::bare(
+        Html(Body::from(document::bare(
             "Server error",
             "<h1>Server error</h1>\n<p>Something went wrong on our side. <a href=\"/\">Go to the home page</a>.</p>",
-        )),
+        ))),
     )
         .into_response()
 }

@@ -16,7 +16,7 @@ use super::page::PRIVATE;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::prerender::PrerenderPayload;
-use crate::sessions::request_and_session;
+use crate::sessions::request_and_session_owned;
 
 /// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
 /// 429 with `Retry-After` and `{"error": "too many requests", "retryAfter": secs}` when limited;
@@ -50,7 +50,7 @@ pub(crate) async fn handle(
             ),
         );
     }
-    let (request, session) = request_and_session(&parts, state.scheme);
+    let (request, session) = request_and_session_owned(parts, state.scheme);
     match state
         .app
         .prerender_payload(&payload, &request, &session)
@@ -78,6 +78,10 @@ pub(crate) async fn handle(
 
 /// Keeps the first of paths naming the same route (`users/:id` and `/users/:id` are one).
 fn dedupe(paths: &mut Vec<String>) {
+    if paths.len() < 2 {
+        // A page request names one route: nothing to compare, nothing to allocate.
+        return;
+    }
     let mut seen = HashSet::with_capacity(paths.len());
     paths.retain(|path| seen.insert(path.strip_prefix('/').unwrap_or(path).to_owned()));
 }

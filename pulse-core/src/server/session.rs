@@ -2,18 +2,20 @@
 //! endpoints), hands it to handlers through the [`Session`] extractor, and sends `Set-Cookie`
 //! afterwards when the session changed or its cookie needs refreshing.
 
-use std::panic::AssertUnwindSafe;
-
 use std::convert::Infallible;
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use axum::extract::{FromRequestParts, Request as AxumRequest};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
-use http::StatusCode;
+use futures_util::future::{BoxFuture, CatchUnwind};
 use http::header::SET_COOKIE;
 use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use crate::dispatch::panic_message;
@@ -71,39 +73,154 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = SessionFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: AxumRequest) -> Self::Future {
-        // The clone is not ready; keep the ready service for this call (tower's usual dance).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let sessions = self.sessions.clone();
-        Box::pin(async move {
-            let session = match sessions.load(request.headers()).await {
-                Ok(session) => session,
-                Err(error) => return Ok(unavailable(&error)),
-            };
-            request.extensions_mut().insert(session.clone());
-            let mut response = match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
-                Ok(Ok(response)) => response,
-                Err(panic) => {
-                    tracing::error!(panic = %panic_message(panic), "request handler panicked");
-                    return Ok(super::page::internal_error());
+        let state = match sessions.load_now(request.headers()) {
+            // No cookie, or a store that answers at once (the cookie store): the request runs
+            // now, on the service made ready by `poll_ready`.
+            Some(Ok(session)) => {
+                request.extensions_mut().insert(session.clone());
+                Phase::Running {
+                    inner: AssertUnwindSafe(self.inner.call(request)).catch_unwind(),
+                    sessions,
+                    session,
                 }
-            };
-            match sessions.persist(&session).await {
-                Ok(Some(cookie)) => {
-                    response.headers_mut().append(SET_COOKIE, cookie);
-                }
-                Ok(None) => {}
-                Err(error) => return Ok(unavailable(&error)),
             }
-            Ok(response)
-        })
+            Some(Err(error)) => Phase::Done {
+                response: Some(unavailable(&error)),
+            },
+            // A store to wait for: the request runs after it, on the ready service (a clone
+            // takes its place: tower's usual dance).
+            None => {
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                Phase::Waiting {
+                    future: Box::pin(load_then_run(sessions, inner, request)),
+                }
+            }
+        };
+        SessionFuture { phase: state }
+    }
+}
+
+/// The whole request when the store must be awaited: load, run, persist.
+async fn load_then_run<S>(
+    sessions: Sessions,
+    mut inner: S,
+    mut request: AxumRequest,
+) -> Result<Response, Infallible>
+where
+    S: Service<AxumRequest, Response = Response, Error = Infallible>,
+{
+    let session = match sessions.load(request.headers()).await {
+        Ok(session) => session,
+        Err(error) => return Ok(unavailable(&error)),
+    };
+    request.extensions_mut().insert(session.clone());
+    match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
+        Ok(Ok(response)) => Ok(persist_into(&sessions, &session, response).await),
+        Err(panic) => Ok(panicked(panic)),
+    }
+}
+
+/// Saves `session` after its request and adds the `Set-Cookie` to `response` (503 when the
+/// store is down).
+async fn persist_into(sessions: &Sessions, session: &Session, response: Response) -> Response {
+    finish(sessions.persist(session).await, response)
+}
+
+fn finish(persisted: Result<Option<HeaderValue>, StoreError>, mut response: Response) -> Response {
+    match persisted {
+        Ok(Some(cookie)) => {
+            response.headers_mut().append(SET_COOKIE, cookie);
+            response
+        }
+        Ok(None) => response,
+        Err(error) => unavailable(&error),
+    }
+}
+
+/// A panicking handler: 500, and nothing of the request is saved.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Response {
+    tracing::error!(panic = %panic_message(panic), "request handler panicked");
+    super::page::internal_error()
+}
+
+pin_project! {
+    /// The response future of [`SessionService`]. A named type, not a boxed future: with no
+    /// cookie or the cookie store, and nothing to save, a request costs no allocation here.
+    pub(crate) struct SessionFuture<F> {
+        #[pin]
+        phase: Phase<F>,
+    }
+}
+
+pin_project! {
+    #[project = PhaseProj]
+    enum Phase<F> {
+        /// The session is loaded and the request runs; then the session is persisted, at once
+        /// when the store has nothing to do.
+        Running {
+            #[pin]
+            inner: CatchUnwind<AssertUnwindSafe<F>>,
+            sessions: Sessions,
+            session: Session,
+        },
+        /// The store must be awaited (loading, or saving after the request).
+        Waiting {
+            future: BoxFuture<'static, Result<Response, Infallible>>,
+        },
+        /// Answered (the store was unavailable).
+        Done {
+            response: Option<Response>,
+        },
+    }
+}
+
+impl<F> Future for SessionFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let next = match self.as_mut().project().phase.project() {
+                PhaseProj::Running {
+                    inner,
+                    sessions,
+                    session,
+                } => {
+                    let response = match ready!(inner.poll(cx)) {
+                        Ok(Ok(response)) => response,
+                        Err(panic) => return Poll::Ready(Ok(panicked(panic))),
+                    };
+                    match sessions.persist_now(session) {
+                        Some(persisted) => return Poll::Ready(Ok(finish(persisted, response))),
+                        None => {
+                            let (sessions, session) = (sessions.clone(), session.clone());
+                            Phase::Waiting {
+                                future: Box::pin(async move {
+                                    Ok(persist_into(&sessions, &session, response).await)
+                                }),
+                            }
+                        }
+                    }
+                }
+                PhaseProj::Waiting { future } => return future.as_mut().poll(cx),
+                PhaseProj::Done { response } => {
+                    let response = response.take().unwrap_or_else(super::page::internal_error);
+                    return Poll::Ready(Ok(response));
+                }
+            };
+            self.as_mut().project().phase.set(next);
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use self::config::SessionConfig;
 use self::revocation::{RevocationBus, session_key};
 use self::store::{SessionStore, StoreError};
 use crate::request::{Request, Scheme};
-use crate::session::Session;
+use crate::session::{Facts, Session};
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "pulse.sid";
@@ -47,6 +47,24 @@ pub(crate) fn request_and_session(parts: &Parts, scheme: Scheme) -> (Request, Se
         .cloned()
         .unwrap_or_default();
     (Request::from_parts(parts, client, scheme), session)
+}
+
+/// [`request_and_session`] for a handler done with the request's head: the request takes it
+/// over instead of copying its URI and headers.
+pub(crate) fn request_and_session_owned(parts: Parts, scheme: Scheme) -> (Request, Session) {
+    let Parts {
+        method,
+        uri,
+        headers,
+        mut extensions,
+        ..
+    } = parts;
+    let client = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let session = extensions.remove::<Session>().unwrap_or_default();
+    let request = Request::from_head(method, uri, headers, client, scheme);
+    (request, session)
 }
 
 /// The app's sessions: a store, the expiry rules, the revocation bus and the cookie's
@@ -118,13 +136,27 @@ impl Sessions {
     /// one when it is absent, invalid, unknown, idle past the timeout or past its lifetime;
     /// `Err` when the store cannot answer.
     pub(crate) async fn load(&self, headers: &HeaderMap) -> Result<Session, StoreError> {
-        let Some(cookie) = session_cookie(headers) else {
+        let Some(cookie) = session_cookie_value(headers) else {
             return Ok(self.fresh());
         };
         Ok(self
-            .load_value(&cookie)
+            .load_value(cookie)
             .await?
             .unwrap_or_else(|| self.fresh()))
+    }
+
+    /// [`Sessions::load`] without waiting, when there is no cookie or the store answers at
+    /// once ([`SessionStore::load_now`]); `None` when the store must be awaited.
+    pub(crate) fn load_now(&self, headers: &HeaderMap) -> Option<Result<Session, StoreError>> {
+        let Some(cookie) = session_cookie_value(headers) else {
+            return Some(Ok(self.fresh()));
+        };
+        let loaded = self.store.load_now(cookie)?;
+        Some(loaded.map(|session| {
+            session
+                .and_then(|session| self.admit(session))
+                .unwrap_or_else(|| self.fresh())
+        }))
     }
 
     /// Whether the session cookie `value` still names session `id` (not ended, rotated or
@@ -137,13 +169,20 @@ impl Sessions {
 
     /// The session a cookie value names, `None` when invalid, unknown or expired.
     async fn load_value(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
-        let Some(session) = self.store.load(cookie).await? else {
-            return Ok(None);
+        let loaded = match self.store.load_now(cookie) {
+            Some(loaded) => loaded?,
+            None => self.store.load(cookie).await?,
         };
+        Ok(loaded.and_then(|session| self.admit(session)))
+    }
+
+    /// `session` as loaded by the store, unless it is idle past the timeout or past its
+    /// lifetime.
+    fn admit(&self, session: Session) -> Option<Session> {
         let (created, seen) = (session.created_at(), session.seen_at());
         if seen == 0 {
             // A store that keeps no times: they start now.
-            return Ok(Some(session));
+            return Some(session);
         }
         let now = self.config.now();
         let expired = self.config.expires_at(created, seen) < now;
@@ -151,9 +190,9 @@ impl Sessions {
         // cookie expires while the browser's fresher one of the same id lives on. Stores drop
         // records past the `expires_at` they were saved with.
         if expired || seen > now.saturating_add(CLOCK_SKEW) {
-            return Ok(None);
+            return None;
         }
-        Ok(Some(session))
+        Some(session)
     }
 
     /// Revokes the ids `session` gave up: the store forgets them, their sockets close.
@@ -180,6 +219,9 @@ impl Sessions {
         &self,
         session: &Session,
     ) -> Result<Option<HeaderValue>, StoreError> {
+        if let Some(done) = self.persist_now(session) {
+            return done;
+        }
         let now = self.config.now();
         self.revoke(session, now).await;
         if session.is_ended() {
@@ -192,13 +234,43 @@ impl Sessions {
             .and_then(|(value, max_age)| self.set_cookie(&value, max_age)))
     }
 
+    /// [`Sessions::persist`] without waiting, when the store has nothing to do (the session is
+    /// unchanged and its cookie fresh, or it ended with no id to revoke): most requests. `None`
+    /// when the store must be called.
+    pub(crate) fn persist_now(
+        &self,
+        session: &Session,
+    ) -> Option<Result<Option<HeaderValue>, StoreError>> {
+        let facts = session.facts();
+        if facts.revoked {
+            return None;
+        }
+        if facts.ended {
+            session.mark_saved();
+            return Some(Ok(self.removal()));
+        }
+        if self.needs_save(facts, || self.config.now()) {
+            return None;
+        }
+        Some(Ok(None))
+    }
+
+    /// Whether a session with these facts is saved: it changed, or its cookie needs re-issuing
+    /// (older than the refresh interval, or signed with an older key). A new session is saved
+    /// only once it holds something. `now` is read only when the answer depends on it.
+    fn needs_save(&self, facts: Facts, now: impl FnOnce() -> u64) -> bool {
+        if facts.new {
+            return facts.changed && !facts.empty;
+        }
+        facts.changed
+            || facts.reissue
+            || now().saturating_sub(facts.seen) >= self.config.refresh_after()
+    }
+
     /// Saves `session` if needed, returning the cookie value and its max age in seconds; an
     /// error only when the store is unavailable (other failures are logged and send nothing).
     async fn save(&self, session: &Session, now: u64) -> Result<Option<(String, u64)>, StoreError> {
-        let stale = !session.is_new()
-            && (session.wants_reissue()
-                || now.saturating_sub(session.seen_at()) >= self.config.refresh_after());
-        if !(session.is_changed() || stale) || (session.is_new() && session.is_empty()) {
+        if !self.needs_save(session.facts(), || now) {
             return Ok(None);
         }
         session.stamp(now);
@@ -318,11 +390,16 @@ impl Sessions {
 
 /// The `pulse.sid` value a request sent (the first one), if any.
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    session_cookie_value(headers).map(str::to_owned)
+}
+
+/// [`session_cookie`], borrowed from the headers.
+fn session_cookie_value(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| cookie::Cookie::split_parse(value).flatten())
         .find(|cookie| cookie.name() == COOKIE_NAME)
-        .map(|cookie| cookie.value().to_owned())
+        .and_then(|cookie| cookie.value_raw())
 }

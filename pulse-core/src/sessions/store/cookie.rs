@@ -14,6 +14,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::decoded::{Decoded, DecodedCookies};
 use super::{SessionStore, StoreError};
 use crate::session::Session;
 use crate::sessions::config::{Clock, KeyRing, SystemClock};
@@ -71,6 +72,8 @@ pub struct CookieStore {
     /// Set in encrypted mode: one cipher per key, the newest first.
     ciphers: Option<Arc<[XChaCha20Poly1305]>>,
     revoked: Arc<Revoked>,
+    /// Cookies verified before (see [`DecodedCookies`]).
+    decoded: Arc<DecodedCookies>,
 }
 
 struct Revoked {
@@ -132,6 +135,7 @@ impl CookieStore {
                 not_before: AtomicU64::new(0),
                 clock: Box::new(SystemClock),
             }),
+            decoded: Arc::default(),
         }
     }
 
@@ -159,6 +163,7 @@ impl CookieStore {
             .collect();
         CookieStore {
             ciphers: Some(ciphers),
+            // A fresh memory: the signed-mode store built here never decoded anything.
             ..CookieStore::new(keys)
         }
     }
@@ -183,6 +188,36 @@ impl CookieStore {
     }
 
     pub(crate) fn decode(&self, cookie: &str) -> Option<Session> {
+        let decoded = match self.decoded.get(cookie) {
+            Some(decoded) => decoded,
+            None => {
+                let (decoded, size) = self.verify(cookie)?;
+                let decoded = Arc::new(decoded);
+                self.decoded.insert(cookie, decoded.clone(), size);
+                decoded
+            }
+        };
+        if decoded.seen < self.revoked.not_before.load(Ordering::Relaxed)
+            || self.revoked_ids().until.contains_key(&decoded.id)
+        {
+            return None;
+        }
+        let session = Session::restore_limited(
+            decoded.id.clone(),
+            decoded.data.clone(),
+            decoded.created,
+            decoded.seen,
+            Some(COOKIE_DATA_LIMIT),
+        );
+        if decoded.old_key {
+            session.reissue();
+        }
+        Some(session)
+    }
+
+    /// What `cookie` holds if its signature (or encryption) is valid under a key of the ring,
+    /// with the length of its JSON.
+    fn verify(&self, cookie: &str) -> Option<(Decoded, usize)> {
         let (json, old_key) = match &self.ciphers {
             None => {
                 let verified = self.signer.verify(cookie)?;
@@ -207,17 +242,14 @@ impl CookieStore {
             }
         };
         let envelope: Envelope = serde_json::from_slice(&json).ok()?;
-        if envelope.s < self.revoked.not_before.load(Ordering::Relaxed)
-            || self.revoked_ids().until.contains_key(&envelope.id)
-        {
-            return None;
-        }
-        let session = Session::restore(envelope.id, envelope.d, envelope.c, envelope.s)
-            .with_limit(Some(COOKIE_DATA_LIMIT));
-        if old_key {
-            session.reissue();
-        }
-        Some(session)
+        let decoded = Decoded {
+            id: envelope.id,
+            created: envelope.c,
+            seen: envelope.s,
+            data: envelope.d,
+            old_key,
+        };
+        Some((decoded, json.len()))
     }
 
     pub(crate) fn encode(&self, session: &Session) -> Result<String, StoreError> {
@@ -298,6 +330,11 @@ impl SessionStore for CookieStore {
     fn load<'a>(&'a self, cookie: &'a str) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
         let loaded = self.decode(cookie);
         Box::pin(async move { Ok(loaded) })
+    }
+
+    /// The cookie holds the session: decoded at once.
+    fn load_now(&self, cookie: &str) -> Option<Result<Option<Session>, StoreError>> {
+        Some(Ok(self.decode(cookie)))
     }
 
     fn save<'a>(
@@ -423,6 +460,36 @@ mod tests {
         }
         let later = Session::new();
         assert!(store.decode(&saved(&store, &later, now + 5)).is_some());
+    }
+
+    #[test]
+    fn a_verified_cookie_is_remembered_and_only_a_verified_one() {
+        for store in [
+            CookieStore::new(secret(1)),
+            CookieStore::encrypted(secret(1)),
+        ] {
+            let session = Session::new();
+            session.insert("user_email", "a@b.c").unwrap();
+            let cookie = saved(&store, &session, T0);
+            let mut tampered = cookie.clone().into_bytes();
+            let last = tampered.len() - 3;
+            tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(tampered).unwrap();
+            assert!(store.decode(&tampered).is_none());
+            assert_eq!(store.decoded.len(), 0, "a value that fails is not kept");
+            for _ in 0..2 {
+                let loaded = store.decode(&cookie).unwrap();
+                assert_eq!(loaded.id(), session.id());
+                assert_eq!(loaded.get::<String>("user_email").unwrap(), "a@b.c");
+                // Each load is a session of its own: a change to one is not in the next.
+                loaded.insert("user_email", "x@y.z").unwrap();
+            }
+            assert_eq!(store.decoded.len(), 1);
+            assert!(store.decode(&tampered).is_none());
+            // Revoking the id refuses the remembered value too.
+            store.revoke(&session.id(), u64::MAX);
+            assert!(store.decode(&cookie).is_none());
+        }
     }
 
     #[test]
