@@ -287,6 +287,14 @@ impl SessionStore for RedisStore {
         Box::pin(self.fetch(cookie))
     }
 
+    /// An invalid cookie or a read-cache hit answers at once; a miss reads Redis (`load`).
+    fn load_now(&self, cookie: &str) -> Option<Result<Option<Session>, StoreError>> {
+        match self.lookup(cookie) {
+            Step::Done(session) => Some(Ok(session)),
+            Step::Read { .. } => None,
+        }
+    }
+
     fn save<'a>(
         &'a self,
         session: &'a Session,
