@@ -122,19 +122,32 @@ fn per_client_ip_allowed(b: divan::Bencher<'_, '_>) {
     );
 }
 
-/// Through two proxies in a trusted range: the forwarding header is read on every dispatch.
+const FORWARDED: &[(&str, &str)] = &[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.0.0.3")];
+
+fn behind_proxies() -> ps::RateLimit {
+    ps::RateLimit::per_client_ip(ps::ClientIp::peer().trust_proxies(["10.0.0.0/8"]))
+        .message(roomy())
+}
+
+/// Through two proxies in a trusted range, messages on one socket: the forwarding header is
+/// read once per socket (its upgrade request).
 #[divan::bench]
 fn per_client_ip_proxied_allowed(b: divan::Bencher<'_, '_>) {
-    let f = Fixture::new(
-        [10, 0, 0, 2],
-        &[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.0.0.3")],
-    );
-    let client_ip = ps::ClientIp::peer().trust_proxies(["10.0.0.0/8"]);
-    bench_with(
-        b,
-        &f,
-        ps::RateLimit::per_client_ip(client_ip).message(roomy()),
-    );
+    let f = Fixture::new([10, 0, 0, 2], FORWARDED);
+    bench_with(b, &f, behind_proxies());
+}
+
+/// The same as for a new request (page and `api` requests): the header is read on every
+/// dispatch. (Another `ClientIp` took the request's one cache slot first.)
+#[divan::bench]
+fn per_client_ip_proxied_uncached(b: divan::Bencher<'_, '_>) {
+    let f = Fixture::new([10, 0, 0, 2], FORWARDED);
+    let other = ps::RateLimit::per_client_ip(ps::ClientIp::peer().trust_proxies(["10.0.0.2"]))
+        .message(roomy());
+    let args = f.message();
+    let _ =
+        ps::PulseMiddleware::message(&other, args, ps::next_fn(|| terminal(args))).now_or_never();
+    bench_with(b, &f, behind_proxies());
 }
 
 #[divan::bench]

@@ -2,6 +2,7 @@
 //! proxies you name (single addresses or CIDR ranges).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderMap, HeaderName};
 use ipnet::IpNet;
@@ -68,13 +69,40 @@ pub enum ProxyHeader {
 /// let peer = "10.0.0.2:4000".parse().ok();
 /// assert_eq!(client_ip.resolve(peer, &headers), Some("2001:db8::7".parse().unwrap()));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ClientIp {
+    /// Tells this configuration apart in a request's cache of its client key (a new one per
+    /// change; clones share it).
+    id: u64,
     trusted: Vec<IpNet>,
     /// `trusted` as (is IPv4, network, mask) over IPv6 bits, IPv4 as IPv4-mapped: one test
     /// per range.
     masks: Vec<(bool, u128, u128)>,
     header: ProxyHeader,
+}
+
+impl Default for ClientIp {
+    fn default() -> ClientIp {
+        ClientIp {
+            id: next_id(),
+            trusted: Vec::new(),
+            masks: Vec::new(),
+            header: ProxyHeader::default(),
+        }
+    }
+}
+
+impl PartialEq for ClientIp {
+    fn eq(&self, other: &ClientIp) -> bool {
+        self.trusted == other.trusted && self.header == other.header
+    }
+}
+
+impl Eq for ClientIp {}
+
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl ClientIp {
@@ -108,6 +136,7 @@ impl ClientIp {
         self.masks
             .push((matches!(network, IpNet::V4(_)), bits & mask, mask));
         self.trusted.push(network);
+        self.id = next_id();
         self
     }
 
@@ -140,6 +169,7 @@ impl ClientIp {
     /// your proxies write; the other one is ignored.
     pub fn proxy_header(mut self, header: ProxyHeader) -> ClientIp {
         self.header = header;
+        self.id = next_id();
         self
     }
 
@@ -208,7 +238,8 @@ impl ClientIp {
     }
 
     /// [`subscriber`] of the client address of `request`, as bits: without proxies, straight
-    /// from the peer's socket address.
+    /// from the peer's socket address; through proxies, read from the headers once per request
+    /// (a socket's messages all see its upgrade request).
     #[inline]
     pub(crate) fn subscriber_of(&self, request: &Request) -> Option<u128> {
         let peer = request.client()?;
@@ -218,7 +249,16 @@ impl ClientIp {
                 SocketAddr::V6(v6) => subscriber(IpAddr::V6(*v6.ip())),
             });
         }
-        self.resolve(Some(peer), request.headers()).map(subscriber)
+        let cache = request.client_key();
+        if let Some(&(id, key)) = cache.get()
+            && id == self.id
+        {
+            return key;
+        }
+        let key = self.resolve(Some(peer), request.headers()).map(subscriber);
+        // The first configuration to ask keeps the slot; others resolve every time.
+        let _ = cache.set((self.id, key));
+        key
     }
 }
 
@@ -497,5 +537,38 @@ mod tests {
             );
         }
         assert_eq!(ClientIp::peer().subscriber_of(&Request::get("/")), None);
+    }
+
+    #[test]
+    fn a_proxied_key_is_resolved_once_per_request_and_configuration() {
+        let proxies = ClientIp::peer().trust_proxies(["10.0.0.0/8"]);
+        let request = Request::get("/")
+            .with_client("10.0.0.1:1".parse().unwrap())
+            .with_header(X_FORWARDED_FOR, "203.0.113.7".parse().unwrap());
+        let key = proxies.subscriber_of(&request);
+        assert_eq!(key, ip("203.0.113.7").map(subscriber));
+        assert_eq!(proxies.clone().subscriber_of(&request), key, "cached");
+        // Another configuration is not given the cached key.
+        let other = ClientIp::peer().trust_proxies(["192.168.0.0/16"]);
+        assert_eq!(
+            other.subscriber_of(&request),
+            ip("10.0.0.1").map(subscriber)
+        );
+        let forwarded = proxies.clone().proxy_header(ProxyHeader::Forwarded);
+        assert_eq!(
+            forwarded.subscriber_of(&request),
+            ip("10.0.0.1").map(subscriber)
+        );
+        assert_eq!(forwarded, forwarded.clone());
+        assert_ne!(forwarded, proxies);
+        // A request built from another keeps no stale key.
+        let edited = request
+            .clone()
+            .with_header(X_FORWARDED_FOR, "198.51.100.9".parse().unwrap());
+        assert_eq!(
+            proxies.subscriber_of(&edited),
+            ip("198.51.100.9").map(subscriber)
+        );
+        assert_eq!(proxies.subscriber_of(&request), key);
     }
 }
