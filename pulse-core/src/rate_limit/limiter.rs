@@ -197,9 +197,11 @@ type Gcra =
 /// gets its own [`Quota`]. Cheap to clone (clones share the counts).
 ///
 /// Built on governor's GCRA: one atomic word per key, no background task. Keys whose
-/// allowance is full again are dropped while the limiter is used, and the table never holds
-/// more than [`max_keys`](Limiter::max_keys) keys (when pruning cannot bring it under the
-/// bound, it is cleared and a warning logged: memory stays bounded, counts restart).
+/// allowance is full again are dropped as new keys come in (every 1024 new keys the table is
+/// looked at: pruned when over its bound or not pruned for 10 s), and the table never holds
+/// more than [`max_keys`](Limiter::max_keys) keys plus those 1024 (when pruning cannot bring it
+/// under the bound, it is cleared and a warning logged: memory stays bounded, counts restart).
+/// Checking a known key touches no shared counter.
 ///
 /// For limits inside an endpoint, e.g. counting only failed sign-ins:
 ///
