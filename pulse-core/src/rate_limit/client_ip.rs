@@ -69,7 +69,7 @@ pub enum ProxyHeader {
 /// let peer = "10.0.0.2:4000".parse().ok();
 /// assert_eq!(client_ip.resolve(peer, &headers), Some("2001:db8::7".parse().unwrap()));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientIp {
     /// Tells this configuration apart in a request's cache of its client key (a new one per
     /// change; clones share it).
@@ -89,6 +89,15 @@ impl Default for ClientIp {
             masks: Vec::new(),
             header: ProxyHeader::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIp")
+            .field("trusted", &self.trusted)
+            .field("header", &self.header)
+            .finish()
     }
 }
 
@@ -560,6 +569,10 @@ mod tests {
             ip("10.0.0.1").map(subscriber)
         );
         assert_eq!(forwarded, forwarded.clone());
+        assert_eq!(
+            format!("{forwarded:?}"),
+            "ClientIp { trusted: [10.0.0.0/8], header: Forwarded }"
+        );
         assert_ne!(forwarded, proxies);
         // A request built from another keeps no stale key.
         let edited = request
