@@ -461,6 +461,19 @@ async fn scale_out(server: ps::Server) -> Result<ps::Server, Box<dyn std::error:
     }
 }
 
+/// `PULSE_PING_MS` set: live sockets are pinged (and browsers send heartbeats) every that many
+/// milliseconds, and closed after three silent intervals (default: 25 s and 60 s).
+fn heartbeat(live: ps::Live) -> Result<ps::Live, Box<dyn std::error::Error>> {
+    let Ok(ms) = std::env::var("PULSE_PING_MS") else {
+        return Ok(live);
+    };
+    let ms: u64 = ms
+        .parse()
+        .map_err(|_| format!("PULSE_PING_MS is not a number of milliseconds: {ms:?}"))?;
+    let interval = std::time::Duration::from_millis(ms);
+    Ok(live.ping_interval(interval).idle_timeout(interval * 3))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -484,7 +497,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT is not a port number: {port:?}"))?,
         Err(_) => 8000,
     };
-    let server = scale_out(server(ps::Env::current())).await?;
+    let app = app(ps::Env::current());
+    let live = heartbeat(app.live())?;
+    let server = scale_out(app.server().live(live).routes(endpoints())).await?;
     // Checked first, so a missing PULSE_SECRET in production stops the app before it listens.
     server.check()?;
     let listener = server.bind(("127.0.0.1", port)).await?;

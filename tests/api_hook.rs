@@ -7,8 +7,6 @@
 
 mod server_support;
 
-use std::net::IpAddr;
-
 use axum::Router;
 use axum::routing::{get, post};
 use pulse as ps;
@@ -107,13 +105,7 @@ fn unlimited() -> ps::RateLimit {
 }
 
 /// A client whose connections come from `ip` (127.0.0.0/8 is all loopback on Linux).
-fn client_from(ip: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .local_address(IpAddr::from(ip))
-        .build()
-        .unwrap()
-}
+use pulse_test::http_client_from as client_from;
 
 #[tokio::test]
 async fn group_middleware_guards_the_endpoints_it_declares() {

@@ -4,8 +4,6 @@
 
 #![allow(dead_code, missing_debug_implementations, unreachable_pub)]
 
-mod live_support;
-
 #[path = "../examples/auth.rs"]
 mod auth;
 
@@ -13,55 +11,12 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::routing::{get, post};
-use live_support::{Client, open};
 use pulse as ps;
+use pulse_test::{Client, connect_with, http_client, open, secret, serve, session_cookie, sign_in};
 use serde_json::{Map, Value, json};
 
-fn secret() -> ps::Secret {
-    ps::Secret::new("live test secret, at least thirty-two bytes").unwrap()
-}
-
-async fn spawn(server: ps::Server) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server.serve_on(listener));
-    addr
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The `pulse.sid=…` pair a response sets, if any.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("pulse.sid="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-}
-
 async fn login(addr: SocketAddr, body: Value) -> String {
-    let response = http()
-        .post(format!("http://{addr}/api/login"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    session_cookie(&response).expect("login sets the session cookie")
-}
-
-async fn connect_with(addr: SocketAddr, cookie: &str) -> Client {
-    match open(addr, &[("cookie", cookie)]).await {
-        Ok(client) => client,
-        Err((status, body)) => panic!("refused with {status}: {body}"),
-    }
+    sign_in(&format!("http://{addr}/api/login"), &body).await
 }
 
 /// Uses a sign-out callback of the view at `path`: the server asks for a cookie refresh, then
@@ -79,7 +34,7 @@ async fn sign_out_by_callback(
         client.recv().await,
         json!({"type": "navigate_to", "path": "/", "replace": false})
     );
-    let response = http()
+    let response = http_client()
         .post(format!("http://{addr}{}", refresh["url"].as_str().unwrap()))
         .header("cookie", cookie)
         .send()
@@ -91,16 +46,13 @@ async fn sign_out_by_callback(
 // ---------------------------------------------------------------- the auth example
 
 async fn start_auth_example() -> SocketAddr {
-    spawn(auth::server(ps::Env::Ci).session_store(ps::CookieStore::new(secret()))).await
+    serve(auth::server(ps::Env::Ci).session_store(ps::CookieStore::new(secret()))).await
 }
 
 #[tokio::test]
 async fn the_auth_example_refuses_anonymous_sockets_and_accepts_logged_in_ones() {
     let addr = start_auth_example().await;
-    let refused = open(addr, &[])
-        .await
-        .err()
-        .expect("anonymous socket refused");
+    let refused = open(addr, &[]).await.expect_err("anonymous socket refused");
     assert_eq!(refused.0, 403);
     assert_eq!(
         serde_json::from_str::<Value>(&refused.1).unwrap(),
@@ -112,7 +64,7 @@ async fn the_auth_example_refuses_anonymous_sockets_and_accepts_logged_in_ones()
         json!({"email": "ada@example.com", "password": "pulse"}),
     )
     .await;
-    let mut client = connect_with(addr, &cookie).await;
+    let mut client = connect_with(addr, &[("cookie", &cookie)]).await;
     let ack = client.attach("/dashboard").await;
     assert_eq!(ack["type"], "attach_ack");
     assert!(ack["html"].as_str().unwrap().contains("ada@example.com"));
@@ -134,7 +86,7 @@ async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
         json!({"email": "ada@example.com", "password": "pulse"}),
     )
     .await;
-    let mut client = connect_with(addr, &cookie).await;
+    let mut client = connect_with(addr, &[("cookie", &cookie)]).await;
     let ack = client.attach("/dashboard").await;
     assert!(
         ack["html"]
@@ -155,7 +107,7 @@ async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
         assert!(html.contains(&format!("</span> {noun}</button>")), "{html}");
     }
     // Another view of the same user starts from zero: the count is the view's, not the session's.
-    let mut other = connect_with(addr, &cookie).await;
+    let mut other = connect_with(addr, &[("cookie", &cookie)]).await;
     let ack = other.attach("/dashboard").await;
     assert!(
         ack["html"]
@@ -166,7 +118,7 @@ async fn the_dashboard_counter_counts_per_view_and_logs_the_user_out() {
 
     // "Sign out" is a callback: the session is stored, then the browser is sent home.
     let signed_out = sign_out_by_callback(addr, &mut client, "/dashboard", "logout", &cookie).await;
-    let dashboard = http()
+    let dashboard = http_client()
         .get(format!("http://{addr}/dashboard"))
         .header("cookie", &signed_out)
         .send()
@@ -184,7 +136,7 @@ async fn the_auth_example_denies_admin_channels_to_non_admins() {
         json!({"email": "bob@example.com", "password": "pulse"}),
     )
     .await;
-    let mut client = connect_with(addr, &cookie).await;
+    let mut client = connect_with(addr, &[("cookie", &cookie)]).await;
     client
         .send(json!({"type": "channel_message", "channel": "admin:ops", "event": "purge", "requestId": "7"}))
         .await;
@@ -224,7 +176,7 @@ fn every_redirect_literal_of_the_example_matches_a_route() {
 #[tokio::test]
 async fn pages_load_the_client_script_the_server_serves() {
     let addr = start_auth_example().await;
-    let page = http()
+    let page = http_client()
         .get(format!("http://{addr}/"))
         .send()
         .await
@@ -233,7 +185,7 @@ async fn pages_load_the_client_script_the_server_serves() {
         .await
         .unwrap();
     assert!(page.contains("/_pulse/client.js"), "{page}");
-    let script = http()
+    let script = http_client()
         .get(format!("http://{addr}/_pulse/client.js"))
         .send()
         .await
@@ -319,7 +271,7 @@ async fn start_app() -> SocketAddr {
     let endpoints = Router::new()
         .route("/api/login", post(write_session))
         .route("/api/session", get(read_session));
-    spawn(
+    serve(
         app.server()
             .routes(endpoints)
             .live(live)
@@ -332,7 +284,7 @@ async fn start_app() -> SocketAddr {
 async fn session_changes_over_a_socket_reach_the_cookie() {
     let addr = start_app().await;
     let cookie = login(addr, json!({"user_email": "ada@example.com"})).await;
-    let mut client = connect_with(addr, &cookie).await;
+    let mut client = connect_with(addr, &[("cookie", &cookie)]).await;
     assert_eq!(client.attach("/prefs").await["html"], "<p>theme light</p>");
     // The refresh comes first, so a client can store the session before acting on the answer.
     let refresh = client.callback("/prefs", "theme", json!(["dark"])).await;
@@ -342,7 +294,7 @@ async fn session_changes_over_a_socket_reach_the_cookie() {
     assert_eq!(client.recv().await["html"], "<p>theme dark</p>");
 
     // The browser posts to the URL with its (old) cookie and gets the new one.
-    let response = http()
+    let response = http_client()
         .post(format!("http://{addr}{url}"))
         .header("cookie", &cookie)
         .send()
@@ -350,7 +302,7 @@ async fn session_changes_over_a_socket_reach_the_cookie() {
         .unwrap();
     assert_eq!(response.status(), 204);
     let fresh = session_cookie(&response).expect("a new cookie");
-    let session: Value = http()
+    let session: Value = http_client()
         .get(format!("http://{addr}/api/session"))
         .header("cookie", &fresh)
         .send()
@@ -369,7 +321,7 @@ async fn session_changes_over_a_socket_reach_the_cookie() {
         client.callback("/prefs", "theme", json!(["dark"])).await["type"],
         "view_update"
     );
-    let response = http()
+    let response = http_client()
         .post(format!("http://{addr}{url}"))
         .header("cookie", &fresh)
         .send()
@@ -378,7 +330,7 @@ async fn session_changes_over_a_socket_reach_the_cookie() {
     assert_eq!(response.status(), 204);
     assert_eq!(session_cookie(&response), None);
     // The old GET is gone.
-    let response = http()
+    let response = http_client()
         .get(format!("http://{addr}{url}"))
         .header("cookie", &fresh)
         .send()
@@ -398,7 +350,7 @@ async fn admin_channels_need_an_admin_session() {
     .await;
     let request = json!({"type": "channel_message", "channel": "admin:ops", "event": "purge", "requestId": "1"});
 
-    let mut client = connect_with(addr, &user).await;
+    let mut client = connect_with(addr, &[("cookie", &user)]).await;
     client.send(request.clone()).await;
     let reply = client.recv().await;
     assert_eq!(
@@ -409,7 +361,7 @@ async fn admin_channels_need_an_admin_session() {
         (Some("1"), Some("deny"))
     );
 
-    let mut client = connect_with(addr, &admin).await;
+    let mut client = connect_with(addr, &[("cookie", &admin)]).await;
     client.send(request).await;
     assert_eq!(
         client.recv().await,
@@ -422,7 +374,7 @@ async fn admin_channels_need_an_admin_session() {
 async fn signing_out_in_a_callback_stores_the_session_before_navigating() {
     let addr = start_app().await;
     let cookie = login(addr, json!({"user_email": "ada@example.com"})).await;
-    let mut client = connect_with(addr, &cookie).await;
+    let mut client = connect_with(addr, &[("cookie", &cookie)]).await;
     client.attach("/prefs").await;
     let signed_out = sign_out_by_callback(addr, &mut client, "/prefs", "sign_out", &cookie).await;
     // The signed-out cookie no longer opens a socket.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use pulse as ps;
+use pulse_test::secret;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -54,14 +55,8 @@ fn app() -> ps::App {
     )
 }
 
-fn secret() -> ps::Secret {
-    ps::Secret::new("test secret, at least thirty-two bytes long").unwrap()
-}
-
 /// Serves `live`'s app on a free port (with `live`'s settings); returns the address.
 async fn serve(live: ps::Live, server: impl FnOnce(ps::Server) -> ps::Server) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let server = server(
         live.app()
             .clone()
@@ -69,8 +64,7 @@ async fn serve(live: ps::Live, server: impl FnOnce(ps::Server) -> ps::Server) ->
             .session_store(ps::CookieStore::new(secret()))
             .live(live),
     );
-    tokio::spawn(server.serve_on(listener));
-    addr
+    pulse_test::serve(server).await
 }
 
 async fn connect(addr: SocketAddr) -> Ws {

@@ -4,20 +4,14 @@
 
 #![allow(dead_code, missing_debug_implementations, unreachable_pub)]
 
-mod live_support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::post;
-use live_support::{Client, open};
 use pulse as ps;
+use pulse_test::{Client, connect_with, http_client, pulse_state, secret, serve, sign_in};
 use serde_json::{Value, json};
-
-fn secret() -> ps::Secret {
-    ps::Secret::new("resume test secret, at least thirty-two bytes").unwrap()
-}
 
 async fn counter(cx: ps::PageContext) -> ps::Markup {
     let count: i64 = cx.state().get("count").unwrap_or(0);
@@ -53,49 +47,16 @@ async fn spawn(grace: Duration) -> SocketAddr {
         .live(live)
         .routes(Router::new().route("/login", post(login)))
         .session_store(ps::CookieStore::new(secret()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server.serve_on(listener));
-    addr
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+    serve(server).await
 }
 
 /// A session cookie of its own (`pulse.sid=…`).
 async fn session(addr: SocketAddr) -> String {
-    let response = http()
-        .post(format!("http://{addr}/login"))
-        .send()
-        .await
-        .unwrap();
-    response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("pulse.sid="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .expect("login sets the session cookie")
+    sign_in(&format!("http://{addr}/login"), &Value::Null).await
 }
 
 async fn connect(addr: SocketAddr, cookie: &str) -> Client {
-    match tokio::time::timeout(Duration::from_secs(10), open(addr, &[("cookie", cookie)])).await {
-        Ok(Ok(client)) => client,
-        Ok(Err((status, body))) => panic!("refused with {status}: {body}"),
-        Err(_) => panic!("connect timed out"),
-    }
-}
-
-async fn recv(client: &mut Client) -> Value {
-    tokio::time::timeout(Duration::from_secs(10), client.recv())
-        .await
-        .expect("an answer within 10 s")
+    connect_with(addr, &[("cookie", cookie)]).await
 }
 
 async fn attach(client: &mut Client, view_id: Option<&str>) -> String {
@@ -104,7 +65,7 @@ async fn attach(client: &mut Client, view_id: Option<&str>) -> String {
         message["viewId"] = json!(view_id);
     }
     client.send(message).await;
-    let ack = recv(client).await;
+    let ack = client.recv().await;
     assert_eq!(ack["type"], "attach_ack", "{ack}");
     ack["html"].as_str().unwrap().to_owned()
 }
@@ -114,7 +75,7 @@ async fn increment_twice(client: &mut Client) {
         client
             .send(json!({"type": "callback", "path": "/", "callback": "increment"}))
             .await;
-        let update = recv(client).await;
+        let update = client.recv().await;
         assert_eq!(
             update["html"],
             format!("<p>count {expected}</p>"),
@@ -144,7 +105,7 @@ async fn a_view_attached_again_with_its_view_id_by_the_same_session_keeps_its_st
     again
         .send(json!({"type": "callback", "path": "/", "callback": "increment"}))
         .await;
-    assert_eq!(recv(&mut again).await["html"], "<p>count 3</p>");
+    assert_eq!(again.recv().await["html"], "<p>count 3</p>");
 
     // Another page load (another view id, or none) starts afresh.
     let mut other = connect(addr, &cookie).await;
@@ -197,7 +158,7 @@ async fn a_view_id_must_be_a_short_string() {
         client
             .send(json!({"type": "attach", "path": "/", "routeInfo": {"pathname": "/"}, "viewId": view_id}))
             .await;
-        let error = recv(&mut client).await;
+        let error = client.recv().await;
         assert_eq!(error["type"], "server_error", "{error}");
         assert_eq!(error["error"]["kind"], "bad_request", "{error}");
         assert!(
@@ -215,23 +176,13 @@ async fn a_view_id_must_be_a_short_string() {
     );
 }
 
-/// The JSON inside `<script id="pulse-state" …>`.
-fn pulse_state(html: &str) -> Value {
-    let start = html
-        .find(r#"<script id="pulse-state" type="application/json">"#)
-        .expect("a pulse-state script");
-    let rest = &html[start..];
-    let json = &rest[rest.find('>').unwrap() + 1..rest.find("</script>").unwrap()];
-    serde_json::from_str(json).unwrap()
-}
-
 #[tokio::test]
 async fn pages_say_whether_they_are_live_and_no_cache_stores_them() {
     let addr = spawn(ps::live::DEFAULT_VIEW_GRACE).await;
     let cookie = session(addr).await;
     for (path, live) in [("/", true), ("/plain", false)] {
         for cookie in [None, Some(&cookie)] {
-            let mut request = http().get(format!("http://{addr}{path}"));
+            let mut request = http_client().get(format!("http://{addr}{path}"));
             if let Some(cookie) = cookie {
                 request = request.header("cookie", cookie);
             }
@@ -242,7 +193,7 @@ async fn pages_say_whether_they_are_live_and_no_cache_stores_them() {
             assert_eq!(state["live"], live, "{path}: {state}");
         }
     }
-    let missing = http()
+    let missing = http_client()
         .get(format!("http://{addr}/nowhere"))
         .header("cookie", &cookie)
         .send()
@@ -255,7 +206,7 @@ async fn pages_say_whether_they_are_live_and_no_cache_stores_them() {
 #[tokio::test]
 async fn an_app_without_an_icon_answers_the_browser_s_icon_request_with_no_content() {
     let addr = spawn(ps::live::DEFAULT_VIEW_GRACE).await;
-    let icon = http()
+    let icon = http_client()
         .get(format!("http://{addr}/favicon.ico"))
         .send()
         .await
@@ -267,7 +218,7 @@ async fn an_app_without_an_icon_answers_the_browser_s_icon_request_with_no_conte
 #[tokio::test]
 async fn the_client_script_stores_session_changes_with_post() {
     let addr = spawn(ps::live::DEFAULT_VIEW_GRACE).await;
-    let script = http()
+    let script = http_client()
         .get(format!("http://{addr}/_pulse/client.js"))
         .send()
         .await
@@ -280,7 +231,7 @@ async fn the_client_script_stores_session_changes_with_post() {
         "set-cookies is POSTed"
     );
     let cookie = session(addr).await;
-    let stored = http()
+    let stored = http_client()
         .post(format!("http://{addr}/_pulse/set-cookies"))
         .header("cookie", &cookie)
         .header("origin", format!("http://{addr}"))

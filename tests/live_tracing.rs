@@ -1,16 +1,12 @@
 //! Logs show who decided what: a `pulse.http` span per TCP connection, a `pulse.socket` span
 //! per WebSocket and a `pulse.hook` span per hook dispatch with its outcome.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use pulse as ps;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use tracing_subscriber::fmt::format::FmtSpan;
 
 async fn page(_: ps::PageContext) -> ps::Markup {
     ps::PreEscaped("<p>page</p>".to_owned())
@@ -34,55 +30,19 @@ impl ps::PulseMiddleware for NoCallbacks {
     }
 }
 
-/// Collects what the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn spans_name_the_connection_the_socket_the_hook_and_the_outcome() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
     // This test's runtime is single-threaded: the server's tasks log through it too.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = pulse_test::Logs::capture(tracing::Level::DEBUG);
 
     let app = ps::App::new(
         ps::Routes::new().route("/", ps::Page::new(page).callback("poke", poke)),
         NoCallbacks,
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let secret = ps::Secret::new("test secret, at least thirty-two bytes long").unwrap();
-    tokio::spawn(
-        app.server()
-            .session_store(ps::CookieStore::new(secret))
-            .serve_on(listener),
-    );
+    let server = app
+        .server()
+        .session_store(ps::CookieStore::new(pulse_test::secret()));
+    let addr = pulse_test::serve(server).await;
 
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/_pulse/ws"))
         .await

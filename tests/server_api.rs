@@ -10,7 +10,7 @@ mod server_support;
 #[path = "../examples/auth.rs"]
 mod auth;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -26,13 +26,7 @@ async fn start() -> String {
 }
 
 /// A client whose connections come from `ip` (127.0.0.0/8 is all loopback on Linux).
-fn client_from(ip: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .local_address(IpAddr::from(ip))
-        .build()
-        .unwrap()
-}
+use pulse_test::http_client_from as client_from;
 
 async fn sign_in(
     http: &reqwest::Client,
@@ -40,11 +34,8 @@ async fn sign_in(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
-    http.post(format!("{base}/api/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
+    let body = json!({"email": email, "password": password});
+    pulse_test::post_json(http, &format!("{base}/api/login"), &body).await
 }
 
 #[tokio::test]

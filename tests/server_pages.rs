@@ -2,20 +2,11 @@
 
 mod server_support;
 
+use pulse_test::pulse_state;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
-use serde_json::{Value, json};
+use serde_json::json;
 use server_support::*;
-
-/// The JSON inside `<script id="pulse-state" …>`.
-fn pulse_state(html: &str) -> Value {
-    let start = html
-        .find(r#"<script id="pulse-state" type="application/json">"#)
-        .expect("a pulse-state script");
-    let rest = &html[start..];
-    let json = &rest[rest.find('>').unwrap() + 1..rest.find("</script>").unwrap()];
-    serde_json::from_str(json).unwrap()
-}
 
 #[tokio::test]
 async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {

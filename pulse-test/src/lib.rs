@@ -20,6 +20,19 @@
 //! assert!(socket.view("/dashboard").contains("Clicked 1 times"));
 //! # }
 //! ```
+//!
+//! For tests that carry cookies and sockets by hand, the [lower-level helpers](raw) serve an
+//! app ([`serve`]), make an HTTP client ([`http_client`]), read the session cookie a response
+//! sets ([`session_cookie`]), sign in ([`sign_in`]) and open raw sockets ([`open`], [`connect`],
+//! [`Client`]).
+
+pub mod raw;
+
+pub use raw::{
+    Attempt, CLIENT_TIMEOUT, Client, Logs, connect, connect_with, http_client, http_client_from,
+    open, post_json, pulse_state, secret, serve, serve_live, session_cookie, set_cookie_header,
+    sign_in,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -32,8 +45,7 @@ use pulse_core as ps;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long any single wait (a response, a socket message) may take before the test fails.
@@ -306,42 +318,17 @@ impl Browser {
 
     /// Opens `/_pulse/ws` with extra headers (another `Origin`, …).
     pub async fn socket_with(&self, headers: &[(&str, &str)]) -> Result<Socket, (u16, String)> {
-        let mut request = format!("ws://{}{}", self.addr, ps::live::WS_PATH)
-            .into_client_request()
-            .expect("a WebSocket request");
-        let mut all: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        if let Some(cookies) = self.cookie_header() {
-            all.push(("cookie".into(), cookies));
+        let cookies = self.cookie_header();
+        let mut all = headers.to_vec();
+        if let Some(cookies) = &cookies {
+            all.push(("cookie", cookies));
         }
-        for (name, value) in all {
-            request.headers_mut().insert(
-                tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-                tungstenite::http::HeaderValue::from_str(&value).expect("header value"),
-            );
-        }
-        let connected = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request))
-            .await
-            .expect("the WebSocket handshake finishes in time");
-        match connected {
-            Ok((ws, _)) => Ok(Socket {
-                ws,
-                browser: self.clone(),
-                views: HashMap::new(),
-            }),
-            Err(tungstenite::Error::Http(response)) => {
-                let status = response.status().as_u16();
-                let body = response
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default();
-                Err((status, body))
-            }
-            Err(error) => panic!("websocket connect failed: {error}"),
-        }
+        let client = open(self.addr, &all).await?;
+        Ok(Socket {
+            ws: client.ws,
+            browser: self.clone(),
+            views: HashMap::new(),
+        })
     }
 }
 
@@ -382,26 +369,15 @@ impl Socket {
     /// The next message, raw (`refresh_cookies` included); panics when the socket closes or
     /// nothing arrives within [`TIMEOUT`].
     pub async fn recv_raw(&mut self) -> Value {
-        loop {
-            let next = tokio::time::timeout(TIMEOUT, self.ws.next())
-                .await
-                .expect("a message arrives in time");
-            match next {
-                Some(Ok(Message::Text(text))) => {
-                    let message: Value = serde_json::from_str(&text).expect("JSON message");
-                    if let (Some("attach_ack" | "view_update"), Some(path), Some(html)) = (
-                        message["type"].as_str(),
-                        message["path"].as_str(),
-                        message["html"].as_str(),
-                    ) {
-                        self.views.insert(path.to_owned(), html.to_owned());
-                    }
-                    return message;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                other => panic!("expected a message, got {other:?}"),
-            }
+        let message = raw::next_json(&mut self.ws, TIMEOUT).await;
+        if let (Some("attach_ack" | "view_update"), Some(path), Some(html)) = (
+            message["type"].as_str(),
+            message["path"].as_str(),
+            message["html"].as_str(),
+        ) {
+            self.views.insert(path.to_owned(), html.to_owned());
         }
+        message
     }
 
     /// The next message that is not a `refresh_cookies`; those are followed first, as the

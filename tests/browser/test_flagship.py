@@ -40,8 +40,9 @@ def free_port():
 class Flagship:
     """The example binary on a loopback port; restartable with the same secret."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, **env):
         assert BINARY.exists(), f"{BINARY} missing: run `cargo build --example auth`"
+        self.env = env
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "auth.log"
@@ -49,7 +50,7 @@ class Flagship:
         self.start()
 
     def start(self):
-        env = dict(os.environ, PORT=str(self.port), PULSE_SECRET=SECRET, RUST_LOG="warn")
+        env = dict(os.environ, PORT=str(self.port), PULSE_SECRET=SECRET, RUST_LOG="warn", **self.env)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([str(BINARY)], env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + 30
@@ -303,3 +304,35 @@ def test_updates_keep_focus_caret_and_what_the_user_typed(context):
     page.fill("#other", "typed again")
     morph("three", "changed", "b")
     assert page.input_value("#other") == "typed again"
+
+
+def test_a_hung_server_is_noticed_by_the_heartbeat_and_the_page_recovers(browser, tmp_path):
+    # Heartbeats every 500 ms: a server that stops answering is noticed within about a second.
+    server = Flagship(tmp_path, PULSE_PING_MS="500")
+    context = browser.new_context(base_url=server.base)
+    context.set_default_timeout(WAIT)
+    context.add_init_script(RECORDER)
+    try:
+        page = context.new_page()
+        sign_in(page)
+        wait_online(page)
+        page.click('[data-pulse-callback="increment"]')
+        expect(page.locator("#count")).to_have_text("1")
+        # The process hangs: its TCP connections stay open (the kernel still acknowledges), so
+        # only the unanswered heartbeat tells the page it is no longer live.
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            expect(page.locator('[data-pulse-status="reconnecting"]')).to_have_count(1)
+            expect(page.get_by_role("status")).to_contain_text("Reconnecting")
+            # A click meanwhile waits for the connection.
+            page.click('[data-pulse-callback="increment"]')
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        # The process runs again: the page reconnects by itself, resumes the view (same
+        # process, within the grace period) and sends the queued click.
+        wait_online(page)
+        expect(page.locator("#count")).to_have_text("2")
+        assert statuses(page)[-2:] == ["reconnecting", "online"], statuses(page)
+    finally:
+        context.close()
+        server.stop()

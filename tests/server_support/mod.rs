@@ -1,56 +1,20 @@
 //! Helpers for the server tests: a real server on an ephemeral 127.0.0.1 port, a client that
 //! does not follow redirects, and raw HTTP for request targets a URL parser would normalize.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
 use pulse as ps;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-/// A secret for tests (never used outside them).
-pub fn secret() -> ps::Secret {
-    ps::Secret::new("test secret, at least thirty-two bytes long").unwrap()
-}
+/// A secret for tests, a client without redirects or a cookie jar (tests carry cookies by
+/// hand), the `pulse.sid=…` pair and the full `Set-Cookie` header a response sets: from the
+/// `pulse-test` crate.
+pub use pulse_test::{http_client as client, secret, session_cookie, set_cookie_header};
 
 /// Serves `server` on 127.0.0.1 (an ephemeral port); returns `http://127.0.0.1:port`.
 pub async fn spawn(server: ps::Server) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server.serve_on(listener));
-    format!("http://{addr}")
-}
-
-/// A client without redirects or a cookie jar: tests carry cookies by hand.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The `pulse.sid=…` pair from a response's `Set-Cookie`, if any.
-pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    let cookies: Vec<_> = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .filter(|v| v.starts_with("pulse.sid="))
-        .collect();
-    assert!(cookies.len() <= 1, "{cookies:?}");
-    cookies
-        .first()
-        .map(|v| v.split(';').next().unwrap().to_owned())
-}
-
-/// The full `Set-Cookie` header for `pulse.sid`, if any.
-pub fn set_cookie_header(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("pulse.sid="))
+    format!("http://{}", pulse_test::serve(server).await)
 }
 
 /// Sends `request` (a raw HTTP/1.1 request) and returns the raw response head and body.

@@ -26,6 +26,14 @@
 // After every reconnect the views are attached again and re-rendered from the server and
 // channels are subscribed again.
 //
+// Heartbeat: a connection can die without a close (the server's machine went away, a proxy
+// dropped it, the server hangs), and the browser would wait on it for minutes. When the socket
+// opens, and then every `intervalMs` the server's `heartbeat_ack` names (Live::ping_interval,
+// 25 s by default), the client sends {"type":"heartbeat"}; when the previous one is still
+// unanswered at the next beat, the connection is taken for dead: closed, and connected again
+// with the backoff above. A socket that has not opened within one interval is given up the same
+// way.
+//
 // Status: an element with role="status" and data-pulse-status="connecting|online|reconnecting|
 // offline|refused" tells users (and assistive technology) when the page is not live. An
 // element of the page carrying data-pulse-status is used; otherwise one is added at the end
@@ -55,6 +63,7 @@
   const MAX_QUEUE = 1000;
   const RELOAD_KEY = "pulse:refused-reload";
   const RELOAD_GUARD = 10 * 60 * 1000;
+  const HEARTBEAT = JSON.stringify({ type: "heartbeat" });
 
   const viewId = randomId();
   const views = new Map();
@@ -76,6 +85,11 @@
   let statusElement = null;
   // A session change made over the socket is stored by this request; navigations wait for it.
   let storing = Promise.resolve();
+  // Time between heartbeats (learned from the server's `heartbeat_ack`; 0: none), the pending
+  // beat or connect timeout, and whether the last heartbeat is still unanswered.
+  let heartbeatMs = 25000;
+  let beatTimer = null;
+  let beatPending = false;
 
   function randomId() {
     const bytes = new Uint8Array(16);
@@ -159,12 +173,16 @@
     }
     socket = ws;
     let opened = false;
+    // An upgrade that never completes (the server accepted the TCP connection but hangs).
+    if (heartbeatMs > 0) beatTimer = setTimeout(() => dead(ws, false), heartbeatMs);
     ws.onopen = () => {
       opened = true;
       everOpen = true;
       attempts = 0;
       refusals = 0;
       setStatus("online");
+      stopBeat();
+      beat(ws);
       for (const path of attachable()) {
         ws.send(JSON.stringify({ type: "attach", path, routeInfo: state.routeInfo, viewId }));
       }
@@ -186,9 +204,7 @@
     };
     ws.onclose = (event) => {
       if (socket !== ws) return;
-      socket = null;
-      for (const [, request] of pending) request.reject(new Error("connection closed"));
-      pending.clear();
+      lost();
       if (event.code >= 4400 && event.code < 4500) {
         setStatus("refused");
         return;
@@ -200,6 +216,58 @@
       // 4001: the session ended or changed; connect again now so `connect` decides.
       schedule(event.code === 4001 ? 0 : null);
     };
+  }
+
+  /// The socket is gone: forget it and fail what waited on it.
+  function lost() {
+    socket = null;
+    stopBeat();
+    for (const [, request] of pending) request.reject(new Error("connection closed"));
+    pending.clear();
+  }
+
+  function stopBeat() {
+    if (beatTimer !== null) clearTimeout(beatTimer);
+    beatTimer = null;
+    beatPending = false;
+  }
+
+  /// Sends a heartbeat, unless the last one is still unanswered: then the connection is dead.
+  function beat(ws) {
+    beatTimer = null;
+    if (socket !== ws) return;
+    if (beatPending) {
+      dead(ws, true);
+      return;
+    }
+    beatPending = true;
+    ws.send(HEARTBEAT);
+    if (heartbeatMs > 0) beatTimer = setTimeout(() => beat(ws), heartbeatMs);
+  }
+
+  /// The server answered a heartbeat; `intervalMs` is when to send the next one.
+  function beatAnswered(intervalMs) {
+    beatPending = false;
+    const interval = Number(intervalMs);
+    if (!Number.isFinite(interval) || interval < 0 || interval === heartbeatMs) return;
+    heartbeatMs = interval;
+    if (beatTimer !== null) clearTimeout(beatTimer);
+    beatTimer = null;
+    const ws = socket;
+    if (ws && heartbeatMs > 0) beatTimer = setTimeout(() => beat(ws), heartbeatMs);
+  }
+
+  /// A heartbeat went unanswered (or the socket never opened) within an interval: the
+  /// connection is dead or the server hangs. Lets it go without waiting for a close handshake
+  /// that may never finish, and connects again with backoff.
+  function dead(ws, wasOpen) {
+    if (socket !== ws) return;
+    console.warn(wasOpen ? "pulse: no heartbeat answer; reconnecting" : "pulse: the socket did not open in time; retrying");
+    lost();
+    try {
+      ws.close(4000, "heartbeat timeout");
+    } catch (_) {}
+    schedule(null);
   }
 
   /// The socket closed before opening: the server is down, or it refused the socket (a denied
@@ -275,6 +343,7 @@
     leaving = true;
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    stopBeat();
     const ws = socket;
     socket = null;
     if (ws) ws.close(1000);
@@ -291,6 +360,9 @@
 
   function receive(message) {
     switch (message.type) {
+      case "heartbeat_ack":
+        beatAnswered(message.intervalMs);
+        break;
       case "attach_ack":
       case "view_update": {
         const element = views.get(message.path);

@@ -21,12 +21,30 @@
 //! | subscriptions per socket | 256 ([`DEFAULT_MAX_SUBSCRIPTIONS`]) | [`Live::max_subscriptions`] | error reply `limit_exceeded` |
 //! | channel-name length | 256 bytes ([`DEFAULT_MAX_CHANNEL_NAME`]) | [`Live::max_channel_name`] | error reply `limit_exceeded` |
 //! | close handshake | 1 s ([`DEFAULT_CLOSE_TIMEOUT`]) | [`Live::close_timeout`] | connection dropped |
+//! | silence (nothing received, not even a Pong) | 60 s ([`DEFAULT_IDLE_TIMEOUT`]) | [`Live::idle_timeout`] | close 1001, logged |
+//!
+//! # Heartbeat
+//!
+//! The server sends a WebSocket Ping every [`Live::ping_interval`] (default 25 s,
+//! [`DEFAULT_PING_INTERVAL`]); browsers answer Pings on their own. A socket that has sent
+//! nothing at all (no Pong, no message) for [`Live::idle_timeout`] (default 60 s, more than two
+//! intervals) is closed with 1001 (going away) and released like any other closed socket: a
+//! peer that vanished without closing its TCP connection (a phone that lost its network, a
+//! machine that was switched off) holds nothing for longer than that.
+//!
+//! The client script sends its own heartbeat, `{"type":"heartbeat"}`, when the socket opens and
+//! then at the interval the server's answer (`heartbeat_ack` with `intervalMs`) names; when the
+//! previous one is still unanswered at the next beat, it takes the connection for dead (a
+//! half-open connection to a server that is gone or hung), closes it and reconnects with its
+//! backoff. Heartbeats pass no hook and are answered even while a callback runs.
 //!
 //! The socket reads with a 4 KiB buffer, grown only for a larger message, and writes each
 //! message as it is dequeued (no write buffering; unmasked client frames are refused, as the
-//! protocol requires). A Close frame from the client is answered at once and everything the
-//! socket held (its task, its file descriptor, its subscriptions, its session handle) is
-//! released, as on a reset or a read error.
+//! protocol requires). A Close frame from the client is answered at once, even while a
+//! callback of the socket runs (the callback finishes; what it sends is dropped), and
+//! everything the socket held (its task, its file descriptor, its subscriptions, its session
+//! handle) is released, as on a reset or a read error. Pings are answered and heartbeats
+//! counted while a callback runs too; another message waits for the callback.
 //! [`Live::shutdown`] closes every socket with 1012 (service restart) so clients reconnect.
 
 mod backend;
@@ -82,6 +100,14 @@ pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 256;
 pub const DEFAULT_MAX_CHANNEL_NAME: usize = 256;
 /// The default time a close handshake may take before the connection is dropped.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The default time between two Pings the server sends on a socket (and between two client
+/// heartbeats): 25 s, under the 30–60 s after which common proxies and load balancers drop a
+/// quiet connection. See [`Live::ping_interval`].
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(25);
+/// The default time a socket may stay silent (no Pong, no message) before the server closes it:
+/// 60 s, two missed Pings and some slack, as Phoenix's default socket timeout. See
+/// [`Live::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The client script, served at [`CLIENT_JS_PATH`].
 pub(crate) const CLIENT_JS: &str = include_str!("client.js");
@@ -119,6 +145,8 @@ pub struct Live {
     pub(crate) max_message_size: usize,
     pub(crate) limits: SocketLimits,
     pub(crate) close_timeout: Duration,
+    pub(crate) ping_interval: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) sockets: Sockets,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) any_origin: bool,
@@ -134,6 +162,8 @@ impl fmt::Debug for Live {
             .field("max_subscriptions", &self.limits.max_subscriptions)
             .field("max_channel_name", &self.limits.max_channel_name)
             .field("close_timeout", &self.close_timeout)
+            .field("ping_interval", &self.ping_interval)
+            .field("idle_timeout", &self.idle_timeout)
             .field("connections", &self.connections())
             .field("allowed_origins", &self.allowed_origins)
             .field("any_origin", &self.any_origin)
@@ -158,6 +188,8 @@ impl Live {
                 max_channel_name: DEFAULT_MAX_CHANNEL_NAME,
             },
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             sockets: Sockets::default(),
             allowed_origins: Vec::new(),
             any_origin: false,
@@ -228,6 +260,39 @@ impl Live {
     /// dropped even if the client never answers or never reads.
     pub fn close_timeout(mut self, timeout: Duration) -> Live {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets how often the server sends a WebSocket Ping on each socket (default 25 s,
+    /// [`DEFAULT_PING_INTERVAL`]); the client script sends its heartbeat at the same interval
+    /// and takes a connection whose heartbeat is still unanswered one interval later for dead.
+    /// `Duration::ZERO` sends no Pings and tells clients to send no heartbeats. Keep it well
+    /// under [`idle_timeout`](Self::idle_timeout), so that a live client answers in time.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// # use std::time::Duration;
+    /// # async fn home(_: ps::PageContext) -> ps::Markup { ps::PreEscaped(String::new()) }
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+    /// // Behind a proxy that drops connections quiet for 20 s: ping more often.
+    /// let live = app
+    ///     .live()
+    ///     .ping_interval(Duration::from_secs(10))
+    ///     .idle_timeout(Duration::from_secs(30));
+    /// # let _ = live;
+    /// ```
+    pub fn ping_interval(mut self, interval: Duration) -> Live {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets how long a socket may stay silent — no Pong, no message, no heartbeat — before the
+    /// server closes it with 1001 (going away) and releases everything it held (default 60 s,
+    /// [`DEFAULT_IDLE_TIMEOUT`]). Browsers answer the server's Pings on their own, so only a
+    /// peer that is gone (or hung) stays silent that long. `Duration::ZERO` never closes a
+    /// silent socket. See [`ping_interval`](Self::ping_interval) for an example.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Live {
+        self.idle_timeout = timeout;
         self
     }
 

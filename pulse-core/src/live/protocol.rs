@@ -11,6 +11,7 @@
 //! | `channel_message` | `channel`, `event`, `payload`?, `requestId`? | `channel` hook |
 //! | `channel_subscribe` | `channel`, `requestId`? | `channel` hook with event `pulse:subscribe` |
 //! | `channel_unsubscribe` | `channel`, `requestId`? | none |
+//! | `heartbeat` | — | none: answered with `heartbeat_ack`, even while a callback runs |
 //!
 //! Server → client (`type`):
 //!
@@ -24,6 +25,7 @@
 //! | `channel_message` | `channel`, `event`, `payload`, `error` | an event from another client or the app; `event: "pulse:error"` for an error nobody can be replied to |
 //! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
 //! | `refresh_cookies` | `url` | the session changed over the socket: `GET url` with credentials stores it |
+//! | `heartbeat_ack` | `intervalMs` | the answer to a `heartbeat`; `intervalMs` is the time until the next one ([`Live::ping_interval`](super::Live::ping_interval), 0: send none) |
 //!
 //! `viewId` (a random string of at most 64 characters the client draws once per page load) lets
 //! a view survive a reconnect: an `attach` with the `viewId` of a view that another socket of
@@ -49,6 +51,28 @@ pub(crate) const RESERVED_EVENT_PREFIX: &str = "pulse:";
 pub(crate) const SUBSCRIBE_EVENT: &str = "pulse:subscribe";
 /// The event of an error sent on a channel when there is no `requestId` to reply to.
 pub(crate) const ERROR_EVENT: &str = "pulse:error";
+
+/// The longest text frame read as a possible `heartbeat` (the client sends
+/// `{"type":"heartbeat"}`); longer frames are other messages.
+const MAX_HEARTBEAT: usize = 64;
+
+/// Whether a text frame is a `heartbeat`: answered by the frame loop itself, passing no hook.
+pub(crate) fn is_heartbeat(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    text.len() <= MAX_HEARTBEAT
+        && text.trim_start().starts_with('{')
+        && serde_json::from_str::<Kind<'_>>(text).is_ok_and(|k| k.kind == "heartbeat")
+}
+
+/// The answer to a `heartbeat`: `intervalMs` until the next one.
+pub(crate) fn heartbeat_ack(interval: std::time::Duration) -> String {
+    let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+    serde_json::json!({ "type": "heartbeat_ack", "intervalMs": interval_ms }).to_string()
+}
 
 /// A frame from the browser, read and checked.
 #[derive(Debug)]
@@ -324,5 +348,29 @@ impl Outgoing {
     pub(crate) fn to_text(&self) -> String {
         // Serializing these types cannot fail: string keys, JSON values.
         serde_json::to_string(self).unwrap_or_else(|_| String::from(r#"{"type":"reload"}"#))
+    }
+}
+
+#[cfg(test)]
+mod heartbeat_tests {
+    use super::{heartbeat_ack, is_heartbeat};
+
+    #[test]
+    fn a_heartbeat_is_a_small_object_of_type_heartbeat() {
+        assert!(is_heartbeat(r#"{"type":"heartbeat"}"#));
+        assert!(is_heartbeat(r#" { "type" : "heartbeat", "n": 1 } "#));
+        assert!(is_heartbeat(r#"{"type":"heart\u0062eat"}"#));
+        assert!(!is_heartbeat(r#"{"type":"heartbeat_ack"}"#));
+        assert!(!is_heartbeat(r#"{"type":"attach"}"#));
+        assert!(!is_heartbeat(r#"["heartbeat"]"#));
+        assert!(!is_heartbeat("heartbeat"));
+        let long = format!(r#"{{"type":"heartbeat","pad":"{}"}}"#, "x".repeat(64));
+        assert!(!is_heartbeat(&long), "longer frames are other messages");
+    }
+
+    #[test]
+    fn the_ack_names_the_interval_in_milliseconds() {
+        let ack = heartbeat_ack(std::time::Duration::from_secs(25));
+        assert_eq!(ack, r#"{"intervalMs":25000,"type":"heartbeat_ack"}"#);
     }
 }

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures_util::stream::SplitSink;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ORIGIN, SET_COOKIE};
 use http::request::Parts;
@@ -22,6 +23,7 @@ use tracing::Instrument;
 use super::ConnectionSlot;
 use crate::live::connection::{Connection, Identity};
 use crate::live::hub::Subscriber;
+use crate::live::protocol::{heartbeat_ack, is_heartbeat};
 use crate::live::sessions::Revoke;
 use crate::live::sockets::Open;
 use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
@@ -214,7 +216,9 @@ async fn serve(
     let (sink, mut stream) = socket.split();
     let out = Subscriber::new(live.limits);
     let (close, closing) = oneshot::channel();
-    let mut writer = tokio::spawn(write(sink, out.clone(), closing));
+    // Taken when the client's Close is answered (during a callback, or after the loop).
+    let mut close = Some(close);
+    let mut writer = tokio::spawn(write(sink, out.clone(), closing, live.ping_interval));
     let revoke = identity.as_ref().map(|identity| identity.revoke.clone());
     let mut connection = Connection::new(
         live.app.clone(),
@@ -227,12 +231,19 @@ async fn serve(
     .resuming(live.views.clone());
     connection.set_abuse_limit(live.abuse_limit);
     let mut shutdown = live.sockets.shutdown_signal();
+    let heartbeat = Heartbeat::new(&live);
+    // When the client was last heard from; the idle timer is moved up to it when it fires.
+    let mut last_seen = Instant::now();
+    let idle = tokio::time::sleep(heartbeat.idle_timeout);
+    tokio::pin!(idle);
+    // A frame read while a message was being handled: handled next.
+    let mut held: Option<Message> = None;
     tracing::debug!("socket open");
     let end = loop {
         if connection.is_revoked() {
             break session_ended();
         }
-        tokio::select! {
+        let frame = tokio::select! {
             biased;
             () = shutting_down(&mut shutdown) => {
                 break End::Close(CloseFrame { code: close_code::RESTART, reason: "server restart".into() });
@@ -246,21 +257,63 @@ async fn serve(
                 break End::Close(CloseFrame { code: close_code::POLICY, reason: "too slow".into() });
             }
             _ = &mut writer => break End::Gone,
-            frame = stream.next() => match frame {
-                // Boxed: the handling of a message is large, and only one runs at a time.
-                Some(Ok(Message::Text(text))) => {
-                    Box::pin(connection.handle(text.as_str())).await;
-                    if connection.is_abusive() {
-                        tracing::info!(target: "pulse::rate_limit", client = ?connection.client(), "closing a socket that keeps sending over its rate limit");
-                        break End::Close(CloseFrame { code: close_code::POLICY, reason: "rate limit exceeded".into() });
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => connection.reject_binary().await,
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) => break End::Answer,
-                None => break End::Gone,
-                Some(Err(error)) => break read_error(error),
+            // A message read while the previous one was handled, before the next read
+            // (and after the checks above, which a busy client cannot hold off).
+            () = std::future::ready(()), if held.is_some() => {
+                held.take().map(Ok::<Message, axum::Error>)
             }
+            // Read before the idle timer: frames that arrived while a long message was
+            // handled count.
+            frame = stream.next() => frame,
+            () = &mut idle, if heartbeat.idle_on() => {
+                let due = last_seen + heartbeat.idle_timeout;
+                if Instant::now() < due {
+                    idle.as_mut().reset(due);
+                    continue;
+                }
+                tracing::info!(
+                    idle_timeout_ms = u64::try_from(heartbeat.idle_timeout.as_millis()).unwrap_or(u64::MAX),
+                    "socket closed: nothing received (not even a Pong) within the idle timeout"
+                );
+                break End::Close(CloseFrame { code: close_code::AWAY, reason: "idle timeout".into() });
+            }
+        };
+        if let Some(Ok(_)) = &frame {
+            last_seen = Instant::now();
+        }
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                if heartbeat.answer(&text, &out) {
+                    continue;
+                }
+                // Boxed: the handling of a message is large, and only one runs at a time.
+                let meanwhile = Box::pin(handle_reading(
+                    &mut connection,
+                    text.as_str(),
+                    &mut stream,
+                    &heartbeat,
+                    &out,
+                    &mut close,
+                    &mut last_seen,
+                ))
+                .await;
+                if let Some(end) = meanwhile.end {
+                    break end;
+                }
+                held = meanwhile.held;
+                if connection.is_abusive() {
+                    tracing::info!(target: "pulse::rate_limit", client = ?connection.client(), "closing a socket that keeps sending over its rate limit");
+                    break End::Close(CloseFrame {
+                        code: close_code::POLICY,
+                        reason: "rate limit exceeded".into(),
+                    });
+                }
+            }
+            Some(Ok(Message::Binary(_))) => connection.reject_binary().await,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) => break End::Answer,
+            None => break End::Gone,
+            Some(Err(error)) => break read_error(error),
         }
     };
     // Release what the socket holds before the (bounded) close handshake.
@@ -275,12 +328,16 @@ async fn serve(
     match end {
         End::Gone => writer.abort(),
         End::Answer => {
-            let _ = close.send(None);
+            if let Some(close) = close.take() {
+                let _ = close.send(None);
+            }
             finish(writer, deadline).await;
         }
         End::Close(frame) => {
             let code = frame.code;
-            let _ = close.send(Some(frame));
+            if let Some(close) = close.take() {
+                let _ = close.send(Some(frame));
+            }
             if finish(writer, deadline).await {
                 // Wait for the client's Close, so it sees a clean close.
                 let _ = tokio::time::timeout_at(deadline, async {
@@ -296,6 +353,89 @@ async fn serve(
         }
     }
     drop(guards);
+}
+
+/// The heartbeat settings of a socket, and its answer to a client `heartbeat`.
+struct Heartbeat {
+    idle_timeout: std::time::Duration,
+    ack: Utf8Bytes,
+}
+
+impl Heartbeat {
+    fn new(live: &Live) -> Heartbeat {
+        Heartbeat {
+            idle_timeout: live.idle_timeout,
+            ack: heartbeat_ack(live.ping_interval).into(),
+        }
+    }
+
+    /// Whether silent sockets are closed.
+    fn idle_on(&self) -> bool {
+        !self.idle_timeout.is_zero()
+    }
+
+    /// Answers `text` when it is a client heartbeat; `false` for any other message.
+    fn answer(&self, text: &str, out: &Subscriber) -> bool {
+        if !is_heartbeat(text) {
+            return false;
+        }
+        out.offer(self.ack.clone());
+        true
+    }
+}
+
+/// What the socket read while a message was handled.
+#[derive(Default)]
+struct Meanwhile {
+    /// A message to handle next (reading stops until then).
+    held: Option<Message>,
+    /// The socket ends once the message is handled: the client's Close (answered already), a
+    /// reset, a read error.
+    end: Option<End>,
+}
+
+/// Handles `text` while reading the socket: Pings are answered (by tungstenite, on the next
+/// read), heartbeats answered, a Close answered at once — the client sees its close handshake
+/// finish even when a callback takes long; the callback still runs to its end, and what it
+/// sends is dropped. The first other message waits for the callback (reading stops).
+async fn handle_reading(
+    connection: &mut Connection,
+    text: &str,
+    stream: &mut SplitStream<WebSocket>,
+    heartbeat: &Heartbeat,
+    out: &Subscriber,
+    close: &mut Option<oneshot::Sender<Option<CloseFrame>>>,
+    last_seen: &mut Instant,
+) -> Meanwhile {
+    let handling = connection.handle(text);
+    tokio::pin!(handling);
+    let mut meanwhile = Meanwhile::default();
+    loop {
+        let reading = meanwhile.held.is_none() && meanwhile.end.is_none();
+        tokio::select! {
+            biased;
+            () = &mut handling => return meanwhile,
+            frame = stream.next(), if reading => match frame {
+                Some(Ok(message)) => {
+                    *last_seen = Instant::now();
+                    match message {
+                        Message::Ping(_) | Message::Pong(_) => {}
+                        Message::Text(text) if heartbeat.answer(&text, out) => {}
+                        Message::Close(_) => {
+                            if let Some(close) = close.take() {
+                                let _ = close.send(None);
+                            }
+                            tracing::debug!("client closed the socket during a callback: answered, the callback finishes");
+                            meanwhile.end = Some(End::Answer);
+                        }
+                        other => meanwhile.held = Some(other),
+                    }
+                }
+                None => meanwhile.end = Some(End::Gone),
+                Some(Err(error)) => meanwhile.end = Some(read_error(error)),
+            },
+        }
+    }
 }
 
 /// Completes when the server shuts down.
@@ -350,7 +490,14 @@ async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     out: Subscriber,
     mut closing: oneshot::Receiver<Option<CloseFrame>>,
+    ping_interval: std::time::Duration,
 ) {
+    // The first Ping one interval after the upgrade; a late tick is not made up for.
+    let mut ping = (!ping_interval.is_zero()).then(|| {
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_interval, ping_interval);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping
+    });
     loop {
         tokio::select! {
             biased;
@@ -365,6 +512,12 @@ async fn write(
                 }
                 return close_with(&mut sink, frame).await;
             }
+            // Before the queue: a client busy reading must still be pinged (and answer).
+            _ = tick(&mut ping) => {
+                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                    return;
+                }
+            }
             text = out.next() => match text {
                 Some(text) => {
                     if sink.send(Message::Text(text)).await.is_err() {
@@ -374,6 +527,16 @@ async fn write(
                 None => return close_with(&mut sink, closing.await.ok().flatten()).await,
             },
         }
+    }
+}
+
+/// The next tick of `ping`; never without one.
+async fn tick(ping: &mut Option<tokio::time::Interval>) {
+    match ping {
+        Some(ping) => {
+            ping.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
