@@ -11,7 +11,6 @@
 #![allow(dead_code, missing_debug_implementations, unreachable_pub)]
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -221,45 +220,12 @@ async fn a_socket_through_a_proxy_is_counted_as_its_forwarded_client() {
     );
 }
 
-/// Collects what the `fmt` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
-impl Captured {
-    /// Captures events at `level` and above on this thread until the guard drops.
-    fn install(&self, level: tracing::Level) -> tracing::subscriber::DefaultGuard {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(self.clone())
-            .with_ansi(false)
-            .with_max_level(level)
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-
-    /// The one `rate limited` line.
-    fn limited_line(&self) -> String {
-        let log = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<&str> = log.lines().filter(|l| l.contains("rate limited")).collect();
-        assert_eq!(lines.len(), 1, "{log}");
-        lines[0].to_owned()
-    }
+/// The one `rate limited` line.
+fn limited_line(logs: &pulse_test::Logs) -> String {
+    let log = logs.text();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("rate limited")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    lines[0].to_owned()
 }
 
 fn assert_has(line: &str, parts: &[&str]) {
@@ -271,13 +237,12 @@ fn assert_has(line: &str, parts: &[&str]) {
 // Current-thread runtimes: the server's tasks run on this thread, under this subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn a_limit_behind_a_proxy_is_traced_with_the_forwarded_client_and_the_peer() {
-    let captured = Captured::default();
-    let _guard = captured.install(tracing::Level::INFO);
+    let (logs, _guard) = pulse_test::Logs::capture(tracing::Level::INFO);
     let server = start_limited(ps::ClientIp::peer().trust_proxies(["127.0.0.32/30"])).await;
     assert_eq!(xff(&server, [127, 0, 0, 33], "203.0.113.70").await, NEW);
     assert_eq!(xff(&server, [127, 0, 0, 33], "203.0.113.70").await, SEEN);
     assert_has(
-        &captured.limited_line(),
+        &limited_line(&logs),
         &[
             "pulse::rate_limit",
             "middleware=\"RateLimit\"",
@@ -293,15 +258,14 @@ async fn a_limit_behind_a_proxy_is_traced_with_the_forwarded_client_and_the_peer
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_limited_message_is_traced_at_debug_with_the_session_key_and_the_client() {
-    let captured = Captured::default();
-    let _guard = captured.install(tracing::Level::DEBUG);
+    let (logs, _guard) = pulse_test::Logs::capture(tracing::Level::DEBUG);
     let server = start(ps::RateLimit::per_session().message(ps::Quota::per_hour(1))).await;
     let mut socket = server.browser().socket().await.expect("the socket opens");
     // The attach is the one message allowed.
     socket.attach("/").await;
     let limited = socket.callback("/", "increment", json!([])).await;
     assert_eq!(limited["error"]["kind"], "rate_limited", "{limited}");
-    let line = captured.limited_line();
+    let line = limited_line(&logs);
     assert_has(
         &line,
         &[
