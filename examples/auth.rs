@@ -390,13 +390,14 @@ pub const CALLBACK_BURST: u32 = 40;
 /// middleware (latency) runs.
 pub fn app(env: ps::Env) -> ps::App {
     ps::pulse_app! {
-        // Every route is in a group or marked `public`: a new page nobody guarded fails to build.
+        // Every route and endpoint is in a group or marked `public`: a new page or endpoint
+        // nobody guarded fails to build.
         guard: required,
         routes: {
             public "/" => home,
             public "/login" => login,
-            api "/api/login",
-            api "/api/logout",
+            public api "/api/login",
+            public api "/api/logout",
             [require_login, require_login_api] {
                 "/dashboard" => ps::Page::new(dashboard)
                     .callback("increment", increment)

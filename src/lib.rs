@@ -61,9 +61,8 @@
 //!     }
 //! }
 //!
-//! // A static chain, first listed outermost; chains nest. A local variable listed in
-//! // `pulse_app!` goes in braces (`{ dev_tools }`): lowercase names there are taken to be
-//! // `#[middleware]` fns, whose redirect targets the app checks.
+//! // A static chain, first listed outermost; chains nest, and a local variable is listed
+//! // bare like any other middleware.
 //! let dev_tools = ps::stack![trace_messages, ps::LatencyMiddleware::default()];
 //!
 //! // The app as one checked declaration: patterns, conflicts, pages, groups and redirect
@@ -76,7 +75,7 @@
 //!             "/dashboard" => dashboard,
 //!         },
 //!     },
-//!     middleware: [Audit, reject_anonymous, { dev_tools }],
+//!     middleware: [Audit, reject_anonymous, dev_tools],
 //!     not_found: missing,
 //! };
 //! # let _ = app;
@@ -102,5 +101,4 @@ pub use pulse_macros::{html, middleware, pulse_app, routes, stack};
 #[doc(hidden)]
 pub mod __private {
     pub use pulse_core::__private::*;
-    pub use pulse_macros::__check as check;
 }

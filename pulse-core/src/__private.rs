@@ -4,6 +4,7 @@
 pub use core;
 pub use std;
 
+pub mod check;
 pub mod html;
 
 pub use crate::chain::{Chain, Seam};

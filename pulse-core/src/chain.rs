@@ -24,6 +24,7 @@
 use std::future::Future;
 use std::pin::{Pin, pin};
 
+use crate::__private::check::AppRoutes;
 use crate::env::Env;
 use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs,
@@ -138,8 +139,32 @@ macro_rules! chain_hooks {
     )*};
 }
 
+/// The compile-time checks of `pulse_app!` reach every middleware of a nested chain.
+macro_rules! forward_checks {
+    ($chain:ident) => {
+        #[inline]
+        fn __check_redirects<R: AppRoutes>(self) -> Self {
+            $chain {
+                head: self.head.__check_redirects::<R>(),
+                tail: self.tail.__check_redirects::<R>(),
+                env: self.env,
+            }
+        }
+
+        #[inline]
+        fn __check_group<G>(self) -> Self {
+            $chain {
+                head: self.head.__check_group::<G>(),
+                tail: self.tail.__check_group::<G>(),
+                env: self.env,
+            }
+        }
+    };
+}
+
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
     for_each_hook!(chain_hooks);
+    forward_checks!(Chain);
 }
 
 /// Two chains in sequence, like [`Chain`], with the tail's future kept *beside* the head's
@@ -226,4 +251,5 @@ macro_rules! seam_hooks {
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Seam<A, B> {
     for_each_hook!(seam_hooks);
+    forward_checks!(Seam);
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use crate::__private::check::AppRoutes;
 use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, MessageArgs, Next, PrerenderArgs, PrerenderRouteArgs,
 };
@@ -105,6 +106,30 @@ pub trait PulseMiddleware: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResponse> + Send {
         let _ = args;
         next.run()
+    }
+
+    /// Not public API: `pulse_app!` calls it on each middleware it lists (which it passes
+    /// through), and `#[ps::middleware]` overrides it with a compile-time check of each
+    /// `Redirect::to("…")` literal against the app's routes `R` (see `__private::check`).
+    #[doc(hidden)]
+    #[inline]
+    fn __check_redirects<R: AppRoutes>(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+
+    /// Not public API: `pulse_app!` and `routes!` call it on each middleware of a group (which
+    /// it passes through), and `#[ps::middleware]` overrides it with a compile-time error for
+    /// each hook that does not run for a group (`G` only delays the check until it is called).
+    #[doc(hidden)]
+    #[inline]
+    fn __check_group<G>(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
     }
 }
 }

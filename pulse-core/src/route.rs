@@ -11,7 +11,7 @@ use crate::chain::Chain;
 use crate::dispatch::{EndpointEntry, ErasedMiddleware, RouteEntry};
 use crate::env::Env;
 use crate::middleware::PulseMiddleware;
-use crate::page::Component;
+use crate::page::IsPage;
 use crate::route_info::RouteInfo;
 
 /// Why a route could not be added.
@@ -77,20 +77,26 @@ impl Routes {
         Routes::default()
     }
 
-    /// Adds a page.
+    /// Adds a page: an `async fn(cx: ps::PageContext) -> ps::Markup`, or a
+    /// [`Page`](crate::Page) (a render fn with callbacks), or any other [`Component`](crate::Component).
+    ///
+    /// The bound is written with a hidden trait every `Component` implements (`M` is
+    /// inferred), so that a fn of the wrong shape gets one error at the argument saying what a
+    /// page is, not rustc's "expected a closure that takes 1 argument" (E0593).
     ///
     /// # Panics
     /// When the pattern is malformed or conflicts with a route already added.
     #[track_caller]
-    pub fn route<C: Component>(self, pattern: &str, component: C) -> Routes {
+    pub fn route<C: IsPage<M>, M>(self, pattern: &str, component: C) -> Routes {
         match self.try_route(pattern, component) {
             Ok(routes) => routes,
             Err(error) => panic!("{error}"),
         }
     }
 
-    /// Adds a page, or says why it cannot be added.
-    pub fn try_route<C: Component>(
+    /// Adds a page, or says why it cannot be added. The page is checked like
+    /// [`Routes::route`]'s.
+    pub fn try_route<C: IsPage<M>, M>(
         mut self,
         pattern: &str,
         component: C,

@@ -1,7 +1,7 @@
 //! `pulse_app!{ routes: { .. }, middleware: [ .. ], not_found: page }`: the app as one checked
 //! declaration — route table, app-wide chain, scoped groups, and every redirect literal of the
 //! listed `#[middleware]` items checked against the routes; with `guard: required`, every route
-//! in a group or marked `public`.
+//! and endpoint in a group or marked `public`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -9,9 +9,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
 
-use crate::callback;
+use crate::checks::{self, Context};
 use crate::diag;
-use crate::routes;
 use crate::routes::Table;
 use crate::stack::List;
 
@@ -22,7 +21,7 @@ struct AppInput {
     middleware: Option<(Ident, List)>,
     not_found: Option<Expr>,
     env: Option<Expr>,
-    /// `guard: required`: every route is in a group or marked `public`.
+    /// `guard: required`: every route and endpoint is in a group or marked `public`.
     guard: Option<Ident>,
     errors: Vec<syn::Error>,
 }
@@ -63,7 +62,7 @@ impl Parse for AppInput {
                     if value != "required" {
                         app.errors.push(syn::Error::new(
                             value.span(),
-                            format!("unknown guard rule `{value}`; `guard: required` is the only one (every route in a group or marked `public`), and leaving `guard` out means none"),
+                            format!("unknown guard rule `{value}`; `guard: required` is the only one (every route and endpoint in a group or marked `public`), and leaving `guard` out means none"),
                         ));
                         false
                     } else {
@@ -128,22 +127,25 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         errors.extend(unguarded(&table));
     }
     errors.extend(chain.duplicates());
+    // The routes as a type, which each entry's redirect targets are checked against.
+    let routes_ident = Ident::new("AppRoutes", proc_macro2::Span::mixed_site());
     let route_lits: Vec<LitStr> = table.routes().into_iter().cloned().collect();
-    let checks = if errors.is_empty() {
-        let app = callback::list_checks(&chain, "app", Some(&route_lits));
-        let groups = routes::group_checks(&table, Some(&route_lits));
-        quote!(#app #groups)
-    } else {
-        quote!()
-    };
+    let checks = errors
+        .is_empty()
+        .then(|| checks::routes_type(&routes_ident, &route_lits));
+    let routes_type = checks.is_some().then_some(&routes_ident);
     let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
     // The environment is evaluated once, before the routes and the chain that filter by it.
     let env_ident = Ident::new("__pulse_env", proc_macro2::Span::mixed_site());
     let env_binding =
         env.map(|env| quote_spanned!(env.span()=> let #env_ident: ::pulse::__private::Env = #env;));
     let env_used = env_binding.is_some().then_some(&env_ident);
-    let routes = table.expand(env_used);
-    let chain = chain.expand(env_used);
+    let routes = table.expand(env_used, routes_type);
+    let context = match routes_type {
+        Some(routes) => Context::App(routes),
+        None => Context::None,
+    };
+    let chain = chain.expand(env_used, context);
     let mut app = quote!(::pulse::__private::App::new(#routes, #chain));
     if let Some(page) = not_found {
         app = quote_spanned!(page.span()=> ::pulse::__private::not_found(#app, #page));
@@ -156,20 +158,24 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }))
 }
 
-/// `guard: required`: one error per route that no group guards and that is not `public`, at
-/// its pattern, so the list of errors names every such route.
+/// `guard: required`: one error per route or endpoint that no group guards and that is not
+/// `public`, at its pattern, so the list of errors names every one of them.
 fn unguarded(table: &Table) -> Vec<syn::Error> {
     table
         .unguarded()
         .into_iter()
-        .map(|lit| {
+        .map(|(lit, endpoint)| {
             let path = lit.value();
-            syn::Error::new(
-                lit.span(),
+            let message = if endpoint {
+                format!(
+                    "endpoint `{path}` is not guarded: with `guard: required`, every endpoint is inside a group (`[require_token] {{ api \"{path}\" }}`) or marked `public` (`public api \"{path}\"`)"
+                )
+            } else {
                 format!(
                     "route `{path}` is not guarded: with `guard: required`, every route is inside a group (`[require_login] {{ \"{path}\" => .. }}`) or marked `public` (`public \"{path}\" => ..`)"
-                ),
-            )
+                )
+            };
+            syn::Error::new(lit.span(), message)
         })
         .collect()
 }

@@ -1,14 +1,15 @@
 //! `#[middleware]` on an item: a free async fn (one hook) or an inherent impl block (one method
-//! per hook). Both become an `impl PulseMiddleware`, plus the hidden callback macro that lets
-//! `pulse_app!` check the item's redirect targets against the app's routes (see [`crate::check`]).
+//! per hook). Both become an `impl PulseMiddleware`, whose two hidden check methods let
+//! `pulse_app!` check the item's redirect targets and hooks against the app (see
+//! [`crate::checks`]).
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, Item, ItemFn, ItemImpl, Visibility};
+use syn::{FnArg, ImplItem, Item, ItemFn, ItemImpl, LitStr, Visibility};
 
 use crate::attr::Args;
-use crate::callback;
+use crate::checks;
 use crate::diag;
 use crate::hook::Hook;
 use crate::method::Method;
@@ -58,13 +59,11 @@ fn stub(input: TokenStream) -> TokenStream {
     }
     match syn::parse2::<Header>(input) {
         Ok(Header { vis, name }) => {
-            let callback = callback::define(&name, &vis, &[], &[]);
             quote! {
                 #[allow(non_camel_case_types)]
                 #[derive(::pulse::__private::core::clone::Clone, ::pulse::__private::core::marker::Copy, ::pulse::__private::core::fmt::Debug, ::pulse::__private::core::default::Default)]
                 #vis struct #name;
                 impl ::pulse::__private::PulseMiddleware for #name {}
-                #callback
             }
         }
         Err(_) => TokenStream::new(),
@@ -88,11 +87,15 @@ fn combine(errors: Vec<syn::Error>) -> TokenStream {
 /// `#[middleware(hook)] async fn name(..) -> R { body }`.
 fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
     let mut errors = Vec::new();
+    let mut hook_span = None;
     let (hook, dev) = match args {
         Ok(Args {
-            hook: Some((hook, _)),
+            hook: Some((hook, span)),
             dev,
-        }) => (Some(hook), dev.is_some()),
+        }) => {
+            hook_span = Some(span);
+            (Some(hook), dev.is_some())
+        }
         Ok(Args { hook: None, dev }) => {
             errors.push(syn::Error::new(
                 Span::call_site(),
@@ -126,13 +129,12 @@ fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
         }
     }
     let method = hook.map(|hook| Method::new(hook, other_attrs, &sig, *block, &mut errors));
-    let redirects = method
-        .as_ref()
-        .map(|m| m.redirects.clone())
-        .unwrap_or_default();
-    let hooks: Vec<Hook> = hook.into_iter().collect();
-    let body = match (&method, errors.is_empty()) {
-        (Some(m), true) => m.expand(dev),
+    let body = match (&method, errors.is_empty(), hook_span) {
+        (Some(m), true, Some(span)) => {
+            let checks = checks::methods(&name.to_string(), &[(m.hook, span)], &m.redirects);
+            let method = m.expand(dev);
+            quote!(#method #checks)
+        }
         // One error, not a cascade: a pass-through impl stands in for the invalid fn.
         _ => quote!(),
     };
@@ -142,7 +144,6 @@ fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
     } else {
         quote!()
     };
-    let callback = callback::define(&name, &vis, &hooks, &redirects);
     let errors = combine(errors);
     quote! {
         #errors
@@ -155,8 +156,6 @@ fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
         impl ::pulse::__private::PulseMiddleware for #name {
             #body
         }
-
-        #callback
     }
 }
 
@@ -241,15 +240,22 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
             &mut errors,
         ));
     }
+    let self_ty = &imp.self_ty;
     let body: Vec<TokenStream> = if errors.is_empty() {
-        methods.iter().map(|m| m.expand(dev)).collect()
+        // Redirect targets are checked as for a fn. Hooks are not: a type with several hooks
+        // may be listed in a group for its route-scoped ones (a fn has one, so a fn whose hook
+        // cannot run in a group is a mistake).
+        let redirects: Vec<LitStr> = methods.iter().flat_map(|m| m.redirects.clone()).collect();
+        let name = quote!(#self_ty).to_string().replace(' ', "");
+        methods
+            .iter()
+            .map(|m| m.expand(dev))
+            .chain([checks::methods(&name, &[], &redirects)])
+            .collect()
     } else {
         Vec::new()
     };
-    let self_ty = &imp.self_ty;
     let (impl_generics, _, where_clause) = imp.generics.split_for_impl();
-    // No callback: `pulse_app!` checks only entries shaped like fn middleware (see `check`),
-    // and a macro named like the type could clash with a derive of the same name.
     let attrs = &imp.attrs;
     let errors = combine(errors);
     quote! {

@@ -7,8 +7,7 @@
 mod app;
 mod attr;
 mod body;
-mod callback;
-mod check;
+mod checks;
 mod diag;
 mod hook;
 mod html;
@@ -66,13 +65,4 @@ pub fn pulse_app(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn html(input: TokenStream) -> TokenStream {
     debug("html!", html_expand::expand(input.into()))
-}
-
-/// The callback of the hidden `__pulse_middleware_<name>` macros; not public API.
-#[doc(hidden)]
-#[proc_macro]
-pub fn __check(input: TokenStream) -> TokenStream {
-    check::expand(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
 }

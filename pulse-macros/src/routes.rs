@@ -8,6 +8,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token, braced, bracketed};
 
+use crate::checks::Context;
 use crate::stack::List;
 use pulse_route::{Conflict, Pattern};
 
@@ -25,8 +26,11 @@ pub(crate) enum Entry {
         handler: Expr,
     },
     /// `api "/api/me"`: an endpoint of `Server::routes` whose `api` hook runs the enclosing
-    /// groups' middleware.
-    Endpoint { pattern: LitStr },
+    /// groups' middleware; `public api "/api/health"` is exempt from `guard: required`.
+    Endpoint {
+        public: Option<kw::public>,
+        pattern: LitStr,
+    },
     /// `[a, b] { ... }`: routes whose `prerender_route` and `message` hooks also run `a`, `b`.
     Group {
         bracket: Span,
@@ -61,13 +65,27 @@ impl Parse for Table {
             } else if input.peek(kw::api) && input.peek2(LitStr) {
                 input.parse::<kw::api>()?;
                 entries.push(Entry::Endpoint {
+                    public: None,
+                    pattern: input.parse()?,
+                });
+            } else if input.peek(kw::public) && input.peek2(kw::api) {
+                let public = input.parse()?;
+                input.parse::<kw::api>()?;
+                if !input.peek(LitStr) {
+                    return Err(input.error(
+                        "expected the endpoint's pattern after `public api`, as in `public api \"/api/health\"`",
+                    ));
+                }
+                entries.push(Entry::Endpoint {
+                    public: Some(public),
                     pattern: input.parse()?,
                 });
             } else if input.peek(LitStr) || input.peek(kw::public) {
                 let public: Option<kw::public> = input.parse()?;
                 if public.is_some() && !input.peek(LitStr) {
-                    return Err(input
-                        .error("expected a route after `public`, as in `public \"/\" => home`"));
+                    return Err(input.error(
+                        "expected a route or an endpoint after `public`, as in `public \"/\" => home` or `public api \"/api/health\"`",
+                    ));
                 }
                 let pattern: LitStr = input.parse()?;
                 input.parse::<Token![=>]>()?;
@@ -125,7 +143,7 @@ impl Table {
         let mut out = Vec::new();
         for entry in &self.entries {
             match entry {
-                Entry::Endpoint { pattern } => out.push(pattern),
+                Entry::Endpoint { pattern, .. } => out.push(pattern),
                 Entry::Route { .. } => {}
                 Entry::Group { routes, .. } => out.extend(routes.endpoints()),
             }
@@ -133,8 +151,9 @@ impl Table {
         out
     }
 
-    /// Routes outside every group and not marked `public`: the ones `guard: required` rejects.
-    pub(crate) fn unguarded(&self) -> Vec<&LitStr> {
+    /// Routes and endpoints outside every group and not marked `public`, in declaration order,
+    /// each with whether it is an endpoint: the ones `guard: required` rejects.
+    pub(crate) fn unguarded(&self) -> Vec<(&LitStr, bool)> {
         self.entries
             .iter()
             .filter_map(|entry| match entry {
@@ -142,25 +161,14 @@ impl Table {
                     public: None,
                     pattern,
                     ..
-                } => Some(pattern),
+                } => Some((pattern, false)),
+                Entry::Endpoint {
+                    public: None,
+                    pattern,
+                } => Some((pattern, true)),
                 _ => None,
             })
             .collect()
-    }
-
-    /// Group middleware lists, outermost first, each with its group's routes.
-    pub(crate) fn groups(&self) -> Vec<&List> {
-        let mut out = Vec::new();
-        for entry in &self.entries {
-            if let Entry::Group {
-                middleware, routes, ..
-            } = entry
-            {
-                out.push(middleware);
-                out.extend(routes.groups());
-            }
-        }
-        out
     }
 
     /// Checks patterns, conflicts, empty groups and duplicate group middleware. `outer` holds
@@ -206,20 +214,25 @@ impl Table {
                     }
                 }
                 for entry in &routes.entries {
-                    if let Entry::Route {
-                        public: Some(public),
-                        pattern,
-                        ..
-                    } = entry
-                    {
-                        errors.push(syn::Error::new(
-                            public.span,
-                            format!(
-                                "route `{}` is marked `public` inside a group, whose middleware guards it; move it out of the group or drop `public`",
-                                pattern.value()
-                            ),
-                        ));
-                    }
+                    let (public, pattern, what) = match entry {
+                        Entry::Route {
+                            public: Some(public),
+                            pattern,
+                            ..
+                        } => (public, pattern, "route"),
+                        Entry::Endpoint {
+                            public: Some(public),
+                            pattern,
+                        } => (public, pattern, "endpoint"),
+                        _ => continue,
+                    };
+                    errors.push(syn::Error::new(
+                        public.span,
+                        format!(
+                            "{what} `{}` is marked `public` inside a group, whose middleware guards it; move it out of the group or drop `public`",
+                            pattern.value()
+                        ),
+                    ));
                 }
                 let mut inner = outer.to_vec();
                 inner.extend(
@@ -235,8 +248,9 @@ impl Table {
 
     /// `Routes::new()` with each route added by `__private::route(routes, pattern, page)` (so
     /// that a wrong page is one error, at its name) and each group by `.group(..)`; groups use
-    /// `group_in(env, ..)` when the app names its environment.
-    pub(crate) fn expand(&self, env: Option<&Ident>) -> TokenStream {
+    /// `group_in(env, ..)` when the app names its environment. Group middleware is checked
+    /// as such, and, in an app (`routes` names its routes type), for its redirect targets.
+    pub(crate) fn expand(&self, env: Option<&Ident>, routes_type: Option<&Ident>) -> TokenStream {
         let mut routes = quote!(::pulse::__private::Routes::new());
         for entry in &self.entries {
             routes = match entry {
@@ -245,14 +259,14 @@ impl Table {
                 } => quote_spanned! {handler.span()=>
                     ::pulse::__private::route(#routes, #pattern, #handler)
                 },
-                Entry::Endpoint { pattern } => quote!(#routes.endpoint(#pattern)),
+                Entry::Endpoint { pattern, .. } => quote!(#routes.endpoint(#pattern)),
                 Entry::Group {
                     middleware,
                     routes: inner,
                     ..
                 } => {
-                    let chain = middleware.expand(env);
-                    let inner = inner.expand(env);
+                    let chain = middleware.expand(env, Context::Group(routes_type));
+                    let inner = inner.expand(env, routes_type);
                     match env {
                         None => quote!(#routes.group(#chain, #inner)),
                         Some(env) => quote!(#routes.group_in(#env, #chain, #inner)),
@@ -329,20 +343,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         },
         &mut errors,
     );
-    let checks = group_checks(&table, None);
     if !errors.is_empty() {
         let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
         return Ok(quote!({ #errors ::pulse::__private::Routes::new() }));
     }
-    let routes = table.expand(None);
-    Ok(quote!({ #checks #routes }))
-}
-
-/// Callback invocations for the middleware of every group of `table`.
-pub(crate) fn group_checks(table: &Table, routes: Option<&[LitStr]>) -> TokenStream {
-    table
-        .groups()
-        .into_iter()
-        .map(|list| crate::callback::list_checks(list, "group", routes))
-        .collect()
+    Ok(table.expand(None, None))
 }

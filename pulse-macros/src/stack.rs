@@ -8,6 +8,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
+use crate::checks::Context;
+
 /// A comma-separated list of middleware expressions.
 pub(crate) struct List {
     pub(crate) entries: Vec<Expr>,
@@ -81,11 +83,13 @@ impl List {
     /// A list longer than [`RUN`] is cut into runs of at most [`RUN`] entries, joined by a
     /// balanced tree of `Seam`s: a future nests at most [`RUN`] middleware futures plus the
     /// tree's depth, so rustc lays out a chain of any length within its default limits.
-    pub(crate) fn expand(&self, env: Option<&Ident>) -> TokenStream {
+    ///
+    /// `context` says what each entry is checked against, at the entry (see [`Context`]).
+    pub(crate) fn expand(&self, env: Option<&Ident>, context: Context<'_>) -> TokenStream {
         let runs: Vec<TokenStream> = self
             .entries
             .chunks(RUN)
-            .map(|run| expand_run(run, env))
+            .map(|run| expand_run(run, env, context))
             .collect();
         match runs.len() {
             0 => quote!(()),
@@ -98,10 +102,15 @@ impl List {
 const RUN: usize = 12;
 
 /// One run: `Chain::new(a, Chain::new(b, ()))`.
-fn expand_run(entries: &[Expr], env: Option<&Ident>) -> TokenStream {
-    entries.iter().rev().fold(quote!(()), |tail, entry| match env {
-        None => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(::pulse::__private::middleware(#entry), #tail)),
-        Some(env) => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new_in(#env, ::pulse::__private::middleware(#entry), #tail)),
+fn expand_run(entries: &[Expr], env: Option<&Ident>, context: Context<'_>) -> TokenStream {
+    entries.iter().rev().fold(quote!(()), |tail, entry| {
+        let head = context.entry(entry);
+        match env {
+            None => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(#head, #tail)),
+            Some(env) => {
+                quote_spanned!(entry.span()=> ::pulse::__private::Chain::new_in(#env, #head, #tail))
+            }
+        }
     })
 }
 
@@ -125,7 +134,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         .into_iter()
         .map(|e| e.to_compile_error())
         .collect();
-    let chain = list.expand(None);
+    let chain = list.expand(None, Context::None);
     if errors.is_empty() {
         // No block around the chain: `stack![]` is `()`, which lints would flag as `{ () }`.
         return Ok(chain);

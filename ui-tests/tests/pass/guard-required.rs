@@ -1,4 +1,5 @@
-//! `guard: required` with every route in a group (nested groups too) or marked `public`.
+//! `guard: required` with every route and endpoint in a group (nested groups too) or marked
+//! `public`.
 use pulse as ps;
 
 async fn page(cx: ps::PageContext) -> ps::Markup {
@@ -26,8 +27,10 @@ fn main() {
         routes: {
             public "/" => page,
             public "/login" => page,
+            public api "/api/health",
             [require_login] {
                 "/dashboard" => page,
+                api "/api/me",
                 [admins_only] { "/admin" => page },
             },
         },

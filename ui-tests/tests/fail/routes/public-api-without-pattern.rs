@@ -1,0 +1,7 @@
+use pulse as ps;
+
+fn main() {
+    let _ = ps::routes! {
+        public api,
+    };
+}
