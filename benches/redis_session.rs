@@ -5,6 +5,10 @@
 //! - `http_*`: over loopback HTTP with a keep-alive client, as a browser sees it;
 //! - `in_process_*`: through the router in process (tower `oneshot`), where the Redis round
 //!   trip is all of the difference.
+//!
+//! `*_redis_store` uses the store as configured by default (its read cache on: a page is
+//! served from the instance's cache while Redis's client tracking keeps it in step);
+//! `*_redis_uncached` turns the cache off (`session_cache(0, 0)`), one Redis read per page.
 
 #[path = "../tests/redis_support/mod.rs"]
 mod redis_support;
@@ -78,7 +82,14 @@ async fn cookie_router() -> Router {
 }
 
 async fn redis_router() -> Router {
-    let config = ps::redis::RedisConfig::new(redis_url());
+    redis_router_with(ps::redis::RedisConfig::new(redis_url())).await
+}
+
+async fn redis_uncached_router() -> Router {
+    redis_router_with(ps::redis::RedisConfig::new(redis_url()).session_cache(0, 0)).await
+}
+
+async fn redis_router_with(config: ps::redis::RedisConfig) -> Router {
     router(
         ps::redis::RedisStore::connect(&config, secret())
             .await
@@ -160,6 +171,11 @@ fn http_redis_store(bencher: divan::Bencher<'_, '_>) {
 }
 
 #[divan::bench]
+fn http_redis_uncached(bencher: divan::Bencher<'_, '_>) {
+    bench_http(bencher, runtime().block_on(redis_uncached_router()));
+}
+
+#[divan::bench]
 fn in_process_cookie_store(bencher: divan::Bencher<'_, '_>) {
     bench_in_process(bencher, runtime().block_on(cookie_router()));
 }
@@ -167,4 +183,9 @@ fn in_process_cookie_store(bencher: divan::Bencher<'_, '_>) {
 #[divan::bench]
 fn in_process_redis_store(bencher: divan::Bencher<'_, '_>) {
     bench_in_process(bencher, runtime().block_on(redis_router()));
+}
+
+#[divan::bench]
+fn in_process_redis_uncached(bencher: divan::Bencher<'_, '_>) {
+    bench_in_process(bencher, runtime().block_on(redis_uncached_router()));
 }

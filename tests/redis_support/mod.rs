@@ -170,6 +170,17 @@ impl RedisServer {
         );
     }
 
+    /// How many times Redis ran `command` (lowercase, e.g. `hgetall`) since it started.
+    pub fn calls(&self, command: &str) -> u64 {
+        let stats = self.command("INFO commandstats").unwrap_or_default();
+        let prefix = format!("cmdstat_{command}:calls=");
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |calls| calls.parse().unwrap())
+    }
+
     /// Freezes the process (`SIGSTOP`): connections stay open and nothing answers, as with a
     /// hung server or a dead network path.
     pub fn pause(&mut self) {
@@ -311,7 +322,12 @@ pub struct Instance {
 
 impl Instance {
     pub async fn start(redis: &RedisServer) -> Instance {
-        let config = RedisConfig::new(redis.url());
+        Instance::start_with(&RedisConfig::new(redis.url())).await
+    }
+
+    /// An instance on the Redis (and settings) of `config`.
+    pub async fn start_with(config: &RedisConfig) -> Instance {
+        let config = config.clone();
         let app = app();
         let live = app
             .live()

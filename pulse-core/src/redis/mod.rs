@@ -36,9 +36,11 @@ use std::time::Duration;
 
 use fred::clients::SubscriberClient;
 use fred::prelude::*;
+use fred::types::RespVersion;
 use fred::types::config::UnresponsiveConfig;
 use tokio::sync::{broadcast, mpsc};
 
+mod cache;
 mod channels;
 mod revocations;
 mod store;
@@ -51,6 +53,12 @@ pub use self::store::RedisStore;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The default [`RedisConfig::prefix`].
 pub const DEFAULT_PREFIX: &str = "pulse";
+/// The default number of sessions [`RedisStore`]'s read cache keeps
+/// ([`RedisConfig::session_cache`]).
+pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+/// The default size of [`RedisStore`]'s read cache in bytes of session data
+/// ([`RedisConfig::session_cache`]).
+pub const DEFAULT_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Where Redis is and how to talk to it; shared by [`RedisStore`] and [`RedisChannels`].
 #[derive(Clone)]
@@ -58,6 +66,8 @@ pub struct RedisConfig {
     url: String,
     prefix: String,
     timeout: Duration,
+    cache_entries: usize,
+    cache_bytes: usize,
 }
 
 impl fmt::Debug for RedisConfig {
@@ -66,6 +76,8 @@ impl fmt::Debug for RedisConfig {
         f.debug_struct("RedisConfig")
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("cache_entries", &self.cache_entries)
+            .field("cache_bytes", &self.cache_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +89,8 @@ impl RedisConfig {
             url: url.into(),
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            cache_entries: DEFAULT_CACHE_ENTRIES,
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 
@@ -94,12 +108,47 @@ impl RedisConfig {
         self
     }
 
+    /// Bounds [`RedisStore`]'s read cache: at most `max_entries` recently read sessions and
+    /// `max_bytes` of their data (estimated), least recently used dropped first (defaults
+    /// [`DEFAULT_CACHE_ENTRIES`], [`DEFAULT_CACHE_BYTES`]). `session_cache(0, 0)` turns the
+    /// cache off: every request then reads its session from Redis.
+    ///
+    /// The cache uses Redis's client tracking (Redis 6 or later): Redis tells each instance
+    /// which sessions it read changed, so a session changed or ended on one instance is dropped
+    /// from the others' caches within milliseconds. A copy is used only while that connection
+    /// is known to be tracked and answered a ping in the last 600 ms, so a change stays hidden
+    /// at most about that long (inside the 1 s revocation bound), even if the connection
+    /// silently dies; a lost connection
+    /// empties the cache until tracking is back. See [`RedisStore`] for the rules.
+    ///
+    /// ```
+    /// # use pulse_core as ps;
+    /// let redis = ps::redis::RedisConfig::new("redis://127.0.0.1:6379")
+    ///     .session_cache(50_000, 64 * 1024 * 1024);
+    /// let uncached = ps::redis::RedisConfig::new("redis://127.0.0.1:6379").session_cache(0, 0);
+    /// ```
+    pub fn session_cache(mut self, max_entries: usize, max_bytes: usize) -> RedisConfig {
+        self.cache_entries = max_entries;
+        self.cache_bytes = max_bytes;
+        self
+    }
+
+    /// Whether [`RedisStore`] keeps a read cache.
+    fn caches(&self) -> bool {
+        self.cache_entries > 0 && self.cache_bytes > 0
+    }
+
     pub(crate) fn key(&self, name: &str) -> String {
         format!("{}:{name}", self.prefix)
     }
 
     fn builder(&self) -> Result<Builder, RedisError> {
-        let config = Config::from_url(&self.url).map_err(|error| RedisError::config(&error))?;
+        self.builder_for(RespVersion::RESP2)
+    }
+
+    fn builder_for(&self, version: RespVersion) -> Result<Builder, RedisError> {
+        let mut config = Config::from_url(&self.url).map_err(|error| RedisError::config(&error))?;
+        config.version = version;
         let timeout = self.timeout;
         let mut builder = Builder::from_config(config);
         builder
@@ -126,6 +175,36 @@ impl RedisConfig {
     /// handle drops; it reconnects by itself after an outage.
     pub(crate) async fn connection(&self) -> Result<Arc<Connection>, RedisError> {
         Ok(Arc::new(Connection(self.client().await?)))
+    }
+
+    /// The store's connection: with the read cache on, a RESP3 connection whose client tracking
+    /// keeps the cache in step (a Redis without RESP3, older than 6, gets a plain connection and
+    /// no cache, with a log line).
+    pub(crate) async fn store_connection(
+        &self,
+    ) -> Result<(Arc<Connection>, Option<Arc<cache::Cache>>), RedisError> {
+        if !self.caches() {
+            return Ok((self.connection().await?, None));
+        }
+        let client = self
+            .builder_for(RespVersion::RESP3)?
+            .build()
+            .map_err(|error| RedisError::config(&error))?;
+        // Listening before connecting: the first connection counts as a reconnection.
+        let events = cache::Events::of(&client);
+        if let Err(error) = client.init().await {
+            let _ = client.quit().await;
+            let connection = self.connection().await?;
+            tracing::warn!(%error, "Redis refused RESP3 (Redis 6 or later is needed); the session cache is off");
+            return Ok((connection, None));
+        }
+        let cache = Arc::new(cache::Cache::new(
+            self.key("session:"),
+            self.cache_entries,
+            self.cache_bytes,
+        ));
+        tokio::spawn(cache::watch(Arc::downgrade(&cache), client.clone(), events));
+        Ok((Arc::new(Connection(client)), Some(cache)))
     }
 
     async fn client(&self) -> Result<Client, RedisError> {

@@ -10,6 +10,7 @@ use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
 use fred::types::scripts::Script;
 use serde_json::Map;
 
+use super::cache::{Cache, Cached, Lookup};
 use super::{Connection, RedisConfig, RedisError};
 use crate::server::{KeyRing, SessionStore, StoreError};
 use crate::session::Session;
@@ -63,6 +64,17 @@ return 'ok'
 ///   is never adopted: the browser gets a fresh session.
 /// - **Outages.** See [the module docs](crate::redis#faults): a request whose session cannot
 ///   be read is answered 503, never with an anonymous session.
+/// - **Read cache.** Each instance keeps the sessions it read recently
+///   ([`RedisConfig::session_cache`]: 10,000 sessions and 16 MiB by default, least recently
+///   used first; `(0, 0)` turns it off), so a page costs no Redis round trip. Its connection
+///   runs `CLIENT TRACKING` (RESP3, Redis 6 or later): Redis tells it when a session it read
+///   changed, expired or was deleted anywhere, and the copy is dropped. A copy is used only
+///   while tracking is on for the current connection and a ping on it sent less than 600 ms
+///   ago was answered (one is sent every 200 ms), after the invalidations before that answer
+///   were applied: a change made on another instance stays hidden at most about that long
+///   (inside the 1 s revocation bound), even when the connection silently dies. A connection error or reconnection empties the cache
+///   until tracking is on again. This instance's own saves and deletes drop its copy at once.
+///   Saves are never served from the cache: they run the script above.
 ///
 /// ```no_run
 /// # use pulse_core as ps;
@@ -76,6 +88,7 @@ return 'ok'
 #[derive(Clone)]
 pub struct RedisStore {
     client: Arc<Connection>,
+    cache: Option<Arc<Cache>>,
     config: RedisConfig,
     signer: Signer,
     save: Script,
@@ -85,6 +98,7 @@ impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("config", &self.config)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -97,9 +111,10 @@ impl RedisStore {
         config: &RedisConfig,
         keys: impl Into<KeyRing>,
     ) -> Result<RedisStore, RedisError> {
-        let client = config.connection().await?;
+        let (client, cache) = config.store_connection().await?;
         Ok(RedisStore {
             client,
+            cache,
             config: config.clone(),
             signer: Signer::new(&keys.into(), "pulse.session-id.redis.v1"),
             save: Script::from_lua(SAVE),
@@ -108,6 +123,13 @@ impl RedisStore {
 
     fn key(&self, id: &str) -> String {
         self.config.key(&format!("session:{id}"))
+    }
+
+    /// Drops this instance's copy of session `id`.
+    fn forget(&self, id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.forget(id);
+        }
     }
 
     fn unavailable(error: &fred::error::Error) -> StoreError {
@@ -126,20 +148,55 @@ impl RedisStore {
         }
     }
 
-    async fn fetch(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+    /// What can be known of `cookie` without waiting: no session (an invalid cookie), or the
+    /// session from the read cache; otherwise what to read from Redis.
+    fn lookup(&self, cookie: &str) -> Step {
         let Some(verified) = self.signer.verify(cookie) else {
-            return Ok(None);
+            return Step::Done(None);
         };
         let Some(id) = verified.payload.strip_prefix("r1.") else {
-            return Ok(None);
+            return Step::Done(None);
         };
         if id.is_empty() || id.contains('.') {
-            return Ok(None);
+            return Step::Done(None);
         }
+        let generation = match self.cache.as_deref().map(|cache| cache.get(id)) {
+            // A copy is used only while the connection is up (a known outage is a 503).
+            Some(Lookup::Hit(cached)) if self.client.is_connected() => {
+                let session = Session::restore(
+                    id.to_owned(),
+                    cached.data.clone(),
+                    cached.created,
+                    cached.seen,
+                );
+                if verified.old_key {
+                    session.reissue();
+                }
+                return Step::Done(Some(session));
+            }
+            Some(Lookup::Miss(generation)) => generation,
+            Some(Lookup::Hit(_)) | None => None,
+        };
+        Step::Read {
+            id: id.to_owned(),
+            generation,
+            old_key: verified.old_key,
+        }
+    }
+
+    async fn fetch(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let (id, generation, old_key) = match self.lookup(cookie) {
+            Step::Done(session) => return Ok(session),
+            Step::Read {
+                id,
+                generation,
+                old_key,
+            } => (id, generation, old_key),
+        };
         self.ready()?;
         let fields: HashMap<String, String> = self
             .client
-            .hgetall(self.key(id))
+            .hgetall(self.key(&id))
             .await
             .map_err(|error| Self::unavailable(&error))?;
         if fields.is_empty() {
@@ -161,8 +218,15 @@ impl RedisStore {
                 }
             }
         }
-        let session = Session::restore(id.to_owned(), data, created, seen);
-        if verified.old_key {
+        if let (Some(cache), Some(generation)) = (&self.cache, generation) {
+            cache.fill(
+                &id,
+                generation,
+                Cached::new(&id, data.clone(), created, seen),
+            );
+        }
+        let session = Session::restore(id, data, created, seen);
+        if old_key {
             session.reissue();
         }
         Ok(Some(session))
@@ -187,11 +251,14 @@ impl RedisStore {
             args.push(key);
             args.push(value.map(|value| value.to_string()).unwrap_or_default());
         }
-        let outcome: String = self
+        let outcome = self
             .save
-            .evalsha_with_reload(&self.client, self.key(&id), args)
-            .await
-            .map_err(|error| Self::unavailable(&error))?;
+            .evalsha_with_reload::<String, _, _>(&self.client, self.key(&id), args)
+            .await;
+        // This instance's next read of the session goes to Redis (the invalidation Redis sends
+        // for the write comes too, but later).
+        self.forget(&id);
+        let outcome = outcome.map_err(|error| Self::unavailable(&error))?;
         match outcome.as_str() {
             "ok" => Ok(self.signer.sign(&format!("r1.{id}"))),
             "gone" => Err(StoreError::Gone),
@@ -201,6 +268,18 @@ impl RedisStore {
             ))),
         }
     }
+}
+
+/// What [`RedisStore::lookup`] found.
+enum Step {
+    /// The answer, without reading Redis.
+    Done(Option<Session>),
+    /// Read session `id` from Redis; fill the cache with `generation` (if any).
+    Read {
+        id: String,
+        generation: Option<u64>,
+        old_key: bool,
+    },
 }
 
 impl SessionStore for RedisStore {
@@ -218,12 +297,11 @@ impl SessionStore for RedisStore {
 
     fn delete<'a>(&'a self, id: &'a str, _until: u64) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
+            self.forget(id);
             self.ready()?;
-            self.client
-                .del::<i64, _>(self.key(id))
-                .await
-                .map(drop)
-                .map_err(|error| Self::unavailable(&error))
+            let deleted = self.client.del::<i64, _>(self.key(id)).await;
+            self.forget(id);
+            deleted.map(drop).map_err(|error| Self::unavailable(&error))
         })
     }
 }
