@@ -260,7 +260,7 @@ pub const SIGN_IN_FAILURES: u32 = 10;
 pub struct SignInLimits {
     per_ip: ps::Limiter,
     per_email: ps::Limiter,
-    /// Behind a reverse proxy, trust it here: `ps::ClientIp::peer().trust_proxy(addr)`.
+    /// Behind reverse proxies, trust them here: `ps::ClientIp::peer().trust_proxies(["10.0.0.0/8"])`.
     client_ip: ps::ClientIp,
 }
 

@@ -61,6 +61,9 @@ struct Inner {
     cookies: OnceLock<BTreeMap<String, String>>,
     client: Option<SocketAddr>,
     scheme: Scheme,
+    /// The rate limiter's client key, resolved once per request (a socket's messages share
+    /// its upgrade request): which `ClientIp` resolved it, and the key.
+    client_key: OnceLock<(u64, Option<u128>)>,
 }
 
 /// Where the request's path and query live: the request's own URI (the server's requests, taken
@@ -141,12 +144,20 @@ impl Request {
                 cookies: OnceLock::new(),
                 client,
                 scheme,
+                client_key: OnceLock::new(),
             }),
         }
     }
 
     fn inner_mut(&mut self) -> &mut Inner {
-        Arc::make_mut(&mut self.inner)
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.client_key = OnceLock::new();
+        inner
+    }
+
+    /// See `Inner::client_key`.
+    pub(crate) fn client_key(&self) -> &OnceLock<(u64, Option<u128>)> {
+        &self.inner.client_key
     }
 
     /// Adds a header (and re-reads cookies when it is `Cookie`).

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,6 +41,9 @@ pub struct Session {
 struct Inner {
     limit: Option<usize>,
     state: Mutex<State>,
+    /// [`Session::rate_key`]: 0 until computed, and again whenever the id changes (both under
+    /// the `state` lock).
+    rate_key: AtomicU64,
 }
 
 #[derive(Default)]
@@ -190,6 +195,7 @@ impl Session {
             inner: Arc::new(Inner {
                 limit,
                 state: Mutex::new(state),
+                rate_key: AtomicU64::new(0),
             }),
         }
     }
@@ -205,6 +211,30 @@ impl Session {
     /// The session id (drawn now if the session has none yet).
     pub fn id(&self) -> String {
         self.state().id.get_or_insert_with(new_id).clone()
+    }
+
+    /// A keyed 64-bit hash of the session id (drawn now if the session has none yet), computed
+    /// once per id: what `RateLimit::per_session` counts by, without locking the session or
+    /// copying its id on every dispatch. The hash is seeded per process, so clients cannot aim
+    /// ids at one key.
+    #[inline]
+    pub(crate) fn rate_key(&self) -> u64 {
+        match self.inner.rate_key.load(Ordering::Relaxed) {
+            0 => self.compute_rate_key(),
+            key => key,
+        }
+    }
+
+    #[cold]
+    fn compute_rate_key(&self) -> u64 {
+        static SEED: LazyLock<foldhash::quality::FixedState> =
+            LazyLock::new(|| foldhash::quality::FixedState::with_seed(rand::random()));
+        let mut state = self.state();
+        let id = state.id.get_or_insert_with(new_id);
+        // 0 means "not computed".
+        let key = SEED.hash_one(id.as_str()).max(1);
+        self.inner.rate_key.store(key, Ordering::Relaxed);
+        key
     }
 
     /// The session id, if one was drawn or loaded.
@@ -306,6 +336,7 @@ impl Session {
         let mut state = self.state();
         state.give_up_id();
         state.id = Some(new_id());
+        self.inner.rate_key.store(0, Ordering::Relaxed);
         let keys: Vec<String> = state.data.keys().cloned().collect();
         state.dirty.extend(keys);
         state.changed = true;
@@ -328,6 +359,7 @@ impl Session {
     pub fn end(&self) {
         let mut state = self.state();
         state.give_up_id();
+        self.inner.rate_key.store(0, Ordering::Relaxed);
         state.data.clear();
         state.dirty.clear();
         state.changed = true;

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,9 +20,10 @@ use crate::outcome::TooManyRequests;
 /// How many keys one limiter keeps by default (see [`Limiter::max_keys`]).
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
 
-/// Checks between two looks at the key table (cheap: a counter); a look prunes stale keys when
-/// the last pruning is older than [`PRUNE_INTERVAL`] or the table is over its bound.
-const CHECKS_PER_LOOK: u64 = 1024;
+/// New keys between two looks at the key table (counted only when a key is added, so checks of
+/// known keys touch no shared counter); a look prunes stale keys when the last pruning is older
+/// than [`PRUNE_INTERVAL`] or the table is over its bound.
+const NEW_KEYS_PER_LOOK: u64 = 1024;
 /// The longest time between two prunings of a busy limiter.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -118,9 +119,25 @@ impl Hasher for Prehashed {
 
 type Table = DashMapStateStore<u64, BuildHasherDefault<Prehashed>>;
 
-/// governor's DashMap store, plus a dry-run mode for [`Limiter::peek`]: governor's own decision
-/// on the key's current state, never written back.
-struct Store(Arc<Table>);
+/// governor's DashMap store, plus a dry-run mode for [`Limiter::peek`] (governor's own decision
+/// on the key's current state, never written back), counting the keys it adds.
+struct Store {
+    table: Arc<Table>,
+    new_keys: AtomicU64,
+    /// Set every [`NEW_KEYS_PER_LOOK`] new keys; the limiter then looks at the table.
+    look: Arc<AtomicBool>,
+}
+
+impl Store {
+    #[cold]
+    fn added_key(&self) {
+        if self.new_keys.fetch_add(1, Ordering::Relaxed) % NEW_KEYS_PER_LOOK
+            == NEW_KEYS_PER_LOOK - 1
+        {
+            self.look.store(true, Ordering::Relaxed);
+        }
+    }
+}
 
 impl StateStore for Store {
     type Key = u64;
@@ -130,9 +147,18 @@ impl StateStore for Store {
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
         if !DRY_RUN.with(Cell::get) {
-            return self.0.measure_and_replace(key, f);
+            // governor measures a key it has no state for as `None` (a new entry).
+            let added = Cell::new(false);
+            let decision = self.table.measure_and_replace(key, |tat| {
+                added.set(tat.is_none());
+                f(tat)
+            });
+            if added.get() {
+                self.added_key();
+            }
+            return decision;
         }
-        let Some(state) = self.0.get(key) else {
+        let Some(state) = self.table.get(key) else {
             return f(None).map(|(decision, _)| decision);
         };
         // A closure that always "fails" leaves the state as it is.
@@ -148,19 +174,19 @@ impl StateStore for Store {
 
 impl ShrinkableKeyedStateStore<u64> for Store {
     fn retain_recent(&self, drop_below: Nanos) {
-        self.0.retain_recent(drop_below);
+        self.table.retain_recent(drop_below);
     }
 
     fn shrink_to_fit(&self) {
-        self.0.shrink_to_fit();
+        self.table.shrink_to_fit();
     }
 
     fn len(&self) -> usize {
-        self.0.len()
+        self.table.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.table.is_empty()
     }
 }
 
@@ -171,9 +197,11 @@ type Gcra =
 /// gets its own [`Quota`]. Cheap to clone (clones share the counts).
 ///
 /// Built on governor's GCRA: one atomic word per key, no background task. Keys whose
-/// allowance is full again are dropped while the limiter is used, and the table never holds
-/// more than [`max_keys`](Limiter::max_keys) keys (when pruning cannot bring it under the
-/// bound, it is cleared and a warning logged: memory stays bounded, counts restart).
+/// allowance is full again are dropped as new keys come in (every 1024 new keys the table is
+/// looked at: pruned when over its bound or not pruned for 10 s), and the table never holds
+/// more than [`max_keys`](Limiter::max_keys) keys plus those 1024 (when pruning cannot bring it
+/// under the bound, it is cleared and a warning logged: memory stays bounded, counts restart).
+/// Checking a known key touches no shared counter.
 ///
 /// For limits inside an endpoint, e.g. counting only failed sign-ins:
 ///
@@ -202,7 +230,8 @@ struct Inner {
     hasher: foldhash::quality::RandomState,
     /// For keys of users' functions, which clients may choose: SipHash.
     sip: RandomState,
-    checks: AtomicU64,
+    /// Set by the store every [`NEW_KEYS_PER_LOOK`] new keys.
+    look: Arc<AtomicBool>,
     last_prune: Mutex<Instant>,
     max_keys: usize,
 }
@@ -226,7 +255,12 @@ impl Limiter {
     /// A limiter keeping at most `max_keys` keys (at least 1).
     pub fn with_max_keys(quota: Quota, max_keys: usize) -> Limiter {
         let keys = Arc::new(Table::default());
-        let store = Store(keys.clone());
+        let look = Arc::new(AtomicBool::new(false));
+        let store = Store {
+            table: keys.clone(),
+            new_keys: AtomicU64::new(0),
+            look: look.clone(),
+        };
         Limiter {
             inner: Arc::new(Inner {
                 gcra: governor::RateLimiter::new(quota.0, store, QuantaClock::default()),
@@ -234,7 +268,7 @@ impl Limiter {
                 quota,
                 hasher: foldhash::quality::RandomState::default(),
                 sip: RandomState::new(),
-                checks: AtomicU64::new(0),
+                look,
                 last_prune: Mutex::new(Instant::now()),
                 max_keys: max_keys.max(1),
             }),
@@ -290,9 +324,7 @@ impl Limiter {
     #[inline]
     pub(crate) fn check_hashed(&self, key: u64) -> Result<(), TooManyRequests> {
         let decision = self.inner.gcra.check_key(&key);
-        if self.inner.checks.fetch_add(1, Ordering::Relaxed) % CHECKS_PER_LOOK
-            == CHECKS_PER_LOOK - 1
-        {
+        if self.inner.look.load(Ordering::Relaxed) {
             self.maintain();
         }
         self.decide(decision)
@@ -308,11 +340,13 @@ impl Limiter {
     }
 
     /// Drops stale keys now and then, and keeps the table within its bound.
+    #[cold]
     fn maintain(&self) {
         // Another thread is at it: skip.
         let Ok(mut last) = self.inner.last_prune.try_lock() else {
             return;
         };
+        self.inner.look.store(false, Ordering::Relaxed);
         let gcra = &self.inner.gcra;
         let over = gcra.len() > self.inner.max_keys;
         if !over && last.elapsed() < PRUNE_INTERVAL {
@@ -380,18 +414,18 @@ mod tests {
             let _ = limiter.check(&key);
             largest = largest.max(limiter.len());
         }
-        // Between two looks at the table at most `CHECKS_PER_LOOK` keys come in.
-        let bound = 100 + CHECKS_PER_LOOK as usize;
+        // Between two looks at the table at most `NEW_KEYS_PER_LOOK` keys come in.
+        let bound = 100 + NEW_KEYS_PER_LOOK as usize;
         assert!(largest <= bound, "{largest} keys, bound {bound}");
     }
 
     #[test]
     fn stale_keys_are_pruned() {
         let limiter = Limiter::new(Quota::per_second(1_000_000));
-        for key in 0..CHECKS_PER_LOOK as u32 - 1 {
+        for key in 0..NEW_KEYS_PER_LOOK as u32 - 1 {
             let _ = limiter.check(&key);
         }
-        assert_eq!(limiter.len(), CHECKS_PER_LOOK as usize - 1);
+        assert_eq!(limiter.len(), NEW_KEYS_PER_LOOK as usize - 1);
         // Every allowance is full again after a microsecond; force the next look to prune.
         std::thread::sleep(Duration::from_millis(2));
         *limiter.inner.last_prune.lock().unwrap() -= PRUNE_INTERVAL;
