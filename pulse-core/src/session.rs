@@ -142,17 +142,7 @@ impl Session {
     /// assert!(!session.is_new());
     /// ```
     pub fn restore(id: String, data: Map<String, Value>, created_at: u64, seen_at: u64) -> Session {
-        Session::build(
-            State {
-                id: Some(id),
-                data,
-                stored: true,
-                created: created_at,
-                seen: seen_at,
-                ..State::default()
-            },
-            None,
-        )
+        Session::restore_limited(id, data, created_at, seen_at, None)
     }
 
     /// [`Session::restore`] with a data size limit (JSON bytes), for stores with one.
