@@ -11,7 +11,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use pulse as ps;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, RETRY_AFTER};
+use reqwest::header::RETRY_AFTER;
 use serde_json::{Value, json};
 use server_support::*;
 
@@ -124,12 +124,7 @@ async fn group_middleware_guards_the_endpoints_it_declares() {
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = session_cookie(&response).unwrap();
 
-    let response = http
-        .get(format!("{base}/api/me"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = pulse_test::get_with_cookie(&http, &format!("{base}/api/me"), &cookie).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()["x-stamp"],
@@ -142,23 +137,15 @@ async fn group_middleware_guards_the_endpoints_it_declares() {
     );
 
     // A nested group: signed in, but not an admin; catch-all patterns cover sub-paths.
-    let response = http
-        .get(format!("{base}/api/admin/stats"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        pulse_test::get_with_cookie(&http, &format!("{base}/api/admin/stats"), &cookie).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({"error": "forbidden"})
     );
-    let response = http
-        .get(format!("{base}/api/admin/secret"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        pulse_test::get_with_cookie(&http, &format!("{base}/api/admin/secret"), &cookie).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         response.json::<Value>().await.unwrap(),

@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use pulse as ps;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, RETRY_AFTER};
+use reqwest::header::RETRY_AFTER;
 use serde_json::{Value, json};
 use server_support::*;
 use tokio_tungstenite::tungstenite::Message;
@@ -57,12 +57,7 @@ async fn api_me_answers_401_anonymous_and_the_email_signed_in() {
     let response = sign_in(&http, &base, "ada@example.com", "pulse").await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = session_cookie(&response).unwrap();
-    let response = http
-        .get(format!("{base}/api/me"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = pulse_test::get_with_cookie(&http, &format!("{base}/api/me"), &cookie).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap(),

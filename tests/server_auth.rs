@@ -56,12 +56,7 @@ async fn login_sets_the_session_and_the_dashboard_shows_the_email_until_logout()
     let cookie = session_cookie(&response).unwrap();
     assert_eq!(response.json::<Value>().await.unwrap(), json!({"ok": true}));
 
-    let response = http
-        .get(format!("{base}/dashboard"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = pulse_test::get_with_cookie(&http, &format!("{base}/dashboard"), &cookie).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         set_cookie_header(&response),
@@ -83,12 +78,8 @@ async fn login_sets_the_session_and_the_dashboard_shows_the_email_until_logout()
     assert_eq!(response.status(), StatusCode::OK);
     let logged_out = session_cookie(&response).expect("logout rewrites the cookie");
 
-    let response = http
-        .get(format!("{base}/dashboard"))
-        .header(COOKIE, &logged_out)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        pulse_test::get_with_cookie(&http, &format!("{base}/dashboard"), &logged_out).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()[LOCATION], "/login");
 }

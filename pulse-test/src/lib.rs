@@ -29,9 +29,9 @@
 pub mod raw;
 
 pub use raw::{
-    Attempt, CLIENT_TIMEOUT, Client, Logs, connect, connect_with, http_client, http_client_from,
-    open, post_json, pulse_state, secret, serve, serve_live, session_cookie, set_cookie_header,
-    sign_in,
+    Attempt, CLIENT_TIMEOUT, Client, Logs, connect, connect_with, get_with_cookie, http_client,
+    http_client_from, open, post_json, pulse_state, secret, serve, serve_live, session_cookie,
+    set_cookie_header, sign_in,
 };
 
 use std::collections::{BTreeMap, HashMap};

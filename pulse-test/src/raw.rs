@@ -150,6 +150,18 @@ pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> reqwe
         .expect("the server answers")
 }
 
+/// `GET url` sending `cookie` (a `name=value` pair) in the `Cookie` header.
+///
+/// # Panics
+/// When the server does not answer within the client's timeout.
+pub async fn get_with_cookie(http: &reqwest::Client, url: &str, cookie: &str) -> reqwest::Response {
+    http.get(url)
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
 /// Posts `body` to a sign-in endpoint at `url` and returns the session cookie it sets
 /// (`pulse.sid=…`).
 ///
