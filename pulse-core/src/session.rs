@@ -49,8 +49,10 @@ struct Inner {
 #[derive(Default)]
 struct State {
     /// Drawn on first use: a fresh session that is never saved never needs one.
-    id: Option<String>,
-    data: Map<String, Value>,
+    id: Option<Shared<String>>,
+    /// Shared with the store's cache when loaded from it, copied on the first write: a request
+    /// that only reads its session copies nothing.
+    data: Shared<Map<String, Value>>,
     /// Keys written or removed since the session was loaded or saved.
     dirty: BTreeSet<String>,
     changed: bool,
@@ -66,6 +68,52 @@ struct State {
     ended: bool,
     /// The store asks for the cookie to be issued again (it was signed with an older key).
     reissue: bool,
+}
+
+/// A value owned by one session, or shared (with the cookie store's cache of verified cookies,
+/// and the other sessions loaded from it) until the first write copies it.
+#[derive(Debug)]
+pub(crate) enum Shared<T> {
+    Owned(T),
+    Shared(Arc<T>),
+}
+
+impl<T: Default> Default for Shared<T> {
+    fn default() -> Self {
+        Shared::Owned(T::default())
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Shared::Owned(value) => value,
+            Shared::Shared(value) => value,
+        }
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// The value itself, copied if it is shared.
+    fn into_owned(self) -> T {
+        match self {
+            Shared::Owned(value) => value,
+            Shared::Shared(shared) => Arc::unwrap_or_clone(shared),
+        }
+    }
+
+    /// The value to write to: a shared one is copied first (left alone for its other holders).
+    fn to_mut(&mut self) -> &mut T {
+        if let Shared::Shared(shared) = self {
+            *self = Shared::Owned(T::clone(shared));
+        }
+        match self {
+            Shared::Owned(value) => value,
+            Shared::Shared(_) => unreachable!("made owned above"),
+        }
+    }
 }
 
 /// A snapshot of what persisting a session depends on ([`Session::facts`]).
@@ -153,6 +201,24 @@ impl Session {
         seen_at: u64,
         limit: Option<usize>,
     ) -> Session {
+        Session::restore_shared(
+            Shared::Owned(id),
+            Shared::Owned(data),
+            created_at,
+            seen_at,
+            limit,
+        )
+    }
+
+    /// [`Session::restore_limited`] from an id and data the store keeps (the cookie store's
+    /// cache): shared, not copied, until the session writes to its data.
+    pub(crate) fn restore_shared(
+        id: Shared<String>,
+        data: Shared<Map<String, Value>>,
+        created_at: u64,
+        seen_at: u64,
+        limit: Option<usize>,
+    ) -> Session {
         Session::build(
             State {
                 id: Some(id),
@@ -200,7 +266,7 @@ impl Session {
 
     /// The session id (drawn now if the session has none yet).
     pub fn id(&self) -> String {
-        self.state().id.get_or_insert_with(new_id).clone()
+        String::clone(self.state().id.get_or_insert_with(new_shared_id))
     }
 
     /// A keyed 64-bit hash of the session id (drawn now if the session has none yet), computed
@@ -220,7 +286,7 @@ impl Session {
         static SEED: LazyLock<foldhash::quality::FixedState> =
             LazyLock::new(|| foldhash::quality::FixedState::with_seed(rand::random()));
         let mut state = self.state();
-        let id = state.id.get_or_insert_with(new_id);
+        let id = state.id.get_or_insert_with(new_shared_id);
         // 0 means "not computed".
         let key = SEED.hash_one(id.as_str()).max(1);
         self.inner.rate_key.store(key, Ordering::Relaxed);
@@ -229,7 +295,7 @@ impl Session {
 
     /// The session id, if one was drawn or loaded.
     pub(crate) fn current_id(&self) -> Option<String> {
-        self.state().id.clone()
+        self.state().id.as_deref().cloned()
     }
 
     /// The value at `key` as `T`; `None` when absent or not a `T`.
@@ -271,13 +337,14 @@ impl Session {
         if state.data.get(&key) == Some(&value) {
             return Ok(());
         }
-        let previous = state.data.insert(key.clone(), value);
+        let data = state.data.to_mut();
+        let previous = data.insert(key.clone(), value);
         if let Some(limit) = self.inner.limit {
-            let size = encoded_len(&state.data);
+            let size = encoded_len(data);
             if size > limit {
                 match previous {
-                    Some(previous) => state.data.insert(key, previous),
-                    None => state.data.remove(&key),
+                    Some(previous) => data.insert(key, previous),
+                    None => data.remove(&key),
                 };
                 return Err(SessionError::TooLarge { size, limit });
             }
@@ -289,7 +356,10 @@ impl Session {
     /// Removes `key`, returning its value.
     pub fn remove(&self, key: &str) -> Option<Value> {
         let mut state = self.state();
-        let removed = state.data.remove(key);
+        if !state.data.contains_key(key) {
+            return None;
+        }
+        let removed = state.data.to_mut().remove(key);
         if removed.is_some() {
             state.touch(key.to_owned());
         }
@@ -300,7 +370,7 @@ impl Session {
     pub fn clear(&self) {
         let mut state = self.state();
         let keys: Vec<String> = state.data.keys().cloned().collect();
-        state.data.clear();
+        state.data = Shared::default();
         for key in keys {
             state.touch(key);
         }
@@ -325,7 +395,7 @@ impl Session {
     pub fn regenerate(&self) {
         let mut state = self.state();
         state.give_up_id();
-        state.id = Some(new_id());
+        state.id = Some(new_shared_id());
         self.inner.rate_key.store(0, Ordering::Relaxed);
         let keys: Vec<String> = state.data.keys().cloned().collect();
         state.dirty.extend(keys);
@@ -350,7 +420,7 @@ impl Session {
         let mut state = self.state();
         state.give_up_id();
         self.inner.rate_key.store(0, Ordering::Relaxed);
-        state.data.clear();
+        state.data = Shared::default();
         state.dirty.clear();
         state.changed = true;
         state.ended = true;
@@ -397,9 +467,16 @@ impl Session {
         self.state().seen
     }
 
+    /// [`created_at`](Self::created_at) and [`seen_at`](Self::seen_at), under one lock.
+    pub(crate) fn times(&self) -> (u64, u64) {
+        let state = self.state();
+        (state.created, state.seen)
+    }
+
     /// Asks the server to send this session's cookie again even if nothing changed: a store
     /// calls it on a session whose cookie an older key of the [`KeyRing`](crate::server::KeyRing)
-    /// signed, so the browser gets one signed with the newest.
+    /// signed, so the browser gets one signed with the newest (and the server on a session
+    /// whose cookie is due for refreshing).
     pub fn reissue(&self) {
         self.state().reissue = true;
     }
@@ -440,12 +517,18 @@ impl Session {
 
     /// A copy of the data.
     pub fn to_map(&self) -> Map<String, Value> {
-        self.state().data.clone()
+        Map::clone(&self.state().data)
     }
 
     /// Whether the session holds no data.
     pub fn is_empty(&self) -> bool {
         self.state().data.is_empty()
+    }
+
+    /// Whether the data is still the store's shared copy (nothing was written).
+    #[cfg(test)]
+    pub(crate) fn shares_data(&self) -> bool {
+        matches!(self.state().data, Shared::Shared(_))
     }
 }
 
@@ -464,7 +547,7 @@ impl State {
         if let Some(id) = self.id.take()
             && self.stored
         {
-            self.revoked.push(id);
+            self.revoked.push(id.into_owned());
         }
         self.stored = false;
         self.created = 0;
@@ -493,10 +576,103 @@ fn encoded_len(data: &Map<String, Value>) -> usize {
     serde_json::to_vec(data).map_or(usize::MAX, |bytes| bytes.len())
 }
 
+fn new_shared_id() -> Shared<String> {
+    Shared::Owned(new_id())
+}
+
 /// A new random session id: 128 bits from the operating system's CSPRNG (through `rand`'s
 /// `ThreadRng`, a CSPRNG seeded from it), URL-safe base64.
 pub(crate) fn new_id() -> String {
     use base64::Engine;
     let bytes: [u8; 16] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shared_data() -> Arc<Map<String, Value>> {
+        match json!({ "a": 1, "b": 2 }) {
+            Value::Object(map) => Arc::new(map),
+            _ => unreachable!("an object"),
+        }
+    }
+
+    fn restored(id: &Arc<String>, data: &Arc<Map<String, Value>>, limit: Option<usize>) -> Session {
+        Session::restore_shared(
+            Shared::Shared(id.clone()),
+            Shared::Shared(data.clone()),
+            1,
+            2,
+            limit,
+        )
+    }
+
+    #[test]
+    fn a_session_shares_the_stores_data_until_its_first_write_copies_it() {
+        let id = Arc::new("the-id".to_owned());
+        let data = shared_data();
+        let original = Map::clone(&data);
+        let one = restored(&id, &data, None);
+        let two = restored(&id, &data, None);
+
+        // Reads, and writes that change nothing, copy nothing.
+        assert_eq!(one.get::<i32>("a"), Some(1));
+        assert!(one.contains("b") && !one.is_empty());
+        assert_eq!(one.to_map(), original);
+        assert_eq!(one.id(), "the-id");
+        one.insert("a", 1).unwrap();
+        assert!(one.remove("absent").is_none());
+        assert!(one.shares_data() && !one.is_changed());
+
+        // A write copies: the store's data and the other session are left alone.
+        one.insert("a", 5).unwrap();
+        assert!(!one.shares_data() && one.is_changed());
+        assert_eq!(one.get::<i32>("a"), Some(5));
+        assert_eq!(two.get::<i32>("a"), Some(1));
+        assert!(two.shares_data() && !two.is_changed());
+        assert_eq!(*data, original);
+        assert_eq!(one.changes(), vec![("a".to_owned(), Some(json!(5)))]);
+
+        assert_eq!(two.remove("b"), Some(json!(2)));
+        assert!(!two.contains("b") && one.contains("b"));
+        assert_eq!(*data, original);
+    }
+
+    #[test]
+    fn clear_end_regenerate_and_a_refused_write_leave_the_shared_data_alone() {
+        let id = Arc::new("the-id".to_owned());
+        let data = shared_data();
+        let original = Map::clone(&data);
+
+        let cleared = restored(&id, &data, None);
+        cleared.clear();
+        assert!(cleared.is_empty() && cleared.is_changed());
+        let mut keys: Vec<String> = cleared.changes().into_iter().map(|(k, _)| k).collect();
+        keys.sort();
+        assert_eq!(keys, ["a", "b"]);
+
+        let ended = restored(&id, &data, None);
+        ended.end();
+        assert!(ended.is_ended() && ended.current_id().is_none());
+        assert_eq!(ended.take_revoked(), ["the-id"]);
+
+        let regenerated = restored(&id, &data, None);
+        regenerated.regenerate();
+        assert_ne!(regenerated.id(), "the-id");
+        assert_eq!(regenerated.revoked_ids(), ["the-id"]);
+        assert_eq!(regenerated.get::<i32>("a"), Some(1));
+
+        // `{"a":1,"b":2}` is 13 bytes: a limit of 14 refuses a longer value.
+        let limited = restored(&id, &data, Some(14));
+        let refused = limited.insert("a", "too long for the limit");
+        assert!(matches!(refused, Err(SessionError::TooLarge { .. })));
+        assert_eq!(limited.to_map(), original);
+        assert!(!limited.is_changed());
+
+        assert_eq!(*data, original);
+        assert_eq!(*id, "the-id");
+    }
 }

@@ -68,12 +68,16 @@ pub(crate) fn request_and_session_owned(parts: Parts, scheme: Scheme) -> (Reques
 }
 
 /// The app's sessions: a store, the expiry rules, the revocation bus and the cookie's
-/// attributes. Cheap to clone.
+/// attributes. Cheap to clone (one reference count: the session layer clones it per request).
 ///
 /// Crate-visible so other server parts (the WebSocket upgrade, `/_pulse/set-cookies`) load and
 /// persist sessions exactly as the layer does.
 #[derive(Clone)]
 pub(crate) struct Sessions {
+    inner: Arc<SessionsInner>,
+}
+
+struct SessionsInner {
     store: Arc<dyn SessionStore>,
     config: SessionConfig,
     bus: Arc<dyn RevocationBus>,
@@ -99,7 +103,7 @@ pub(crate) enum Handoff {
 impl fmt::Debug for Sessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sessions")
-            .field("config", &self.config)
+            .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
@@ -112,24 +116,26 @@ impl Sessions {
         scheme: Scheme,
     ) -> Sessions {
         Sessions {
-            store,
-            config,
-            bus,
-            secure: scheme == Scheme::Https,
+            inner: Arc::new(SessionsInner {
+                store,
+                config,
+                bus,
+                secure: scheme == Scheme::Https,
+            }),
         }
     }
 
     pub(crate) fn bus(&self) -> &Arc<dyn RevocationBus> {
-        &self.bus
+        &self.inner.bus
     }
 
     /// How often a socket re-checks its session.
     pub(crate) fn socket_recheck(&self) -> std::time::Duration {
-        self.config.socket_recheck
+        self.inner.config.socket_recheck
     }
 
     fn fresh(&self) -> Session {
-        Session::fresh(self.store.data_limit())
+        Session::fresh(self.inner.store.data_limit())
     }
 
     /// The session named by the request's `pulse.sid` cookie (the first one sent), or a fresh
@@ -151,7 +157,7 @@ impl Sessions {
         let Some(cookie) = session_cookie_value(headers) else {
             return Some(Ok(self.fresh()));
         };
-        let loaded = self.store.load_now(cookie)?;
+        let loaded = self.inner.store.load_now(cookie)?;
         Some(loaded.map(|session| {
             session
                 .and_then(|session| self.admit(session))
@@ -169,23 +175,29 @@ impl Sessions {
 
     /// The session a cookie value names, `None` when invalid, unknown or expired.
     async fn load_value(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
-        let loaded = match self.store.load_now(cookie) {
+        let loaded = match self.inner.store.load_now(cookie) {
             Some(loaded) => loaded?,
-            None => self.store.load(cookie).await?,
+            None => self.inner.store.load(cookie).await?,
         };
         Ok(loaded.and_then(|session| self.admit(session)))
     }
 
     /// `session` as loaded by the store, unless it is idle past the timeout or past its
-    /// lifetime.
+    /// lifetime. A cookie due for re-issuing (older than the refresh interval) is marked
+    /// [`Session::reissue`] here, so persisting the session after its request needs no second
+    /// look at the clock.
     fn admit(&self, session: Session) -> Option<Session> {
-        let (created, seen) = (session.created_at(), session.seen_at());
+        let (created, seen) = session.times();
         if seen == 0 {
-            // A store that keeps no times: they start now.
+            // A store that keeps no times: they start now (when it is saved).
+            session.reissue();
             return Some(session);
         }
-        let now = self.config.now();
-        let expired = self.config.expires_at(created, seen) < now;
+        let now = self.inner.config.now();
+        if now.saturating_sub(seen) >= self.inner.config.refresh_after() {
+            session.reissue();
+        }
+        let expired = self.inner.config.expires_at(created, seen) < now;
         // An expired session is not deleted here: with the cookie store, an old copy of a
         // cookie expires while the browser's fresher one of the same id lives on. Stores drop
         // records past the `expires_at` they were saved with.
@@ -198,12 +210,12 @@ impl Sessions {
     /// Revokes the ids `session` gave up: the store forgets them, their sockets close.
     async fn revoke(&self, session: &Session, now: u64) {
         for id in session.take_revoked() {
-            let until = now.saturating_add(self.config.idle_timeout.as_secs());
-            if let Err(error) = self.store.delete(&id, until).await {
+            let until = now.saturating_add(self.inner.config.idle_timeout.as_secs());
+            if let Err(error) = self.inner.store.delete(&id, until).await {
                 tracing::error!(%error, "could not delete a revoked session from the store");
             }
             let key = session_key(&id);
-            if let Err(error) = self.bus.publish(&key).await {
+            if let Err(error) = self.inner.bus.publish(&key).await {
                 tracing::error!(%error, "could not publish a session revocation");
             }
         }
@@ -222,7 +234,7 @@ impl Sessions {
         if let Some(done) = self.persist_now(session) {
             return done;
         }
-        let now = self.config.now();
+        let now = self.inner.config.now();
         self.revoke(session, now).await;
         if session.is_ended() {
             session.mark_saved();
@@ -249,35 +261,40 @@ impl Sessions {
             session.mark_saved();
             return Some(Ok(self.removal()));
         }
-        if self.needs_save(facts, || self.config.now()) {
+        // The load asked for a reissue if the cookie was due for one: no clock read here.
+        if self.needs_save(facts, None) {
             return None;
         }
         Some(Ok(None))
     }
 
     /// Whether a session with these facts is saved: it changed, or its cookie needs re-issuing
-    /// (older than the refresh interval, or signed with an older key). A new session is saved
-    /// only once it holds something. `now` is read only when the answer depends on it.
-    fn needs_save(&self, facts: Facts, now: impl FnOnce() -> u64) -> bool {
+    /// (signed with an older key, or older than the refresh interval: at `now`, or, without
+    /// it, as [`Sessions::admit`] found when the session was loaded). A new session is saved
+    /// only once it holds something.
+    fn needs_save(&self, facts: Facts, now: Option<u64>) -> bool {
         if facts.new {
             return facts.changed && !facts.empty;
         }
         facts.changed
             || facts.reissue
-            || now().saturating_sub(facts.seen) >= self.config.refresh_after()
+            || now.is_some_and(|now| {
+                now.saturating_sub(facts.seen) >= self.inner.config.refresh_after()
+            })
     }
 
     /// Saves `session` if needed, returning the cookie value and its max age in seconds; an
     /// error only when the store is unavailable (other failures are logged and send nothing).
     async fn save(&self, session: &Session, now: u64) -> Result<Option<(String, u64)>, StoreError> {
-        if !self.needs_save(session.facts(), || now) {
+        if !self.needs_save(session.facts(), Some(now)) {
             return Ok(None);
         }
         session.stamp(now);
         let expires_at = self
+            .inner
             .config
             .expires_at(session.created_at(), session.seen_at());
-        match self.store.save(session, expires_at).await {
+        match self.inner.store.save(session, expires_at).await {
             Ok(value) => {
                 session.mark_saved();
                 Ok(Some((value, expires_at.saturating_sub(now))))
@@ -298,7 +315,7 @@ impl Sessions {
     /// now, not when the browser comes back), and says what the browser's cookie must become.
     /// `cookie` is the value the socket was opened with.
     pub(crate) async fn commit(&self, session: &Session, cookie: Option<&str>) -> Option<Handoff> {
-        let now = self.config.now();
+        let now = self.inner.config.now();
         // The id the browser's cookie names, if the socket's message gave it up.
         let gave_up = session.revoked_ids().into_iter().next();
         self.revoke(session, now).await;
@@ -352,7 +369,7 @@ impl Sessions {
                 None
             }
             Handoff::Replace { id, value } if anonymous_or(&id) => {
-                let max_age = self.config.idle_timeout.as_secs();
+                let max_age = self.inner.config.idle_timeout.as_secs();
                 self.set_cookie(&value, max_age)
             }
             Handoff::Remove { id } if anonymous_or(&id) => self.removal(),
@@ -371,7 +388,7 @@ impl Sessions {
             .max_age(cookie::time::Duration::seconds(
                 i64::try_from(max_age).unwrap_or(i64::MAX),
             ))
-            .secure(self.secure)
+            .secure(self.inner.secure)
             .build();
         HeaderValue::try_from(cookie.to_string())
             .inspect_err(|error| tracing::error!(%error, "session cookie is not a valid header"))
@@ -398,8 +415,81 @@ fn session_cookie_value(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| cookie::Cookie::split_parse(value).flatten())
-        .find(|cookie| cookie.name() == COOKIE_NAME)
-        .and_then(|cookie| cookie.value_raw())
+        .find_map(|value| cookie_in(value.as_bytes()))
+}
+
+/// The raw value of the first `pulse.sid` pair of one `Cookie` header, as the `cookie` crate's
+/// `Cookie::split_parse` finds it (pairs split at `;`, name and value trimmed, pairs without
+/// `=` or with an empty name skipped), `None` if that value is not UTF-8. This runs on every
+/// request: it looks at the bytes once (`split_parse` wants the header as `&str`, checked
+/// byte by byte, and walks each pair several times), and checks only the value it returns
+/// (the store verifies it: a value it did not issue loads as no session).
+fn cookie_in(header: &[u8]) -> Option<&str> {
+    let mut rest = header;
+    loop {
+        let end = memchr::memchr(b';', rest);
+        let pair = &rest[..end.unwrap_or(rest.len())];
+        if let Some(equals) = pair.iter().position(|&byte| byte == b'=')
+            && pair[..equals].trim_ascii() == COOKIE_NAME.as_bytes()
+        {
+            let value = pair[equals + 1..].trim_ascii();
+            return std::str::from_utf8(value).ok();
+        }
+        rest = &rest[end? + 1..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the `cookie` crate's parser finds: `cookie_in` must agree with it.
+    fn parsed(header: &str) -> Option<&str> {
+        cookie::Cookie::split_parse(header)
+            .flatten()
+            .find(|cookie| cookie.name() == COOKIE_NAME)
+            .and_then(|cookie| cookie.value_raw())
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_as_the_cookie_crate_parses_it() {
+        let headers = [
+            "",
+            ";",
+            " ; ;",
+            "pulse.sid=v2.abc.sig",
+            "pulse.sid=",
+            "pulse.sid",
+            "pulse.sid; pulse.sid=second",
+            "theme=dark; pulse.sid=v2.a=b.c; other=1",
+            "  pulse.sid  =  spaced  ; x=y",
+            "\tpulse.sid=\ttabbed\t",
+            "xpulse.sid=no; pulse.sidx=no; pulse.sid=yes",
+            "a=pulse.sid=no; pulse.sid=\"quoted\"",
+            "=empty-name; pulse.sid=first; pulse.sid=second",
+            "theme=dark",
+            "pulse.sid=a;pulse.sid=b",
+            "PULSE.SID=upper",
+            "pulse.sid==double",
+        ];
+        for header in headers {
+            assert_eq!(cookie_in(header.as_bytes()), parsed(header), "{header:?}");
+        }
+        // Bytes that are not UTF-8 (obs-text) make no session cookie, and do not hide one in a
+        // later pair.
+        assert_eq!(cookie_in(b"pulse.sid=\xff"), None);
+        assert_eq!(cookie_in(b"other=\xff; pulse.sid=v"), Some("v"));
+        let mut map = HeaderMap::new();
+        map.append(COOKIE, HeaderValue::from_static("theme=dark"));
+        map.append(
+            COOKIE,
+            HeaderValue::from_static("pulse.sid=one; pulse.sid=two"),
+        );
+        map.append(COOKIE, HeaderValue::from_static("pulse.sid=three"));
+        assert_eq!(
+            session_cookie_value(&map),
+            Some("one"),
+            "the first one sent"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::decoded::{Decoded, DecodedCookies};
 use super::{SessionStore, StoreError};
-use crate::session::Session;
+use crate::session::{Session, Shared};
 use crate::sessions::config::{Clock, KeyRing, SystemClock};
 use crate::sessions::signer::Signer;
 
@@ -198,13 +198,15 @@ impl CookieStore {
             }
         };
         if decoded.seen < self.revoked.not_before.load(Ordering::Relaxed)
-            || self.revoked_ids().until.contains_key(&decoded.id)
+            || self.revoked_ids().until.contains_key(decoded.id.as_str())
         {
             return None;
         }
-        let session = Session::restore_limited(
-            decoded.id.clone(),
-            decoded.data.clone(),
+        // The id and data are shared with the cache: a request that only reads its session
+        // copies nothing, and its first write copies the data for itself alone.
+        let session = Session::restore_shared(
+            Shared::Shared(decoded.id.clone()),
+            Shared::Shared(decoded.data.clone()),
             decoded.created,
             decoded.seen,
             Some(COOKIE_DATA_LIMIT),
@@ -243,10 +245,10 @@ impl CookieStore {
         };
         let envelope: Envelope = serde_json::from_slice(&json).ok()?;
         let decoded = Decoded {
-            id: envelope.id,
+            id: Arc::new(envelope.id),
             created: envelope.c,
             seen: envelope.s,
-            data: envelope.d,
+            data: Arc::new(envelope.d),
             old_key,
         };
         Some((decoded, json.len()))
@@ -489,6 +491,40 @@ mod tests {
             // Revoking the id refuses the remembered value too.
             store.revoke(&session.id(), u64::MAX);
             assert!(store.decode(&cookie).is_none());
+        }
+    }
+
+    #[test]
+    fn sessions_of_a_remembered_cookie_share_its_data_and_a_write_copies_it() {
+        for store in [
+            CookieStore::new(secret(1)),
+            CookieStore::encrypted(secret(1)),
+        ] {
+            let session = Session::new();
+            session.insert("user_email", "a@b.c").unwrap();
+            let cookie = saved(&store, &session, T0);
+            let reader = store.decode(&cookie).unwrap();
+            let writer = store.decode(&cookie).unwrap();
+            assert!(
+                reader.shares_data() && writer.shares_data(),
+                "nothing copied"
+            );
+
+            writer.insert("user_email", "x@y.z").unwrap();
+            writer.insert("theme", "dark").unwrap();
+            assert!(!writer.shares_data() && reader.shares_data());
+            assert_eq!(reader.get::<String>("user_email").unwrap(), "a@b.c");
+            assert!(!reader.contains("theme") && !reader.is_changed());
+
+            // The next request with the same cookie sees what the cookie holds, and the
+            // writer's cookie holds the write.
+            let next = store.decode(&cookie).unwrap();
+            assert_eq!(next.to_map(), session.to_map());
+            let written = saved(&store, &writer, T0 + 1);
+            let after = store.decode(&written).unwrap();
+            assert_eq!(after.get::<String>("user_email").unwrap(), "x@y.z");
+            assert_eq!(after.get::<String>("theme").unwrap(), "dark");
+            assert_eq!(store.decoded.len(), 2);
         }
     }
 

@@ -3,6 +3,7 @@
 //! are worked out once, not on every request.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
@@ -15,10 +16,14 @@ pub(crate) const DECODED_BYTES: usize = 1 << 20;
 /// which run on every request.
 #[derive(Debug)]
 pub(crate) struct Decoded {
-    pub(crate) id: String,
+    /// Shared with the sessions loaded from it (see [`Session::restore_shared`]).
+    ///
+    /// [`Session::restore_shared`]: crate::session::Session::restore_shared
+    pub(crate) id: Arc<String>,
     pub(crate) created: u64,
     pub(crate) seen: u64,
-    pub(crate) data: Map<String, Value>,
+    /// Shared with the sessions loaded from it, each copying it on its first write.
+    pub(crate) data: Arc<Map<String, Value>>,
     /// An older key of the ring signed (or encrypted) it.
     pub(crate) old_key: bool,
 }
@@ -33,8 +38,42 @@ pub(crate) struct DecodedCookies {
 
 #[derive(Default)]
 struct Entries {
-    by_value: HashMap<Box<str>, Arc<Decoded>, foldhash::fast::RandomState>,
+    by_value: HashMap<Box<str>, Arc<Decoded>, TailHash>,
     bytes: usize,
+}
+
+/// How many bytes at the end of a cookie value its hash covers.
+const TAIL: usize = 16;
+
+/// Hashes a cookie value by its last [`TAIL`] bytes (seeded per process), not all its
+/// hundreds: they are the signature (or the encryption tag), different for every value the
+/// store issues. Only verified values are kept, so a value crafted to share a tail finds at
+/// most the few kept values of that hash, each compared in full.
+#[derive(Clone, Default)]
+struct TailHash(foldhash::fast::RandomState);
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+struct TailHasher(foldhash::fast::FoldHasher<'static>);
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(&bytes[bytes.len().saturating_sub(TAIL)..]);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.0.write_u8(byte);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
 }
 
 impl DecodedCookies {
@@ -66,5 +105,35 @@ impl DecodedCookies {
     pub(crate) fn len(&self) -> usize {
         let entries = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         entries.by_value.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(id: &str) -> Arc<Decoded> {
+        Arc::new(Decoded {
+            id: Arc::new(id.to_owned()),
+            created: 1,
+            seen: 1,
+            data: Arc::default(),
+            old_key: false,
+        })
+    }
+
+    #[test]
+    fn values_sharing_a_tail_are_told_apart_in_full() {
+        let cookies = DecodedCookies::default();
+        let tail = "x".repeat(TAIL);
+        let (one, two) = (format!("v2.one.{tail}"), format!("v2.two.{tail}"));
+        cookies.insert(&one, decoded("one"), 10);
+        assert!(cookies.get(&two).is_none(), "same tail, another value");
+        cookies.insert(&two, decoded("two"), 10);
+        assert_eq!(cookies.get(&one).unwrap().id.as_str(), "one");
+        assert_eq!(cookies.get(&two).unwrap().id.as_str(), "two");
+        assert!(cookies.get(&tail).is_none(), "the tail alone");
+        assert!(cookies.get("").is_none());
+        assert_eq!(cookies.len(), 2);
     }
 }
