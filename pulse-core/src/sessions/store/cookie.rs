@@ -192,7 +192,6 @@ impl CookieStore {
             Some(decoded) => decoded,
             None => {
                 let (decoded, size) = self.verify(cookie)?;
-                let decoded = Arc::new(decoded);
                 self.decoded.insert(cookie, decoded.clone(), size);
                 decoded
             }
@@ -205,8 +204,8 @@ impl CookieStore {
         // The id and data are shared with the cache: a request that only reads its session
         // copies nothing, and its first write copies the data for itself alone.
         let session = Session::restore_shared(
-            Shared::Shared(decoded.id.clone()),
-            Shared::Shared(decoded.data.clone()),
+            Shared::Shared(decoded.id),
+            Shared::Shared(decoded.data),
             decoded.created,
             decoded.seen,
             Some(COOKIE_DATA_LIMIT),

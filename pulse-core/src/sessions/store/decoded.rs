@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 pub(crate) const DECODED_BYTES: usize = 1 << 20;
 
 /// What a valid cookie held, before the checks that change over time (revocation, expiry),
-/// which run on every request.
-#[derive(Debug)]
+/// which run on every request. Cloning it shares the id and data.
+#[derive(Clone, Debug)]
 pub(crate) struct Decoded {
     /// Shared with the sessions loaded from it (see [`Session::restore_shared`]).
     ///
@@ -38,7 +38,7 @@ pub(crate) struct DecodedCookies {
 
 #[derive(Default)]
 struct Entries {
-    by_value: HashMap<Box<str>, Arc<Decoded>, TailHash>,
+    by_value: HashMap<Box<str>, Decoded, TailHash>,
     bytes: usize,
 }
 
@@ -78,7 +78,7 @@ impl Hasher for TailHasher {
 
 impl DecodedCookies {
     /// What `cookie` held, if it was verified before.
-    pub(crate) fn get(&self, cookie: &str) -> Option<Arc<Decoded>> {
+    pub(crate) fn get(&self, cookie: &str) -> Option<Decoded> {
         // No code that can panic runs under the lock.
         let entries = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         entries.by_value.get(cookie).cloned()
@@ -86,7 +86,7 @@ impl DecodedCookies {
 
     /// Remembers what the verified `cookie` held; `size` is about how many bytes its data
     /// takes (the JSON it came from).
-    pub(crate) fn insert(&self, cookie: &str, decoded: Arc<Decoded>, size: usize) {
+    pub(crate) fn insert(&self, cookie: &str, decoded: Decoded, size: usize) {
         let bytes = cookie.len() + size;
         if bytes > DECODED_BYTES / 16 {
             return;
@@ -112,14 +112,14 @@ impl DecodedCookies {
 mod tests {
     use super::*;
 
-    fn decoded(id: &str) -> Arc<Decoded> {
-        Arc::new(Decoded {
+    fn decoded(id: &str) -> Decoded {
+        Decoded {
             id: Arc::new(id.to_owned()),
             created: 1,
             seen: 1,
             data: Arc::default(),
             old_key: false,
-        })
+        }
     }
 
     #[test]
