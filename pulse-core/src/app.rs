@@ -57,6 +57,8 @@ pub struct App {
 
 pub(crate) struct Inner {
     pub(crate) routes: Routes,
+    /// Whether a route has live features: when none has, no page looks its views up for it.
+    pub(crate) any_live: bool,
     pub(crate) chain: Box<dyn ErasedMiddleware>,
 }
 
@@ -74,6 +76,7 @@ impl App {
     pub fn new(routes: Routes, middleware: impl PulseMiddleware) -> App {
         App {
             inner: Arc::new(Inner {
+                any_live: routes.entries.iter().any(|entry| entry.component.is_live()),
                 routes,
                 // A lone dev-only middleware is filtered like one inside a chain.
                 chain: Box::new(Chain::new(middleware, ())),
@@ -207,15 +210,16 @@ impl App {
         session: &Session,
     ) -> Result<Option<(PrerenderPayload, PrerenderResponse)>, PrerenderError> {
         let routes = &self.inner.routes;
-        let Some((pattern, route_info)) = routes.resolve_parts(request.path(), request.query(), "")
+        let Some((entry, route_info)) = routes.resolve_entry(request.path(), request.query(), "")
         else {
             return Ok(None);
         };
         let payload = PrerenderPayload {
-            paths: vec![pattern.to_owned()],
+            paths: vec![entry.pattern.as_str().to_owned()],
             route_info,
         };
-        let outcome = self.prerender_payload(&payload, request, session).await?;
+        // The entry is at hand: no second lookup of its pattern.
+        let outcome = self.run(&[entry], &payload, request, session).await?;
         Ok(Some((payload, outcome)))
     }
 
@@ -252,6 +256,18 @@ impl App {
                 .collect::<Result<Vec<_>, _>>()?;
             &many
         };
+        self.run(entries, payload, request, session).await
+    }
+
+    /// `prerender` and the pages of `entries` through the chain; a panic or a non-local redirect
+    /// is an error.
+    async fn run(
+        &self,
+        entries: &[&RouteEntry],
+        payload: &PrerenderPayload,
+        request: &Request,
+        session: &Session,
+    ) -> Result<PrerenderResponse, PrerenderError> {
         let job = PageJob {
             entries,
             payload,
@@ -270,6 +286,16 @@ impl App {
             local_target(redirect.path())?;
         }
         Ok(outcome)
+    }
+
+    /// Whether one of `patterns` is a route with live features (the document then opens a
+    /// WebSocket).
+    pub(crate) fn any_live<'a>(&self, mut patterns: impl Iterator<Item = &'a String>) -> bool {
+        self.inner.any_live
+            && patterns.any(|pattern| {
+                self.live_route(pattern)
+                    .is_some_and(|entry| entry.component.is_live())
+            })
     }
 
     /// The route entry for a pattern, if the app has it.

@@ -50,19 +50,19 @@ pub struct PageContext {
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
     pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Request) -> Self {
-        PageContext::with_parts(pattern, route, session, request, ViewState::default())
+        PageContext::with_parts(pattern.into(), route, session, request, ViewState::default())
     }
 
     /// A context over a given `state` (no fresh state allocated and dropped).
     pub(crate) fn with_parts(
-        pattern: &str,
+        pattern: Arc<str>,
         route: RouteInfo,
         session: Session,
         request: Request,
         state: ViewState,
     ) -> Self {
         PageContext {
-            pattern: pattern.into(),
+            pattern,
             route,
             session,
             request,

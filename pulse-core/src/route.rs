@@ -106,6 +106,7 @@ impl Routes {
             error,
         })?;
         self.push(RouteEntry {
+            name: parsed.as_str().into(),
             pattern: parsed,
             component: Arc::new(component),
             groups: Vec::new(),
@@ -296,6 +297,17 @@ impl Routes {
         query: &str,
         hash: &str,
     ) -> Option<(&str, RouteInfo)> {
+        self.resolve_entry(path, query, hash)
+            .map(|(entry, info)| (entry.pattern.as_str(), info))
+    }
+
+    /// [`Routes::resolve_parts`] with the matched entry itself.
+    pub(crate) fn resolve_entry(
+        &self,
+        path: &str,
+        query: &str,
+        hash: &str,
+    ) -> Option<(&RouteEntry, RouteInfo)> {
         // The highest rank wins; on a tie, the route declared first.
         let mut best: Option<(&RouteEntry, pulse_route::Match<'_, '_>)> = None;
         for entry in &self.entries {
@@ -320,7 +332,7 @@ impl Routes {
                 .collect(),
             catchall: found.catchall.iter().map(|s| decode(s)).collect(),
         };
-        Some((entry.pattern.as_str(), info))
+        Some((entry, info))
     }
 }
 

@@ -10,6 +10,7 @@ mod erased;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
 
 use futures_util::future::{BoxFuture, Either};
@@ -48,6 +49,8 @@ pub enum PrerenderError {
 /// ([`Routes`](crate::Routes)) owns the entries; the engine runs them.
 pub(crate) struct RouteEntry {
     pub(crate) pattern: Pattern,
+    /// The pattern's text, shared with every page context rendering it (no copy per render).
+    pub(crate) name: Arc<str>,
     pub(crate) component: Arc<dyn ErasedComponent>,
     /// Scoped middleware, outermost first; runs after the app-wide chain.
     pub(crate) groups: Vec<Arc<dyn ErasedMiddleware>>,
@@ -150,6 +153,38 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
         request: job.request,
         session: job.session,
     };
+    if let [entry] = job.entries {
+        // A page request renders one route. Its future is pinned here, beside the `prerender`
+        // chain's rather than boxed inside it; the chain's `next` holds a pinned reference.
+        let route = pin!(render_route(
+            chain,
+            entry,
+            &job.payload.route_info,
+            job.request,
+            job.session,
+            ViewState::default(),
+        ));
+        let render_one = || async move {
+            let mut views = BTreeMap::new();
+            match route.await {
+                RoutePrerenderResponse::Ok(view) => {
+                    views.insert(entry.pattern.as_str().to_owned(), view);
+                }
+                RoutePrerenderResponse::Redirect(redirect) => {
+                    return PrerenderResponse::Redirect(redirect);
+                }
+                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
+                RoutePrerenderResponse::TooManyRequests(limited) => {
+                    return PrerenderResponse::TooManyRequests(limited);
+                }
+            }
+            PrerenderResponse::Ok(Prerender {
+                views,
+                directives: Default::default(),
+            })
+        };
+        return chain.prerender(args, next_fn(render_one)).await;
+    }
     let render_all = || async move {
         let mut views = BTreeMap::new();
         for entry in job.entries {
@@ -203,7 +238,7 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
     // only, and a chain that stops first copies nothing.
     let render = async move {
         let cx = PageContext::with_parts(
-            path,
+            entry.name.clone(),
             route_info.clone(),
             session.clone(),
             request.clone(),

@@ -177,12 +177,31 @@ fn write_state(
     fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
         value.serialize(&mut serde_json::Serializer::with_formatter(out, ScriptSafe))
     }
+    // Most values are short plain strings and empty maps: written as they are.
+    fn string(out: &mut Vec<u8>, value: &str) -> serde_json::Result<()> {
+        if value.bytes().all(plain_json_byte) {
+            out.push(b'"');
+            out.put(value);
+            out.push(b'"');
+            Ok(())
+        } else {
+            json(out, value)
+        }
+    }
+    fn map(out: &mut Vec<u8>, value: &BTreeMap<String, String>) -> serde_json::Result<()> {
+        if value.is_empty() {
+            out.put("{}");
+            Ok(())
+        } else {
+            json(out, value)
+        }
+    }
     out.put("{\"paths\":[");
     for (i, path) in paths.iter().enumerate() {
         if i > 0 {
             out.put(",");
         }
-        json(out, path.as_str())?;
+        string(out, path)?;
     }
     let RouteInfo {
         pathname,
@@ -193,17 +212,21 @@ fn write_state(
         catchall,
     } = route;
     out.put("],\"routeInfo\":{\"pathname\":");
-    json(out, pathname.as_str())?;
+    string(out, pathname)?;
     out.put(",\"hash\":");
-    json(out, hash.as_str())?;
+    string(out, hash)?;
     out.put(",\"query\":");
-    json(out, query.as_str())?;
+    string(out, query)?;
     out.put(",\"queryParams\":");
-    json(out, query_params)?;
+    map(out, query_params)?;
     out.put(",\"pathParams\":");
-    json(out, path_params)?;
+    map(out, path_params)?;
     out.put(",\"catchall\":");
-    json(out, catchall)?;
+    if catchall.is_empty() {
+        out.put("[]");
+    } else {
+        json(out, catchall)?;
+    }
     out.put(if live {
         "},\"live\":true}"
     } else {
@@ -301,6 +324,13 @@ impl serde_json::ser::Formatter for ScriptSafe {
         }
         writer.write_all(&bytes[start..])
     }
+}
+
+/// A byte JSON writes as itself inside a string, and the script element keeps as it is: not
+/// `"`, `\\`, a control character, `<`, `>`, `&`, or a byte of a non-ASCII character (U+2028 and
+/// U+2029 are escaped, so all of them go through [`ScriptSafe`]).
+fn plain_json_byte(b: u8) -> bool {
+    matches!(b, 0x20..=0x7E) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&')
 }
 
 /// Copies `text` to `out`, replacing the ASCII characters `replacement` names, in runs.
@@ -437,9 +467,22 @@ mod tests {
             path_params: BTreeMap::from([("id".to_owned(), "7".to_owned())]),
             catchall: vec!["a b".to_owned(), "c\"d".to_owned()],
         };
-        for route_info in [route_info, RouteInfo::default()] {
+        // Every string slot with a character JSON or the script element escapes.
+        let escaped = RouteInfo {
+            pathname: "/a\"b\\c<d>&e\u{2028}f\u{7f}é\n".to_owned(),
+            hash: "</script>".to_owned(),
+            query: "q=\u{2029}&r=<".to_owned(),
+            query_params: BTreeMap::from([("<k>".to_owned(), "\"v\"".to_owned())]),
+            path_params: BTreeMap::from([("id".to_owned(), "\t".to_owned())]),
+            catchall: Vec::new(),
+        };
+        for route_info in [route_info, escaped, RouteInfo::default()] {
             for live in [false, true] {
-                let paths = ["/".to_owned(), "/users/:id/*".to_owned()];
+                let paths = [
+                    "/".to_owned(),
+                    "/users/:id/*".to_owned(),
+                    "/\"<&>".to_owned(),
+                ];
                 let mut written = Vec::new();
                 write_state(&mut written, &paths, &route_info, live).unwrap();
                 let state = State {

@@ -92,9 +92,21 @@ pub use tower_sessions_core;
 /// nested layouts).
 pub const DEFAULT_MAX_PRERENDER_PATHS: usize = 16;
 
-/// What every framework handler shares: the app, the scheme it is served on and the prerender bound.
+/// What every framework handler shares: the app, the scheme it is served on and the prerender
+/// bound. Behind one `Arc`: handlers take a clone per request.
 #[derive(Clone)]
-pub(crate) struct ServerState {
+pub(crate) struct ServerState(Arc<SharedState>);
+
+impl std::ops::Deref for ServerState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The fields of [`ServerState`].
+pub(crate) struct SharedState {
     pub(crate) app: App,
     pub(crate) scheme: Scheme,
     /// The most distinct `paths` one `POST /_pulse/prerender` may name.
@@ -334,11 +346,11 @@ impl Server {
         if let Some(backend) = self.channel_backend {
             live.hub().set_backend(backend);
         }
-        let state = ServerState {
+        let state = ServerState(Arc::new(SharedState {
             app: self.app,
             scheme: self.scheme,
             max_prerender_paths: self.max_prerender_paths,
-        };
+        }));
         let live = live.with_scheme(self.scheme);
         let endpoints = if self.routes.has_routes() {
             let api = axum::middleware::from_fn_with_state(state.clone(), api::layer);

@@ -32,12 +32,7 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
     match state.app.page(&request, &session).await {
         Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {
             // The document opens a WebSocket only when one of its views has live features.
-            let live = prerender.views.keys().any(|pattern| {
-                state
-                    .app
-                    .live_route(pattern)
-                    .is_some_and(|entry| entry.component.is_live())
-            });
+            let live = state.app.any_live(prerender.views.keys());
             (
                 [(CACHE_CONTROL, PRIVATE)],
                 Html(Body::from(document::page(
