@@ -111,7 +111,8 @@ impl<T: Clone> Shared<T> {
         }
         match self {
             Shared::Owned(value) => value,
-            Shared::Shared(_) => unreachable!("made owned above"),
+            // Not reached: made owned above.
+            Shared::Shared(shared) => Arc::make_mut(shared),
         }
     }
 }
