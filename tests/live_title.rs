@@ -1,6 +1,7 @@
-//! A title set while a live view renders reaches the client over a real socket on 127.0.0.1:
-//! `attach_ack` and `view_update` carry the document title (the app's template applied, as in
-//! the first document's `<title>`), as text, only when there is one.
+//! A title set while a view renders reaches the client after the first document, over real
+//! sockets on 127.0.0.1: `attach_ack` and `view_update` carry the document title (the app's
+//! template applied, as in the first document's `<title>`), as text, only when there is one;
+//! so does the JSON of `POST /_pulse/prerender`.
 
 use pulse as ps;
 use pulse_test::{TestServer, connect, pulse_state, secret, serve_live};
@@ -135,4 +136,46 @@ async fn the_socket_and_the_document_agree_on_the_title() {
     assert_eq!(ack["title"], "Draft · My <app>", "{ack}");
     let update = socket.callback("/doc", "rename", json!(["Final"])).await;
     assert_eq!(update["title"], "Final · My <app>", "{update}");
+}
+
+#[tokio::test]
+async fn the_prerender_json_carries_the_document_title() {
+    let server = |head| {
+        app(head)
+            .server()
+            .session_store(ps::CookieStore::new(secret()))
+    };
+    let titled = TestServer::start(server(Some("My <app>"))).await;
+    let browser = titled.browser();
+    let answer = browser
+        .post_json(
+            "/_pulse/prerender",
+            json!({"paths": ["doc"], "routeInfo": {"pathname": "/doc"}}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = answer.json();
+    // The view's own title, and the document's in the app's template (text, not HTML).
+    assert_eq!(answer["views"]["/doc"]["title"], "Draft", "{answer}");
+    assert_eq!(answer["title"], "Draft · My <app>", "{answer}");
+    let answer = browser
+        .post_json("/_pulse/prerender", json!({"paths": ["/plain"]}))
+        .await
+        .json();
+    assert_eq!(answer["title"], "My <app>", "{answer}");
+
+    // No title anywhere: Pulse's shape, unchanged.
+    let untitled = TestServer::start(server(None)).await;
+    let answer = untitled
+        .browser()
+        .post_json("/_pulse/prerender", json!({"paths": ["/plain"]}))
+        .await
+        .json();
+    assert_eq!(
+        answer,
+        json!({
+            "views": {"/plain": {"path": "/plain", "html": "<p>plain</p>"}},
+            "directives": {"headers": {}, "query": {}}
+        })
+    );
 }
