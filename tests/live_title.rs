@@ -75,8 +75,9 @@ async fn a_callback_that_changes_the_title_sends_the_new_document_title() {
     );
 
     // An `update` (the URL changed) renders again and carries the title too.
+    let route = json!({"pathname": "/doc", "query": "x=1"});
     client
-        .send(json!({"type": "update", "path": "/doc", "routeInfo": {"pathname": "/doc", "query": "x=1"}}))
+        .send(json!({"type": "update", "path": "/doc", "routeInfo": route}))
         .await;
     let update = client.recv().await;
     assert_eq!(update["type"], "view_update", "{update}");

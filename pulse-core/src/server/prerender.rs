@@ -27,8 +27,9 @@ use crate::sessions::request_and_session_owned;
 /// path, 500 for a panic or a non-local redirect. Errors are `{"detail": "…"}`.
 ///
 /// `title` is the document title a page request would put in `<title>`: the innermost view's
-/// title (each view's own is its `title`) in the app's [`Head`](crate::Head) template, or the app's title;
-/// absent when there is neither. It is text: a client sets `document.title` to it as is.
+/// title (each view's own is its `title`) in the app's [`Head`](crate::Head) template, or the
+/// app's title; absent when there is neither. It is text: a client sets `document.title` to it
+/// as is.
 ///
 /// Duplicate paths are rendered once. When the client goes away, hyper drops this future and
 /// the rendering stops with it.
