@@ -12,7 +12,8 @@
 //!   error; JSON clients get JSON), `/dashboard` shows the logged-in email and a live counter;
 //!   `POST /api/logout` (or the dashboard's "Sign out" button) ends the session.
 //! - Every page shares `layout` (a skip link, the navigation, `main`) and the app's `Head`
-//!   (title and a small stylesheet); pages set their own title with `cx.set_title`.
+//!   (title and a small stylesheet); pages set their own title with `cx.set_title` (the
+//!   dashboard's shows its counter, updated in the browser tab by each click's re-render).
 //! - `require_login` guards only the routes of its group: anonymous page requests to
 //!   `/dashboard` are redirected to `/login`, with no list of public paths to keep in sync.
 //! - `reject_anonymous` refuses WebSockets of anonymous browsers; `admin_channels` denies
@@ -116,7 +117,11 @@ fn clicks(count: i64) -> &'static str {
 async fn dashboard(cx: ps::PageContext) -> ps::Markup {
     let email: String = cx.session().get("user_email").unwrap_or_default();
     let count: i64 = cx.state().get("count").unwrap_or(0);
-    cx.set_title("Dashboard");
+    // A callback's re-render sends the title too: the browser tab shows the count.
+    cx.set_title(match count {
+        0 => "Dashboard".to_owned(),
+        n => format!("Dashboard ({n})"),
+    });
     ps::html! {
         h1 { "Dashboard" }
         p { "Signed in as " strong id="email" { (email) } }

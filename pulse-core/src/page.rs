@@ -50,7 +50,13 @@ pub struct PageContext {
 impl PageContext {
     /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
     pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Request) -> Self {
-        PageContext::with_parts(pattern.into(), route, session, request, ViewState::default())
+        PageContext::with_parts(
+            pattern.into(),
+            route,
+            session,
+            request,
+            ViewState::default(),
+        )
     }
 
     /// A context over a given `state` (no fresh state allocated and dropped).
@@ -73,7 +79,8 @@ impl PageContext {
     /// Sets the document's `<title>` (shown in the tab, the history and by screen readers when
     /// the page loads). With a title in the app's [`Head`](crate::Head), the document's title
     /// is `"{title} · {app title}"`. When several views of a document set one, the innermost
-    /// route's wins. Read at the document request; a callback's later change is not sent.
+    /// route's wins. A live view's re-render over the WebSocket sends its title too
+    /// (`attach_ack`/`view_update` `title`), and the browser's `document.title` follows.
     ///
     /// ```
     /// use pulse_core as ps;

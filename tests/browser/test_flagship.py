@@ -180,6 +180,25 @@ def test_sign_in_count_over_the_socket_sign_out_and_back(context, flagship):
     assert errors == []
 
 
+def test_a_callback_that_changes_the_title_updates_document_title(context):
+    page = context.new_page()
+    errors = console_errors(page)
+    sign_in(page)
+    expect(page).to_have_title("Dashboard · Pulse auth example")
+    wait_attached(page)
+    # The attach re-rendered the view with the same title: unchanged.
+    expect(page).to_have_title("Dashboard · Pulse auth example")
+    button = page.locator('[data-pulse-callback="increment"]')
+    for expected in ["1", "2"]:
+        button.click()
+        expect(page.locator("#count")).to_have_text(expected)
+        # The re-render's title, in the app's template as in the first document.
+        expect(page).to_have_title(f"Dashboard ({expected}) · Pulse auth example")
+    # The document's one <title> element was updated (no second one added).
+    assert page.evaluate("document.querySelectorAll('title').length") == 1
+    assert errors == []
+
+
 def test_a_click_before_the_socket_opens_is_sent_once_it_opens(context):
     page = context.new_page()
     sign_in(page)

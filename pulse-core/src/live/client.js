@@ -8,7 +8,8 @@
 // drawn once per page load, so the server can give a view its state back after a reconnect.
 // `attach_ack` / `view_update` morph the view's DOM in place (elements are kept, so focus,
 // caret and selection stay where the user was; a field's value is replaced only when the
-// server changes its `value` attribute and the field is not focused).
+// server changes its `value` attribute and the field is not focused). Their `title`, when
+// present, becomes document.title (the same title a fresh load of the page would have).
 //
 // Callbacks: a click on an element marked data-pulse-callback="name" (a form: its submit)
 // sends a `callback` with the JSON array in data-pulse-args (a form: its fields as one
@@ -368,6 +369,11 @@
         const element = views.get(message.path);
         if (!element) break;
         morph(element, message.html);
+        // The document title the render asks for (the server applied the app's template);
+        // text, never HTML. Absent: the page keeps its title.
+        if (typeof message.title === "string" && document.title !== message.title) {
+          document.title = message.title;
+        }
         const detail = { path: message.path, type: message.type };
         element.dispatchEvent(new CustomEvent("pulse:update", { bubbles: true, detail }));
         break;

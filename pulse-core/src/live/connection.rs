@@ -448,7 +448,7 @@ impl Connection {
     }
 
     /// Renders a view through `prerender_route` (the app catches a panic and refuses a
-    /// non-local redirect).
+    /// non-local redirect); the answer carries the view's HTML and the document title.
     async fn render(&self, entry: &RouteEntry, slot: Slot, attach: bool) -> Done {
         let render = self.app.render_live(
             entry,
@@ -460,10 +460,13 @@ impl Connection {
         match render.await {
             Ok(RoutePrerenderResponse::Ok(view)) => {
                 let (path, html) = (view.path, view.html);
+                // The document title the first document would have for this render (a page
+                // request renders one view: its title, in the app's template).
+                let title = self.app.head.document_title(view.title.as_deref());
                 if attach {
-                    Done::Attached(slot, Outgoing::AttachAck { path, html })
+                    Done::Attached(slot, Outgoing::AttachAck { path, html, title })
                 } else {
-                    Done::Rendered(slot, Outgoing::ViewUpdate { path, html })
+                    Done::Rendered(slot, Outgoing::ViewUpdate { path, html, title })
                 }
             }
             Ok(RoutePrerenderResponse::Redirect(redirect)) => Done::Gone(Outgoing::NavigateTo {

@@ -6,6 +6,12 @@
 //! (message size limit, allowed origins). The wire protocol is described in
 //! [`protocol`] and in the client script.
 //!
+//! A view's re-render (an attach, an `update`, a callback) sends its HTML and the document
+//! title it asks for, computed as for the first document's `<title>` (the view's
+//! [`set_title`](crate::PageContext::set_title) in the app's [`Head`](crate::Head) template);
+//! the client script sets `document.title` to it, so the tab, the history and screen readers
+//! follow the view.
+//!
 //! Every client message passes the `message` hook and every channel message the `channel` hook;
 //! a `Deny` is always answered (`server_error` of kind `deny`, or a channel error reply/event),
 //! and the connection stays open.

@@ -17,8 +17,8 @@
 //!
 //! | type | fields | when |
 //! |---|---|---|
-//! | `attach_ack` | `path`, `html` | a view was attached |
-//! | `view_update` | `path`, `html` | a view changed (callback, `update`) |
+//! | `attach_ack` | `path`, `html`, `title`? | a view was attached |
+//! | `view_update` | `path`, `html`, `title`? | a view changed (callback, `update`) |
 //! | `navigate_to` | `path`, `replace` | `prerender_route` redirected or said not found, or a callback navigated |
 //! | `reload` | — | an `attach` named a route the app does not have (the page came from another version of the app) |
 //! | `server_error` | `path` (or `null`), `error: {message, kind, retryAfterMs?}` | see [`ErrorKind`] |
@@ -26,6 +26,14 @@
 //! | `channel_message` | `channel`, `responseTo`, `payload`, `error` | the one reply to a `requestId` |
 //! | `refresh_cookies` | `url` | the session changed over the socket: `GET url` with credentials stores it |
 //! | `heartbeat_ack` | `intervalMs` | the answer to a `heartbeat`; `intervalMs` is the time until the next one ([`Live::ping_interval`](super::Live::ping_interval), 0: send none) |
+//!
+//! `title` is the document title the render asks for, as the first document's `<title>` has
+//! it: the title the view set ([`PageContext::set_title`](crate::PageContext::set_title)) in
+//! the app's [`Head`](crate::Head) template (`"Dashboard · My app"`), or the app's own title when
+//! the view set none. It is absent when there is neither (messages of untitled apps are
+//! unchanged), and then the browser keeps the title it has. It is text, never HTML: the client
+//! script assigns it to `document.title`. A document has one attached view (a page request
+//! renders one route), so the last `title` received is the document's.
 //!
 //! `viewId` (a random string of at most 64 characters the client draws once per page load) lets
 //! a view survive a reconnect: an `attach` with the `viewId` of a view that another socket of
@@ -258,10 +266,21 @@ impl ErrorBody {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Outgoing {
-    /// A view was attached; its current HTML.
-    AttachAck { path: String, html: String },
-    /// An attached view's new HTML (after a callback or an `update`).
-    ViewUpdate { path: String, html: String },
+    /// A view was attached; its current HTML and the document title it asks for.
+    AttachAck {
+        path: String,
+        html: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// An attached view's new HTML (after a callback or an `update`) and the document title
+    /// it asks for.
+    ViewUpdate {
+        path: String,
+        html: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
     /// Load `path` (a redirect from `prerender_route`, a not-found, or a callback's request).
     NavigateTo { path: String, replace: bool },
     /// Reload the page (it attached a route this app does not have: another version of the
@@ -348,6 +367,56 @@ impl Outgoing {
     pub(crate) fn to_text(&self) -> String {
         // Serializing these types cannot fail: string keys, JSON values.
         serde_json::to_string(self).unwrap_or_else(|_| String::from(r#"{"type":"reload"}"#))
+    }
+}
+
+#[cfg(test)]
+mod view_tests {
+    use super::Outgoing;
+    use serde_json::{Value, json};
+
+    fn sent(message: Outgoing) -> Value {
+        serde_json::from_str(&message.to_text()).unwrap()
+    }
+
+    #[test]
+    fn a_view_message_carries_its_title_only_when_there_is_one() {
+        let ack = |title: Option<&str>| Outgoing::AttachAck {
+            path: "/".into(),
+            html: "<p>hi</p>".into(),
+            title: title.map(str::to_owned),
+        };
+        assert_eq!(
+            sent(ack(None)),
+            json!({"type": "attach_ack", "path": "/", "html": "<p>hi</p>"}),
+            "the shape of an untitled view is unchanged"
+        );
+        assert_eq!(
+            sent(ack(Some("Home · App"))),
+            json!({"type": "attach_ack", "path": "/", "html": "<p>hi</p>", "title": "Home · App"})
+        );
+        let update = Outgoing::ViewUpdate {
+            path: "/".into(),
+            html: String::new(),
+            title: None,
+        };
+        assert_eq!(
+            update.to_text(),
+            r#"{"type":"view_update","path":"/","html":""}"#
+        );
+    }
+
+    #[test]
+    fn a_title_is_text_sent_as_is() {
+        let title = r#"<b>"Tom" & Jerry</b> · App"#;
+        let update = Outgoing::ViewUpdate {
+            path: "/".into(),
+            html: String::new(),
+            title: Some(title.into()),
+        };
+        let text = update.to_text();
+        assert!(!text.contains("&amp;"), "not HTML-escaped: {text}");
+        assert_eq!(sent(update)["title"], title);
     }
 }
 

@@ -353,8 +353,7 @@ impl Server {
         }));
         let live = live.with_scheme(self.scheme);
         let endpoints = if self.routes.has_routes() {
-            let api = axum::middleware::from_fn_with_state(state.clone(), api::layer);
-            self.routes.route_layer(api)
+            self.routes.route_layer(api::ApiLayer::new(state.clone()))
         } else {
             self.routes
         };

@@ -1,6 +1,6 @@
 //! `POST /_pulse/prerender`: the JSON form of a page request (Pulse's wire shapes).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -9,20 +9,27 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::header::CACHE_CONTROL;
 use http::request::Parts;
+use serde::Serialize;
 use serde_json::json;
 
 use super::ServerState;
 use super::page::PRIVATE;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
-use crate::prerender::PrerenderPayload;
+use crate::prerender::{Prerender, PrerenderPayload, View};
 use crate::sessions::request_and_session_owned;
 
-/// `{"views": …, "directives": …}`, `{"redirect": "/login"}` or `{"notFound": true}` (200);
+/// `{"views": …, "directives": …, "title"?: …}`, `{"redirect": "/login"}` or
+/// `{"notFound": true}` (200);
 /// 429 with `Retry-After` and `{"error": "too many requests", "retryAfter": secs}` when limited;
 /// 400 for a malformed body, empty `paths` or more distinct `paths` than the server's bound
 /// ([`Server::max_prerender_paths`](super::Server::max_prerender_paths)), 404 for an unknown
 /// path, 500 for a panic or a non-local redirect. Errors are `{"detail": "…"}`.
+///
+/// `title` is the document title a page request would put in `<title>`: the innermost view's
+/// title (each view's own is its `title`) in the app's [`Head`](crate::Head) template, or the
+/// app's title; absent when there is neither. It is text: a client sets `document.title` to it
+/// as is.
 ///
 /// Duplicate paths are rendered once. When the client goes away, hyper drops this future and
 /// the rendering stops with it.
@@ -57,7 +64,12 @@ pub(crate) async fn handle(
         .await
     {
         Ok(PrerenderResponse::Ok(prerender)) => {
-            ([(CACHE_CONTROL, PRIVATE)], Json(prerender)).into_response()
+            let page_title = page_title(&payload.paths, &prerender.views);
+            let answer = Answer {
+                title: state.app.head.document_title(page_title),
+                prerender: &prerender,
+            };
+            ([(CACHE_CONTROL, PRIVATE)], Json(answer)).into_response()
         }
         // The app refuses a non-local redirect (an error below).
         Ok(PrerenderResponse::Redirect(redirect)) => {
@@ -76,6 +88,35 @@ pub(crate) async fn handle(
     }
 }
 
+/// The 200 answer: Pulse's `{views, directives}` and the document title.
+#[derive(Serialize)]
+struct Answer<'a> {
+    #[serde(flatten)]
+    prerender: &'a Prerender,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+}
+
+/// The title the document of these views would take, as `server/document.rs` picks it: views
+/// in `paths` order (outermost first), then those a `prerender` hook added; the innermost
+/// view's title wins.
+fn page_title<'a>(paths: &[String], views: &'a BTreeMap<String, View>) -> Option<&'a str> {
+    // A path may omit its leading `/`; the views are keyed by the route's pattern.
+    let find = |path: &String| match views.get_key_value(path.as_str()) {
+        Some(found) => Some(found),
+        None => views.get_key_value(format!("/{path}").as_str()),
+    };
+    let listed: Vec<(&String, &View)> = paths.iter().filter_map(find).collect();
+    let added = views
+        .iter()
+        .filter(|(pattern, _)| !listed.iter().any(|(seen, _)| seen == pattern));
+    listed
+        .iter()
+        .copied()
+        .chain(added)
+        .fold(None, |title, (_, view)| view.title.as_deref().or(title))
+}
+
 /// Keeps the first of paths naming the same route (`users/:id` and `/users/:id` are one).
 fn dedupe(paths: &mut Vec<String>) {
     if paths.len() < 2 {
@@ -88,4 +129,44 @@ fn dedupe(paths: &mut Vec<String>) {
 
 fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
     (status, Json(json!({ "detail": detail.into() }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::page_title;
+    use crate::prerender::View;
+
+    fn views(titles: &[(&str, Option<&str>)]) -> BTreeMap<String, View> {
+        titles
+            .iter()
+            .map(|(path, title)| {
+                let view = View {
+                    path: (*path).to_owned(),
+                    html: String::new(),
+                    title: title.map(str::to_owned),
+                };
+                ((*path).to_owned(), view)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_innermost_titled_view_names_the_document() {
+        let paths = ["/outer".to_owned(), "inner".to_owned()];
+        let both = views(&[("/inner", Some("Inner")), ("/outer", Some("Outer"))]);
+        assert_eq!(page_title(&paths, &both), Some("Inner"));
+        let outer = views(&[("/inner", None), ("/outer", Some("Outer"))]);
+        assert_eq!(page_title(&paths, &outer), Some("Outer"));
+        let none = views(&[("/inner", None), ("/outer", None)]);
+        assert_eq!(page_title(&paths, &none), None);
+        // A view a `prerender` hook added comes after the listed ones, as in the document.
+        let added = views(&[
+            ("/a", Some("Added")),
+            ("/inner", Some("Inner")),
+            ("/outer", None),
+        ]);
+        assert_eq!(page_title(&paths, &added), Some("Added"));
+    }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by valgrind's callgrind: bare axum beside Pulse, in process.
+#
+#   bash benches/instructions.sh                          # this checkout's benches/server.rs
+#   SERVER_EXE=/path/to/server-bench bash benches/instructions.sh   # another build, to compare
+#
+# Times on a shared or virtual machine drift by tens of percent from one run to the next;
+# instruction counts do not (the same binary gives the same count to a fraction of a percent), so
+# this is the figure to compare commits with when the machine is busy. Each case of
+# `benches/server.rs` runs alone under callgrind for 1000 requests; the script prints the
+# instructions per request (everything the request runs: routing, session layer, chain, page,
+# document, allocator) and the ratio bare axum / case, the instruction-count analogue of the
+# throughput ratios `cargo bench --bench server` prints. Instructions are not time (cache misses
+# and the allocator's page faults are not counted), so report both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v valgrind >/dev/null; then
+    apt-get update && apt-get install -y valgrind
+fi
+
+exe=${SERVER_EXE:-}
+[ -n "$exe" ] || exe=$(cargo bench --bench server --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "server" and m.get("executable"):
+        print(m["executable"])')
+[ -n "$exe" ] || { echo "could not build benches/server.rs" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name | divan filter (regex) | skip
+cases=(
+    "axum_bare_handler|axum_bare_handler|session"
+    "pulse_three_middlewares|pulse_three_middlewares|session"
+    "pulse_three_middlewares_with_session|pulse_three_middlewares_with_session|^$"
+    "axum_bare_handler_in_session_layer|axum_bare_handler_in_session_layer|^$"
+)
+declare -A per_request
+for entry in "${cases[@]}"; do
+    IFS='|' read -r name filter skip <<<"$entry"
+    valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
+        "$exe" --bench "$filter" --skip "$skip" --sample-size 1 >/dev/null 2>"$work/$name.log"
+    # divan runs the requests on its own thread-pool task: its inclusive count is the 1000
+    # requests (plus a few instructions of the loop and timer per sample).
+    count=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/$name.out" |
+        awk '/TaskShared<F>::new::call \[/ && !n { gsub(",", "", $1); n = $1 } END { print n }')
+    [ -n "$count" ] || { echo "no count for $name" >&2; cat "$work/$name.log" >&2; exit 1; }
+    per_request[$name]=$((count / 1000))
+done
+
+bare=${per_request[axum_bare_handler]}
+printf '%-40s %14s %14s\n' case instructions "bare / case"
+for entry in "${cases[@]}"; do
+    IFS='|' read -r name _ _ <<<"$entry"
+    n=${per_request[$name]}
+    printf '%-40s %14s %14s\n' "$name" "$n" "$(python3 -c "print(f'{$bare / $n:.2f}x')")"
+done
