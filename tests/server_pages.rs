@@ -179,3 +179,28 @@ async fn pages_answer_get_and_head_only() {
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "GET, HEAD");
 }
+
+/// "No route matched" belongs to pages: a router of the app's own with a fallback is refused
+/// when the server is built (as `Server::routes` says), not silently replaced by the pages.
+#[tokio::test]
+async fn endpoints_with_a_fallback_of_their_own_are_refused() {
+    let endpoints = || axum::Router::new().route("/api/x", axum::routing::get(|| async { "x" }));
+    let with_fallback = || endpoints().fallback(|| async { "mine" });
+    let built = std::panic::catch_unwind(|| server().routes(with_fallback()).into_router());
+    assert!(
+        built.is_err(),
+        "a fallback among the endpoints must be refused"
+    );
+    // The same endpoints without it are served beside the pages, which answer the rest.
+    let base = spawn(server().routes(endpoints())).await;
+    let endpoint = get_with(&base, "/api/x", None).await;
+    assert_eq!(endpoint.status(), StatusCode::OK);
+    assert_eq!(endpoint.text().await.unwrap(), "x");
+    let page = get_with(&base, "/users/7", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("user 7"));
+    assert_eq!(
+        get_with(&base, "/api/nothing-here", None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

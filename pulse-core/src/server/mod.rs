@@ -352,22 +352,32 @@ impl Server {
             max_prerender_paths: self.max_prerender_paths,
         }));
         let live = live.with_scheme(self.scheme);
+        // The cross-site check and the session layer go around every route and around pages,
+        // the `api` hook around the app's own endpoints, each in one `route_layer` call: axum
+        // boxes a route once per call.
+        let guard = tower::ServiceBuilder::new()
+            .layer(self.cross_origin.layer(self.scheme))
+            .layer(session::SessionLayer::new(sessions));
         let endpoints = if self.routes.has_routes() {
-            self.routes.route_layer(api::ApiLayer::new(state.clone()))
+            self.routes
+                .route_layer(guard.clone().layer(api::ApiLayer::new(state.clone())))
         } else {
             self.routes
         };
+        // Pages (the fallback) get the layers around the handler itself: axum then boxes the
+        // page route once, where `Router::layer` would box it a second time around the first.
+        let pages = guard.clone().service(axum::handler::Handler::with_state(
+            page::handle,
+            state.clone(),
+        ));
         let router = framework_routes()
-            .fallback(page::handle)
             .with_state(state)
             .merge(live.router())
-            .merge(endpoints)
-            // One layer, not two: axum boxes each route once per `layer` call.
-            .layer(
-                tower::ServiceBuilder::new()
-                    .layer(self.cross_origin.layer(self.scheme))
-                    .layer(session::SessionLayer::new(sessions)),
-            );
+            .route_layer(guard)
+            // Before merging the endpoints: a router of the app's own with a fallback then
+            // makes `merge` panic, as the docs of `Server::routes` say, instead of being replaced.
+            .fallback_service(pages)
+            .merge(endpoints);
         Ok((router, live))
     }
 
