@@ -14,18 +14,15 @@
 # and the allocator's page faults are not counted), so report both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/bench_exe.sh
+source benches/bench_exe.sh
 
 if ! command -v valgrind >/dev/null; then
     apt-get update && apt-get install -y valgrind
 fi
 
 exe=${SERVER_EXE:-}
-[ -n "$exe" ] || exe=$(cargo bench --bench server --no-run --message-format=json 2>/dev/null |
-    python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "server" and m.get("executable"):
-        print(m["executable"])')
+[ -n "$exe" ] || exe=$(bench_exe server)
 [ -n "$exe" ] || { echo "could not build benches/server.rs" >&2; exit 1; }
 
 work=$(mktemp -d)

@@ -21,6 +21,8 @@
 # second over WebSockets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/bench_exe.sh
+source benches/bench_exe.sh
 
 ROUNDS=${ROUNDS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
@@ -38,12 +40,7 @@ SERVER_CORE=0
 CLIENT_CORE=$((CORES > 1 ? 1 : 0))
 
 exe=${LOOPBACK_EXE:-}
-[ -n "$exe" ] || exe=$(cargo bench --bench loopback --no-run --message-format=json 2>/dev/null |
-    python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "loopback" and m.get("executable"):
-        print(m["executable"])')
+[ -n "$exe" ] || exe=$(bench_exe loopback)
 [ -n "$exe" ] || { echo "could not build benches/loopback.rs" >&2; exit 1; }
 
 work=$(mktemp -d)

@@ -166,17 +166,8 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
         ));
         let render_one = || async move {
             let mut views = BTreeMap::new();
-            match route.await {
-                RoutePrerenderResponse::Ok(view) => {
-                    views.insert(entry.pattern.as_str().to_owned(), view);
-                }
-                RoutePrerenderResponse::Redirect(redirect) => {
-                    return PrerenderResponse::Redirect(redirect);
-                }
-                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
-                RoutePrerenderResponse::TooManyRequests(limited) => {
-                    return PrerenderResponse::TooManyRequests(limited);
-                }
+            if let Err(stop) = add_view(&mut views, entry, route.await) {
+                return stop;
             }
             PrerenderResponse::Ok(Prerender {
                 views,
@@ -193,19 +184,11 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
             // inside the `prerender` chain nests their types deeply enough to exceed rustc's
             // recursion limit in users' crates for longer chains.
             let state = ViewState::default();
-            match ErasedMiddleware::route(chain, entry, route_info, job.request, job.session, state)
-                .await
-            {
-                RoutePrerenderResponse::Ok(view) => {
-                    views.insert(entry.pattern.as_str().to_owned(), view);
-                }
-                RoutePrerenderResponse::Redirect(redirect) => {
-                    return PrerenderResponse::Redirect(redirect);
-                }
-                RoutePrerenderResponse::NotFound => return PrerenderResponse::NotFound,
-                RoutePrerenderResponse::TooManyRequests(limited) => {
-                    return PrerenderResponse::TooManyRequests(limited);
-                }
+            let outcome =
+                ErasedMiddleware::route(chain, entry, route_info, job.request, job.session, state)
+                    .await;
+            if let Err(stop) = add_view(&mut views, entry, outcome) {
+                return stop;
             }
         }
         PrerenderResponse::Ok(Prerender {
@@ -214,6 +197,26 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
         })
     };
     chain.prerender(args, next_fn(render_all)).await
+}
+
+/// Adds a route's view to a page's `views`, or says how the page ends instead: the first
+/// `Redirect` or `NotFound` (or a rate limit) ends the batch.
+fn add_view(
+    views: &mut BTreeMap<String, View>,
+    entry: &RouteEntry,
+    outcome: RoutePrerenderResponse,
+) -> Result<(), PrerenderResponse> {
+    match outcome {
+        RoutePrerenderResponse::Ok(view) => {
+            views.insert(entry.pattern.as_str().to_owned(), view);
+            Ok(())
+        }
+        RoutePrerenderResponse::Redirect(redirect) => Err(PrerenderResponse::Redirect(redirect)),
+        RoutePrerenderResponse::NotFound => Err(PrerenderResponse::NotFound),
+        RoutePrerenderResponse::TooManyRequests(limited) => {
+            Err(PrerenderResponse::TooManyRequests(limited))
+        }
+    }
 }
 
 /// One route through `prerender_route`: the app-wide `chain`, then the route's group

@@ -374,15 +374,23 @@ mod tests {
 
     const T0: u64 = 1_700_000_000;
 
-    #[test]
-    fn round_trips_id_data_and_times_in_both_modes() {
-        for store in [
+    /// Each mode's store, with a session holding `user_email` saved at `T0`, and its cookie.
+    fn saved_in_both_modes() -> [(CookieStore, Session, String); 2] {
+        [
             CookieStore::new(secret(1)),
             CookieStore::encrypted(secret(1)),
-        ] {
+        ]
+        .map(|store| {
             let session = Session::new();
             session.insert("user_email", "a@b.c").unwrap();
             let cookie = saved(&store, &session, T0);
+            (store, session, cookie)
+        })
+    }
+
+    #[test]
+    fn round_trips_id_data_and_times_in_both_modes() {
+        for (store, session, cookie) in saved_in_both_modes() {
             let loaded = store.decode(&cookie).unwrap();
             assert_eq!(loaded.id(), session.id());
             assert_eq!(loaded.get::<String>("user_email").unwrap(), "a@b.c");
@@ -465,13 +473,7 @@ mod tests {
 
     #[test]
     fn a_verified_cookie_is_remembered_and_only_a_verified_one() {
-        for store in [
-            CookieStore::new(secret(1)),
-            CookieStore::encrypted(secret(1)),
-        ] {
-            let session = Session::new();
-            session.insert("user_email", "a@b.c").unwrap();
-            let cookie = saved(&store, &session, T0);
+        for (store, session, cookie) in saved_in_both_modes() {
             let mut tampered = cookie.clone().into_bytes();
             let last = tampered.len() - 3;
             tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
@@ -495,13 +497,7 @@ mod tests {
 
     #[test]
     fn sessions_of_a_remembered_cookie_share_its_data_and_a_write_copies_it() {
-        for store in [
-            CookieStore::new(secret(1)),
-            CookieStore::encrypted(secret(1)),
-        ] {
-            let session = Session::new();
-            session.insert("user_email", "a@b.c").unwrap();
-            let cookie = saved(&store, &session, T0);
+        for (store, session, cookie) in saved_in_both_modes() {
             let reader = store.decode(&cookie).unwrap();
             let writer = store.decode(&cookie).unwrap();
             assert!(
