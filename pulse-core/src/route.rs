@@ -106,7 +106,6 @@ impl Routes {
             error,
         })?;
         self.push(RouteEntry {
-            name: parsed.as_str().into(),
             pattern: parsed,
             component: Arc::new(component),
             groups: Vec::new(),

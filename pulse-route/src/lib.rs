@@ -21,6 +21,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// One segment of a route pattern.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -50,7 +51,8 @@ impl Segment {
 /// A parsed, validated route pattern such as `/users/:id`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Pattern {
-    source: String,
+    /// Shared: every page context rendering the route holds it without a copy.
+    source: Arc<str>,
     segments: Vec<Segment>,
 }
 
@@ -138,7 +140,7 @@ impl Pattern {
         let mut segments = Vec::new();
         if source == "/" {
             return Ok(Pattern {
-                source: source.to_owned(),
+                source: source.into(),
                 segments,
             });
         }
@@ -196,7 +198,7 @@ impl Pattern {
             segments.push(segment);
         }
         Ok(Pattern {
-            source: source.to_owned(),
+            source: source.into(),
             segments,
         })
     }
@@ -204,6 +206,11 @@ impl Pattern {
     /// The pattern as written (`/users/:id`).
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// The pattern's text as a shared string: cloning it copies nothing.
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.source)
     }
 
     /// The parsed segments.

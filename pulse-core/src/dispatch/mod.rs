@@ -49,8 +49,6 @@ pub enum PrerenderError {
 /// ([`Routes`](crate::Routes)) owns the entries; the engine runs them.
 pub(crate) struct RouteEntry {
     pub(crate) pattern: Pattern,
-    /// The pattern's text, shared with every page context rendering it (no copy per render).
-    pub(crate) name: Arc<str>,
     pub(crate) component: Arc<dyn ErasedComponent>,
     /// Scoped middleware, outermost first; runs after the app-wide chain.
     pub(crate) groups: Vec<Arc<dyn ErasedMiddleware>>,
@@ -241,7 +239,7 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
     // only, and a chain that stops first copies nothing.
     let render = async move {
         let cx = PageContext::with_parts(
-            entry.name.clone(),
+            entry.pattern.shared(),
             route_info.clone(),
             session.clone(),
             request.clone(),
