@@ -1,6 +1,7 @@
 //! The route table: patterns (parsed by `pulse-route`, the same parser the macros use), page
 //! components, scoped middleware groups, and the matcher that turns a URL into a [`RouteInfo`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -317,18 +318,23 @@ impl Routes {
             }
         }
         let (entry, found) = best?;
+        // Inserted one by one (the last of a repeated query key wins, as with `collect`): most
+        // URLs have no query and no parameters, and `collect` sorts a list even when it is empty.
+        let mut query_params = BTreeMap::new();
+        query_params.extend(form_urlencoded::parse(query.as_bytes()).into_owned());
+        let mut path_params = BTreeMap::new();
+        path_params.extend(
+            found
+                .params
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), decode(value))),
+        );
         let info = RouteInfo {
             pathname: path.to_owned(),
             hash: hash.to_owned(),
             query: query.to_owned(),
-            query_params: form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
-            path_params: found
-                .params
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), decode(value)))
-                .collect(),
+            query_params,
+            path_params,
             catchall: found.catchall.iter().map(|s| decode(s)).collect(),
         };
         Some((entry, info))
@@ -345,5 +351,48 @@ impl fmt::Debug for Routes {
             .entries(self.patterns())
             .entries(self.endpoint_patterns().map(|p| format!("api {p}")))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resolved_url_has_its_parameters_decoded_and_the_last_of_a_repeated_query_key() {
+        let routes = Routes::new()
+            .route("/", |_: crate::PageContext| async {
+                maud::html! {}
+            })
+            .route("/users/:id/*", |_: crate::PageContext| async {
+                maud::html! {}
+            });
+        let (pattern, info) = routes
+            .resolve("/users/a%20b/x/y%2Fz?tab=1&q=%3C&tab=2#top")
+            .unwrap();
+        assert_eq!(pattern, "/users/:id/*");
+        assert_eq!(info.pathname, "/users/a%20b/x/y%2Fz");
+        assert_eq!(info.query, "tab=1&q=%3C&tab=2");
+        assert_eq!(info.hash, "top");
+        assert_eq!(
+            info.query_params,
+            BTreeMap::from([
+                ("q".to_owned(), "<".to_owned()),
+                ("tab".to_owned(), "2".to_owned())
+            ])
+        );
+        assert_eq!(
+            info.path_params,
+            BTreeMap::from([("id".to_owned(), "a b".to_owned())])
+        );
+        assert_eq!(info.catchall, ["x", "y/z"]);
+        let (_, home) = routes.resolve("/").unwrap();
+        assert_eq!(
+            home,
+            RouteInfo {
+                pathname: "/".to_owned(),
+                ..RouteInfo::default()
+            }
+        );
     }
 }
