@@ -366,10 +366,7 @@ impl Server {
         };
         // Pages (the fallback) get the layers around the handler itself: axum then boxes the
         // page route once, where `Router::layer` would box it a second time around the first.
-        let pages = guard.clone().service(axum::handler::Handler::with_state(
-            page::handle,
-            state.clone(),
-        ));
+        let pages = guard.clone().service(page::Pages(state.clone()));
         let router = framework_routes()
             .with_state(state)
             .merge(live.router())

@@ -1,10 +1,16 @@
 //! `GET <path>`: a page request, answered with an HTML document, a redirect or a 404.
 
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::task::{Context, Poll};
+
 use axum::body::Body;
-use axum::extract::{Request as AxumRequest, State};
+use axum::extract::Request as AxumRequest;
 use axum::response::{Html, IntoResponse, Response};
+use futures_util::future::{BoxFuture, Either};
 use http::header::{ALLOW, CACHE_CONTROL, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
+use tower::Service;
 
 use super::ServerState;
 use super::document;
@@ -18,29 +24,43 @@ use crate::sessions::request_and_session_owned;
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.
 pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
-/// The page handler. The request is taken apart before the first `await`, and the rare
-/// answers that await (the 404 page) are boxed: the handler's future, which axum boxes for
-/// every page request, holds only what a page needs while it renders.
-pub(crate) fn handle(
-    State(state): State<ServerState>,
-    request: AxumRequest,
-) -> impl Future<Output = Response> + Send {
-    let (parts, _body) = request.into_parts();
-    let request = (parts.method == Method::GET || parts.method == Method::HEAD)
-        .then(|| request_and_session_owned(parts, state.scheme));
-    async move {
-        let Some((request, session)) = request else {
+/// The pages: the server router's fallback, a tower service of its own (no extractors to run,
+/// no request to take apart and put back together). A page's future is boxed once, and holds
+/// only what the page needs while it renders: the rare answers that await (the 404 page) are
+/// boxed on their own, and a wrong method is answered without a future to box.
+#[derive(Clone)]
+pub(crate) struct Pages(pub(crate) ServerState);
+
+impl Service<AxumRequest> for Pages {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<
+        Ready<Result<Response, Infallible>>,
+        BoxFuture<'static, Result<Response, Infallible>>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: AxumRequest) -> Self::Future {
+        let (parts, _body) = request.into_parts();
+        if parts.method != Method::GET && parts.method != Method::HEAD {
             let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
             response
                 .headers_mut()
                 .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
-        };
-        let answered = answer(&state, &request, &session).await;
-        match answered {
-            Some(response) => response,
-            None => Box::pin(not_found(&state, &request, &session)).await,
+            return Either::Left(ready(Ok(response)));
         }
+        let (request, session) = request_and_session_owned(parts, self.0.scheme);
+        let state = self.0.clone();
+        Either::Right(Box::pin(async move {
+            let answered = answer(&state, &request, &session).await;
+            Ok(match answered {
+                Some(response) => response,
+                None => Box::pin(not_found(&state, &request, &session)).await,
+            })
+        }))
     }
 }
 
