@@ -28,16 +28,17 @@ exe=${SERVER_EXE:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# name | divan filter (regex) | skip
+# name | divan filter (regex) | skip | baseline (the same request through bare axum)
 cases=(
-    "axum_bare_handler|axum_bare_handler|session"
-    "pulse_three_middlewares|pulse_three_middlewares|session"
-    "pulse_three_middlewares_with_session|pulse_three_middlewares_with_session|^$"
-    "axum_bare_handler_in_session_layer|axum_bare_handler_in_session_layer|^$"
+    "axum_bare_handler|axum_bare_handler$|^$|axum_bare_handler"
+    "pulse_three_middlewares|pulse_three_middlewares$|^$|axum_bare_handler"
+    "axum_bare_handler_with_cookie|axum_bare_handler_with_cookie|^$|axum_bare_handler_with_cookie"
+    "pulse_three_middlewares_with_session|pulse_three_middlewares_with_session|^$|axum_bare_handler_with_cookie"
+    "axum_bare_handler_in_session_layer|axum_bare_handler_in_session_layer|^$|axum_bare_handler"
 )
 declare -A per_request
 for entry in "${cases[@]}"; do
-    IFS='|' read -r name filter skip <<<"$entry"
+    IFS='|' read -r name filter skip _ <<<"$entry"
     valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
         "$exe" --bench "$filter" --skip "$skip" --sample-size 1 >/dev/null 2>"$work/$name.log"
     # divan runs the requests on its own thread-pool task: its inclusive count is the 1000
@@ -48,10 +49,10 @@ for entry in "${cases[@]}"; do
     per_request[$name]=$((count / 1000))
 done
 
-bare=${per_request[axum_bare_handler]}
-printf '%-40s %14s %14s\n' case instructions "bare / case"
+printf '%-40s %14s %14s  %s\n' case instructions "bare / case" "(bare: the same request through bare axum)"
 for entry in "${cases[@]}"; do
-    IFS='|' read -r name _ _ <<<"$entry"
+    IFS='|' read -r name _ _ baseline <<<"$entry"
     n=${per_request[$name]}
-    printf '%-40s %14s %14s\n' "$name" "$n" "$(python3 -c "print(f'{$bare / $n:.2f}x')")"
+    bare=${per_request[$baseline]}
+    printf '%-40s %14s %14s  %s\n' "$name" "$n" "$(python3 -c "print(f'{$bare / $n:.2f}x')")" "$baseline"
 done

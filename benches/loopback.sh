@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Loopback benchmark: bare axum beside Pulse, driven by wrk, side by side in one run.
 #
-#   bash benches/loopback.sh            # 3 rounds x 5 cases x 5 s, then the WebSocket figure
+#   bash benches/loopback.sh            # 3 rounds x 6 cases x 5 s, then the WebSocket figure
 #   ROUNDS=6 SECONDS_PER_RUN=5 CONNECTIONS=32 bash benches/loopback.sh
 #   WS=0 bash benches/loopback.sh       # skip the WebSocket callback figure
 #   LOOPBACK_EXE=/path/to/loopback-binary bash benches/loopback.sh   # e.g. a build of another commit
@@ -14,6 +14,8 @@
 # disturbs far less than req/s. Cases:
 #   bare_page      GET /                     bare axum, the same HTML document by hand
 #   pulse_page     GET /                     Pulse: session layer, 3 middlewares, routing, document
+#   bare_cookie    GET / with the session cookie, to bare axum (which ignores it): the baseline
+#                  of pulse_session, the same request through both
 #   pulse_session  GET / with a session cookie (verified and decoded on each request)
 #   bare_json      POST /_pulse/prerender    bare axum, the same JSON by hand
 #   pulse_json     POST /_pulse/prerender    Pulse's JSON page request
@@ -74,6 +76,7 @@ LUA
 check() { curl -sf "$@" >/dev/null || { echo "check failed: $*" >&2; exit 1; }; }
 check "http://$bare/"
 check "http://$pulse/"
+check -H "Cookie: $cookie" "http://$bare/"
 check -H "Cookie: $cookie" "http://$pulse/"
 check -X POST -H 'Content-Type: application/json' -d "$body" "http://$bare/_pulse/prerender"
 check -X POST -H 'Content-Type: application/json' -d "$body" "http://$pulse/_pulse/prerender"
@@ -83,6 +86,7 @@ run_case() {
     case $1 in
     bare_page) args+=("http://$bare/") ;;
     pulse_page) args+=("http://$pulse/") ;;
+    bare_cookie) args+=(-H "Cookie: $cookie" "http://$bare/") ;;
     pulse_session) args+=(-H "Cookie: $cookie" "http://$pulse/") ;;
     bare_json) args+=(-s "$work/post.lua" "http://$bare/_pulse/prerender") ;;
     pulse_json) args+=(-s "$work/post.lua" "http://$pulse/_pulse/prerender") ;;
@@ -111,7 +115,7 @@ server_cpu_ns() {
     awk '{print $1}' "/proc/$server_pid/schedstat"
 }
 
-cases=(bare_page pulse_page pulse_session bare_json pulse_json)
+cases=(bare_page pulse_page bare_cookie pulse_session bare_json pulse_json)
 # Warm-up (not counted).
 for c in "${cases[@]}"; do
     taskset -c "$CLIENT_CORE" wrk -t1 "-c$CONNECTIONS" -d1s "http://$bare/" >/dev/null
@@ -140,11 +144,11 @@ for line in open(sys.argv[1]):
     case, rps, p99, cpu = line.split()
     runs.setdefault(case, []).append((float(rps), ms(p99), float(cpu)))
 median = {c: [statistics.median(run[i] for run in v) for i in range(3)] for c, v in runs.items()}
-print("\nmedians (ratio = req/s over bare axum's for the same kind of request; CPU ratio = bare")
+print("\nmedians (ratio = req/s over bare axum's for the same request; CPU ratio = bare")
 print("axum's server CPU per request over this case's, the throughput ratio on a dedicated core):")
 for case, base in (("bare_page", "bare_page"), ("pulse_page", "bare_page"),
-                   ("pulse_session", "bare_page"), ("bare_json", "bare_json"),
-                   ("pulse_json", "bare_json")):
+                   ("bare_cookie", "bare_cookie"), ("pulse_session", "bare_cookie"),
+                   ("bare_json", "bare_json"), ("pulse_json", "bare_json")):
     rps, p99, cpu = median[case]
     ratio = rps / median[base][0]
     cpu_ratio = median[base][2] / cpu

@@ -2,7 +2,9 @@
 //! rendering, the HTML document) beside the same page from a bare axum handler, in one run.
 //!
 //! In-process through tower's `oneshot`, so the numbers are the framework's cost without the
-//! network. Run with `cargo bench --bench server`; throughput ratio = axum time / Pulse time.
+//! network. Run with `cargo bench --bench server`; throughput ratio = axum time / Pulse time,
+//! where the page with a session compares with bare axum given the same request, cookie
+//! included (`axum_bare_handler_with_cookie`).
 //! divan's allocation profiler prints the heap allocations per request beside each time
 //! (`alloc` count and bytes), so the allocations of each path are counted in the same run.
 //! The servers are `benches/common/mod.rs`'s, shared with the loopback benchmark; before
@@ -81,12 +83,9 @@ fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
     bencher.bench_local(|| rt.block_on(run(&router, None)));
 }
 
-/// With a signed session cookie to verify and decode on each request.
-#[divan::bench]
-fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let router = common::pulse_server().into_router();
-    let cookie = rt.block_on(async {
+/// The session cookie Pulse's `GET /login` sets (`name=value`).
+fn session_cookie(rt: &tokio::runtime::Runtime, router: &Router) -> String {
+    rt.block_on(async {
         let response = router
             .clone()
             .oneshot(Request::get("/login").body(Body::empty()).unwrap())
@@ -94,7 +93,25 @@ fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
             .unwrap();
         let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
         set.split(';').next().unwrap().to_owned()
-    });
+    })
+}
+
+/// With a signed session cookie to verify and decode on each request.
+#[divan::bench]
+fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let router = common::pulse_server().into_router();
+    let cookie = session_cookie(&rt, &router);
+    bencher.bench_local(|| rt.block_on(run(&router, Some(&cookie))));
+}
+
+/// Bare axum given the very request of the case above, session cookie included (which it
+/// ignores): the baseline of "a page with a session", the same request through both.
+#[divan::bench]
+fn axum_bare_handler_with_cookie(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let cookie = session_cookie(&rt, &common::pulse_server().into_router());
+    let router = common::bare_router();
     bencher.bench_local(|| rt.block_on(run(&router, Some(&cookie))));
 }
 
