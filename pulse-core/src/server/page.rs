@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::Request as AxumRequest;
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::future::{BoxFuture, Either};
-use http::header::{ALLOW, CACHE_CONTROL, LOCATION};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 use tower::Service;
 
@@ -23,6 +23,9 @@ use crate::sessions::request_and_session_owned;
 /// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.
 pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
+
+/// An HTML document's type, as axum's `Html` sets it.
+const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 
 /// The pages: the server router's fallback, a tower service of its own (no extractors to run,
 /// no request to take apart and put back together). A page's future is boxed once, and holds
@@ -71,17 +74,20 @@ async fn answer(state: &ServerState, request: &Request, session: &Session) -> Op
         Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {
             // The document opens a WebSocket only when one of its views has live features.
             let live = state.app.any_live(prerender.views.keys());
-            (
-                [(CACHE_CONTROL, PRIVATE)],
-                Html(Body::from(document::page(
-                    &frame(state, request, session),
-                    &payload.paths,
-                    &payload.route_info,
-                    &prerender.views,
-                    live,
-                ))),
-            )
-                .into_response()
+            let document = document::page(
+                &frame(state, request, session),
+                &payload.paths,
+                &payload.route_info,
+                &prerender.views,
+                live,
+            );
+            // The headers `([(CACHE_CONTROL, PRIVATE)], Html(document))` would give, set
+            // directly (without the response-parts machinery, on every page).
+            let mut response = Response::new(Body::from(document));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HTML);
+            headers.insert(CACHE_CONTROL, PRIVATE);
+            response
         }
         Ok(Some((_, PrerenderResponse::Redirect(redirect)))) => redirect_to(redirect.path()),
         Ok(None | Some((_, PrerenderResponse::NotFound))) => return None,
