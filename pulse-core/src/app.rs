@@ -426,13 +426,20 @@ impl App {
             .routes
             .find_endpoint(request.path())
             .map_or(&[][..], |entry| &entry.groups[..]);
-        let terminal =
-            api_through_groups(
-                groups,
-                args,
-                async move { ApiResponse::Ok(endpoint().await) },
-            );
-        self.inner.chain.api(args, DynNext(terminal)).await
+        // The endpoint's future stays in this one, pinned: no box of its own.
+        let terminal = std::pin::pin!(async move { ApiResponse::Ok(endpoint().await) });
+        if groups.is_empty() {
+            return self
+                .inner
+                .chain
+                .api(args, crate::dispatch::PinnedNext(terminal))
+                .await;
+        }
+        let mut inner = api_through_groups(groups, args, terminal);
+        self.inner
+            .chain
+            .api(args, crate::dispatch::PinnedNext(inner.as_mut()))
+            .await
     }
 }
 

@@ -7,6 +7,8 @@ use std::task::{Context, Poll};
 use axum::Json;
 use axum::extract::Request as AxumRequest;
 use axum::response::{IntoResponse, Response};
+use axum::routing::Route;
+use axum::routing::future::RouteFuture;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
 use http::header::RETRY_AFTER;
@@ -15,6 +17,8 @@ use tower::{Layer, Service};
 
 use super::ServerState;
 use crate::outcome::{ApiResponse, TooManyRequests};
+use crate::request::Request;
+use crate::session::Session;
 use crate::sessions::request_and_session;
 
 /// The `api` hook as a tower layer around the app's own endpoints (a named service rather than
@@ -30,10 +34,10 @@ impl ApiLayer {
     }
 }
 
-impl<S> Layer<S> for ApiLayer {
-    type Service = ApiService<S>;
+impl Layer<Route> for ApiLayer {
+    type Service = ApiService;
 
-    fn layer(&self, endpoint: S) -> ApiService<S> {
+    fn layer(&self, endpoint: Route) -> ApiService {
         ApiService {
             endpoint,
             state: self.state.clone(),
@@ -41,49 +45,52 @@ impl<S> Layer<S> for ApiLayer {
     }
 }
 
-/// An endpoint behind the `api` hook (see [`ApiLayer`]).
+/// An endpoint behind the `api` hook (see [`ApiLayer`]). The endpoint is axum's [`Route`],
+/// which `Router::route_layer` hands the layer: its `call` only clones the route's service into
+/// the future it returns, so nothing of the endpoint runs before that future is polled.
 #[derive(Clone)]
-pub(crate) struct ApiService<S> {
-    endpoint: S,
+pub(crate) struct ApiService {
+    endpoint: Route,
     state: ServerState,
 }
 
-impl<S> Service<AxumRequest> for ApiService<S>
-where
-    S: Service<AxumRequest, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
+impl Service<AxumRequest> for ApiService {
     type Response = Response;
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.endpoint.poll_ready(cx)
+        Service::<AxumRequest>::poll_ready(&mut self.endpoint, cx)
     }
 
     fn call(&mut self, request: AxumRequest) -> Self::Future {
-        // The service made ready by `poll_ready` runs the request; a clone takes its place.
-        let clone = self.endpoint.clone();
-        let endpoint = std::mem::replace(&mut self.endpoint, clone);
+        let (parts, body) = request.into_parts();
+        let (pulse, session) = request_and_session(&parts, self.state.scheme);
+        // The endpoint's future now, on the route made ready by `poll_ready` (no clone of the
+        // route to move into the future); it runs when the hook continues, or is dropped
+        // unpolled when the hook answers instead.
+        let mut endpoint = self.endpoint.call(AxumRequest::from_parts(parts, body));
         let state = self.state.clone();
-        Box::pin(async move { Ok(run(state, request, endpoint).await) })
+        Box::pin(async move { Ok(run(&state, &pulse, &session, &mut endpoint).await) })
     }
 }
 
 /// The `api` hook around one endpoint request: the app-wide chain, then the group middleware
 /// of the endpoint pattern it matches (`api "/api/me"` in `routes!`), then the endpoint.
-async fn run<S>(state: ServerState, request: AxumRequest, mut endpoint: S) -> Response
-where
-    S: Service<AxumRequest, Response = Response, Error = Infallible> + Send,
-    S::Future: Send,
-{
-    let (parts, body) = request.into_parts();
-    let (pulse, session) = request_and_session(&parts, state.scheme);
-    let request = AxumRequest::from_parts(parts, body);
+///
+/// The endpoint's future stays where it is (in the request's boxed future) and the hook is
+/// handed a reference to it: moved into each future of the chain's, it would be copied into each, and
+/// the request's boxed future would grow past what the allocator serves fast.
+async fn run(
+    state: &ServerState,
+    pulse: &Request,
+    session: &Session,
+    endpoint: &mut RouteFuture<Infallible>,
+) -> Response {
     let outcome = state
         .app
-        .api(&pulse, &session, move || async move {
-            match endpoint.call(request).await {
+        .api(pulse, session, move || async move {
+            match endpoint.await {
                 Ok(response) => response,
                 Err(never) => match never {},
             }
