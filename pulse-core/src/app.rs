@@ -406,6 +406,19 @@ impl App {
             })
     }
 
+    /// Whether a request to one of the app's own endpoints may run middleware: false for an
+    /// app without middleware (the empty chain) and without group middleware on endpoint
+    /// patterns, whose `api` hook would only call the endpoint.
+    pub(crate) fn has_api_hooks(&self) -> bool {
+        !self.inner.chain.is_empty_chain()
+            || self
+                .inner
+                .routes
+                .endpoints
+                .iter()
+                .any(|entry| !entry.groups.is_empty())
+    }
+
     /// A request to one of the app's own endpoints: runs `api` through the app-wide chain, then
     /// the middleware of the groups whose endpoint pattern (`api "/api/me"`) matches the path,
     /// then `endpoint`. A panicking hook or endpoint is not caught here: the server's session

@@ -4,11 +4,13 @@
 //! stores its chain behind `dyn`, so each dispatch through an app costs one boxed future for the
 //! chain and one for the framework's continuation.
 
+use std::any::TypeId;
 use std::pin::Pin;
 
 use futures_util::future::BoxFuture;
 
 use super::{PageJob, RouteEntry, render_route, run_page};
+use crate::chain::Chain;
 use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs,
 };
@@ -95,6 +97,10 @@ macro_rules! erased {
             args: $args<'a>,
             next: PinnedNext<'a, hook::Api>,
         ) -> BoxFuture<'a, $response>;
+
+        /// Whether this is the empty chain, whose `api` hook only continues: the server then
+        /// calls endpoints directly, without building the hook's view of the request.
+        fn is_empty_chain(&self) -> bool;
     };
     (@define Api, $method:ident, $args:ident, $response:ident) => {
         fn $method<'a>(
@@ -103,6 +109,10 @@ macro_rules! erased {
             next: PinnedNext<'a, hook::Api>,
         ) -> BoxFuture<'a, $response> {
             Box::pin(PulseMiddleware::$method(self, args, next))
+        }
+
+        fn is_empty_chain(&self) -> bool {
+            TypeId::of::<Self>() == TypeId::of::<Chain<(), ()>>()
         }
     };
     (@declare $marker:ident, $method:ident, $args:ident, $response:ident) => {

@@ -9,7 +9,7 @@ use axum::extract::Request as AxumRequest;
 use axum::response::{IntoResponse, Response};
 use axum::routing::Route;
 use axum::routing::future::RouteFuture;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
 use http::StatusCode;
 use http::header::RETRY_AFTER;
 use serde_json::json;
@@ -26,11 +26,13 @@ use crate::sessions::request_and_session;
 #[derive(Clone)]
 pub(crate) struct ApiLayer {
     state: ServerState,
+    hooks: bool,
 }
 
 impl ApiLayer {
     pub(crate) fn new(state: ServerState) -> ApiLayer {
-        ApiLayer { state }
+        let hooks = state.app.has_api_hooks();
+        ApiLayer { state, hooks }
     }
 }
 
@@ -41,6 +43,7 @@ impl Layer<Route> for ApiLayer {
         ApiService {
             endpoint,
             state: self.state.clone(),
+            hooks: self.hooks,
         }
     }
 }
@@ -52,18 +55,24 @@ impl Layer<Route> for ApiLayer {
 pub(crate) struct ApiService {
     endpoint: Route,
     state: ServerState,
+    /// [`App::has_api_hooks`](crate::App::has_api_hooks): without, requests go straight to the
+    /// endpoint.
+    hooks: bool,
 }
 
 impl Service<AxumRequest> for ApiService {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = Either<RouteFuture<Infallible>, BoxFuture<'static, Result<Response, Infallible>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Service::<AxumRequest>::poll_ready(&mut self.endpoint, cx)
     }
 
     fn call(&mut self, request: AxumRequest) -> Self::Future {
+        if !self.hooks {
+            return Either::Left(self.endpoint.call(request));
+        }
         let (parts, body) = request.into_parts();
         let (pulse, session) = request_and_session(&parts, self.state.scheme);
         // The endpoint's future now, on the route made ready by `poll_ready` (no clone of the
@@ -71,7 +80,9 @@ impl Service<AxumRequest> for ApiService {
         // unpolled when the hook answers instead.
         let mut endpoint = self.endpoint.call(AxumRequest::from_parts(parts, body));
         let state = self.state.clone();
-        Box::pin(async move { Ok(run(&state, &pulse, &session, &mut endpoint).await) })
+        Either::Right(Box::pin(async move {
+            Ok(run(&state, &pulse, &session, &mut endpoint).await)
+        }))
     }
 }
 
@@ -136,5 +147,22 @@ impl IntoResponse for ApiResponse {
             ApiResponse::NotFound => error(StatusCode::NOT_FOUND, "not found"),
             ApiResponse::TooManyRequests(limited) => limited.into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{App, LatencyMiddleware, Routes};
+
+    #[test]
+    fn only_an_app_without_any_middleware_skips_the_api_hook() {
+        assert!(!App::new(Routes::new(), ()).has_api_hooks());
+        assert!(!App::new(Routes::new().endpoint("/api/*"), ()).has_api_hooks());
+        assert!(App::new(Routes::new(), LatencyMiddleware::default()).has_api_hooks());
+        let guarded = Routes::new().group(
+            LatencyMiddleware::default(),
+            Routes::new().endpoint("/api/me"),
+        );
+        assert!(App::new(guarded, ()).has_api_hooks());
     }
 }
