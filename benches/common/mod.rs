@@ -120,7 +120,10 @@ async fn bare_prerender(body: axum::body::Bytes) -> impl IntoResponse {
 
 /// Bare axum: `GET /` (the page) and `POST /_pulse/prerender` (its JSON form).
 pub(crate) fn bare_router() -> Router {
-    bare_page_router().route("/_pulse/prerender", post(bare_prerender))
+    bare_page_router()
+        .route("/_pulse/prerender", post(bare_prerender))
+        // What `axum::serve` serves, as Pulse's router does: handlers already turned into routes.
+        .with_state(())
 }
 
 /// Bare axum's `GET /` alone.

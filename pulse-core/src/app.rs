@@ -290,7 +290,7 @@ impl App {
 
     /// Whether one of `patterns` is a route with live features (the document then opens a
     /// WebSocket).
-    pub(crate) fn any_live<'a>(&self, mut patterns: impl Iterator<Item = &'a String>) -> bool {
+    pub(crate) fn any_live<'a>(&self, mut patterns: impl Iterator<Item = &'a str>) -> bool {
         self.inner.any_live
             && patterns.any(|pattern| {
                 self.live_route(pattern)

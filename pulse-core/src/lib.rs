@@ -92,7 +92,7 @@ pub use outcome::{
 };
 pub use page::{Component, PageContext};
 pub use page::{Page, ViewState};
-pub use prerender::{Directives, Prerender, PrerenderPayload, View};
+pub use prerender::{Directives, Prerender, PrerenderPayload, View, Views, ViewsIter};
 pub use pulse_route::{Pattern, PatternError};
 pub use rate_limit::{ClientIp, Limiter, Quota, RateLimit};
 pub use request::{Request, Scheme};

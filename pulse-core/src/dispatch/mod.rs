@@ -8,8 +8,8 @@
 mod erased;
 
 use std::any::Any;
-use std::collections::BTreeMap;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use crate::hook::{ApiArgs, MessageArgs, PrerenderArgs, PrerenderRouteArgs, next_
 use crate::middleware::PulseMiddleware;
 use crate::outcome::{ApiResponse, MessageResponse, PrerenderResponse, RoutePrerenderResponse};
 use crate::page::{ErasedComponent, PageContext, ViewState};
-use crate::prerender::{Prerender, PrerenderPayload, View};
+use crate::prerender::{Prerender, PrerenderPayload, View, Views};
 use crate::request::Request;
 use crate::route_info::RouteInfo;
 use crate::session::Session;
@@ -168,8 +168,8 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
             ViewState::default(),
         ));
         let render_one = || async move {
-            let mut views = BTreeMap::new();
-            if let Err(stop) = add_view(&mut views, entry, route.await) {
+            let mut views = Views::new();
+            if let ControlFlow::Break(stop) = add_view(&mut views, entry, route.await) {
                 return stop;
             }
             PrerenderResponse::Ok(Prerender {
@@ -180,7 +180,7 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
         return chain.prerender(args, next_fn(render_one)).await;
     }
     let render_all = || async move {
-        let mut views = BTreeMap::new();
+        let mut views = Views::new();
         for entry in job.entries {
             let route_info = &job.payload.route_info;
             // Each route renders in its own boxed future: dispatching `prerender_route` statically
@@ -190,7 +190,7 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
             let outcome =
                 ErasedMiddleware::route(chain, entry, route_info, job.request, job.session, state)
                     .await;
-            if let Err(stop) = add_view(&mut views, entry, outcome) {
+            if let ControlFlow::Break(stop) = add_view(&mut views, entry, outcome) {
                 return stop;
             }
         }
@@ -205,19 +205,25 @@ pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) ->
 /// Adds a route's view to a page's `views`, or says how the page ends instead: the first
 /// `Redirect` or `NotFound` (or a rate limit) ends the batch.
 fn add_view(
-    views: &mut BTreeMap<String, View>,
+    views: &mut Views,
     entry: &RouteEntry,
     outcome: RoutePrerenderResponse,
-) -> Result<(), PrerenderResponse> {
+) -> ControlFlow<PrerenderResponse> {
     match outcome {
-        RoutePrerenderResponse::Ok(view) => {
-            views.insert(entry.pattern.as_str().to_owned(), view);
-            Ok(())
+        RoutePrerenderResponse::Ok(mut view) => {
+            // Filed under the route's pattern, whatever a hook made of the view's `path`.
+            if view.path != entry.pattern.as_str() {
+                entry.pattern.as_str().clone_into(&mut view.path);
+            }
+            views.insert(view);
+            ControlFlow::Continue(())
         }
-        RoutePrerenderResponse::Redirect(redirect) => Err(PrerenderResponse::Redirect(redirect)),
-        RoutePrerenderResponse::NotFound => Err(PrerenderResponse::NotFound),
+        RoutePrerenderResponse::Redirect(redirect) => {
+            ControlFlow::Break(PrerenderResponse::Redirect(redirect))
+        }
+        RoutePrerenderResponse::NotFound => ControlFlow::Break(PrerenderResponse::NotFound),
         RoutePrerenderResponse::TooManyRequests(limited) => {
-            Err(PrerenderResponse::TooManyRequests(limited))
+            ControlFlow::Break(PrerenderResponse::TooManyRequests(limited))
         }
     }
 }
@@ -259,10 +265,13 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
             title,
         })
     };
-    let terminal = if entry.groups.is_empty() {
+    let terminal = pin!(if entry.groups.is_empty() {
         Either::Left(render)
     } else {
         Either::Right(through_groups!(&entry.groups, PrerenderRoute, args, render))
-    };
+    });
+    // The chain's links carry a pinned reference to the page's future, not the future itself:
+    // each layer's future keeps its `next`, so a future passed by value would be copied once
+    // per layer into the chain's future (and into the box of the erased page job).
     chain.prerender_route(args, next_fn(|| terminal)).await
 }

@@ -18,7 +18,7 @@ use maud::PreEscaped;
 use serde::Serialize;
 
 use crate::head::{Head, Layout, LayoutContext};
-use crate::prerender::View;
+use crate::prerender::Views;
 use crate::request::Request;
 use crate::route_info::RouteInfo;
 use crate::session::Session;
@@ -85,18 +85,18 @@ pub(crate) fn page(
     frame: &Frame<'_>,
     paths: &[String],
     route_info: &RouteInfo,
-    views: &BTreeMap<String, View>,
+    views: &Views,
     live: bool,
 ) -> Vec<u8> {
-    let listed = || paths.iter().filter_map(|path| views.get_key_value(path));
-    let added = || views.iter().filter(|(path, _)| !paths.contains(path));
+    let listed = || paths.iter().filter_map(|path| views.get(path));
+    let added = || views.values().filter(|view| !paths.contains(&view.path));
     let in_order = || listed().chain(added());
     // Outermost first: the innermost view's title wins.
-    let page_title = in_order().fold(None, |title, (_, view)| view.title.as_deref().or(title));
+    let page_title = in_order().fold(None, |title, view| view.title.as_deref().or(title));
     let title = frame.head.document_title(page_title);
     let views_len = views
-        .iter()
-        .map(|(pattern, view)| view.html.len() + pattern.len() + 32)
+        .values()
+        .map(|view| view.html.len() + view.path.len() + 32)
         .sum::<usize>();
     let state_len = state_len(paths, route_info);
     let mut out = Vec::with_capacity(
@@ -111,9 +111,9 @@ pub(crate) fn page(
     );
     frame.open(&mut out, title.as_deref());
     let write_views = |out: &mut Vec<u8>| {
-        for (pattern, view) in in_order() {
+        for view in in_order() {
             out.put("<div data-pulse-view=\"");
-            escape_attribute(out, pattern);
+            escape_attribute(out, &view.path);
             out.put("\">");
             out.put(&view.html);
             out.put("</div>\n");
@@ -350,6 +350,7 @@ fn escape(out: &mut Vec<u8>, text: &str, replacement: impl Fn(u8) -> Option<&'st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prerender::View;
 
     fn text(document: Vec<u8>) -> String {
         String::from_utf8(document).unwrap()
@@ -376,10 +377,7 @@ mod tests {
             html: format!("<p>{p}</p>"),
             title: title.map(str::to_owned),
         };
-        let views = BTreeMap::from([
-            ("/".to_owned(), view("/", Some("Outer"))),
-            ("/a".to_owned(), view("/a", Some("A & <b>"))),
-        ]);
+        let views = Views::from_iter([view("/", Some("Outer")), view("/a", Some("A & <b>"))]);
         let layout = Layout::new(|cx, content| {
             maud::html! { main data-title=(cx.title().unwrap_or("-")) { (content) } }
         });
@@ -424,7 +422,7 @@ mod tests {
             &frame!(),
             &["/".to_owned()],
             &route_info,
-            &BTreeMap::new(),
+            &Views::new(),
             false,
         ));
         assert_eq!(html.matches("</script>").count(), 2, "{html}");
@@ -441,7 +439,7 @@ mod tests {
             &frame!(),
             &["/".to_owned()],
             &route_info,
-            &BTreeMap::new(),
+            &Views::new(),
             false,
         ));
         let start = html.find("application/json\">").unwrap() + "application/json\">".len();
@@ -508,10 +506,7 @@ mod tests {
             html: format!("<p>{p}</p>"),
             title: None,
         };
-        let views = BTreeMap::from([
-            ("/a".to_owned(), view("/a")),
-            ("/<layout>".to_owned(), view("/<layout>")),
-        ]);
+        let views = Views::from_iter([view("/a"), view("/<layout>")]);
         let html = text(page(
             &frame!(),
             &["/<layout>".to_owned(), "/a".to_owned()],

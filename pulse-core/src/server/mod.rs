@@ -377,7 +377,10 @@ impl Server {
             // Before merging the endpoints: a router of the app's own with a fallback then
             // makes `merge` panic, as the docs of `Server::routes` say, instead of being replaced.
             .fallback_service(pages)
-            .merge(endpoints);
+            .merge(endpoints)
+            // Turns each handler into its route now, as `axum::serve` does for every connection:
+            // otherwise a handler of the app's own becomes a route again on every request.
+            .with_state(());
         Ok((router, live))
     }
 

@@ -18,25 +18,43 @@ use crate::sessions::request_and_session_owned;
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.
 pub(crate) const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
-pub(crate) async fn handle(State(state): State<ServerState>, request: AxumRequest) -> Response {
+/// The page handler. The request is taken apart before the first `await`, and the rare
+/// answers that await (the 404 page) are boxed: the handler's future, which axum boxes for
+/// every page request, holds only what a page needs while it renders.
+pub(crate) fn handle(
+    State(state): State<ServerState>,
+    request: AxumRequest,
+) -> impl Future<Output = Response> + Send {
     let (parts, _body) = request.into_parts();
-    if parts.method != Method::GET && parts.method != Method::HEAD {
-        let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+    let request = (parts.method == Method::GET || parts.method == Method::HEAD)
+        .then(|| request_and_session_owned(parts, state.scheme));
+    async move {
+        let Some((request, session)) = request else {
+            let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        };
+        let answered = answer(&state, &request, &session).await;
+        match answered {
+            Some(response) => response,
+            None => Box::pin(not_found(&state, &request, &session)).await,
+        }
     }
-    let (request, session) = request_and_session_owned(parts, state.scheme);
+}
+
+/// The page's answer, or `None` for the 404 page.
+async fn answer(state: &ServerState, request: &Request, session: &Session) -> Option<Response> {
     // The same entry point as `App::prerender`: in-process tests run the server's path.
-    match state.app.page(&request, &session).await {
+    Some(match state.app.page(request, session).await {
         Ok(Some((payload, PrerenderResponse::Ok(prerender)))) => {
             // The document opens a WebSocket only when one of its views has live features.
             let live = state.app.any_live(prerender.views.keys());
             (
                 [(CACHE_CONTROL, PRIVATE)],
                 Html(Body::from(document::page(
-                    &frame(&state, &request, &session),
+                    &frame(state, request, session),
                     &payload.paths,
                     &payload.route_info,
                     &prerender.views,
@@ -46,15 +64,11 @@ pub(crate) async fn handle(State(state): State<ServerState>, request: AxumReques
                 .into_response()
         }
         Ok(Some((_, PrerenderResponse::Redirect(redirect)))) => redirect_to(redirect.path()),
-        Ok(None | Some((_, PrerenderResponse::NotFound))) => {
-            not_found(&state, &request, &session).await
-        }
+        Ok(None | Some((_, PrerenderResponse::NotFound))) => return None,
         Ok(Some((_, PrerenderResponse::TooManyRequests(limited)))) => too_many_requests(limited),
-        Err(PrerenderError::UnknownPath(_) | PrerenderError::EmptyPaths) => {
-            not_found(&state, &request, &session).await
-        }
+        Err(PrerenderError::UnknownPath(_) | PrerenderError::EmptyPaths) => return None,
         Err(_) => internal_error(),
-    }
+    })
 }
 
 /// A 302 to `target`, which the app has checked is a local path (a value that cannot be a

@@ -1,6 +1,6 @@
 //! `POST /_pulse/prerender`: the JSON form of a page request (Pulse's wire shapes).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,7 +16,7 @@ use super::ServerState;
 use super::page::PRIVATE;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
-use crate::prerender::{Prerender, PrerenderPayload, View};
+use crate::prerender::{Prerender, PrerenderPayload, View, Views};
 use crate::sessions::request_and_session_owned;
 
 /// `{"views": …, "directives": …, "title"?: …}`, `{"redirect": "/login"}` or
@@ -100,21 +100,21 @@ struct Answer<'a> {
 /// The title the document of these views would take, as `server/document.rs` picks it: views
 /// in `paths` order (outermost first), then those a `prerender` hook added; the innermost
 /// view's title wins.
-fn page_title<'a>(paths: &[String], views: &'a BTreeMap<String, View>) -> Option<&'a str> {
+fn page_title<'a>(paths: &[String], views: &'a Views) -> Option<&'a str> {
     // A path may omit its leading `/`; the views are keyed by the route's pattern.
-    let find = |path: &String| match views.get_key_value(path.as_str()) {
+    let find = |path: &String| match views.get(path) {
         Some(found) => Some(found),
-        None => views.get_key_value(format!("/{path}").as_str()),
+        None => views.get(&format!("/{path}")),
     };
-    let listed: Vec<(&String, &View)> = paths.iter().filter_map(find).collect();
+    let listed: Vec<&View> = paths.iter().filter_map(find).collect();
     let added = views
-        .iter()
-        .filter(|(pattern, _)| !listed.iter().any(|(seen, _)| seen == pattern));
+        .values()
+        .filter(|view| !listed.iter().any(|seen| seen.path == view.path));
     listed
         .iter()
         .copied()
         .chain(added)
-        .fold(None, |title, (_, view)| view.title.as_deref().or(title))
+        .fold(None, |title, view| view.title.as_deref().or(title))
 }
 
 /// Keeps the first of paths naming the same route (`users/:id` and `/users/:id` are one).
@@ -133,21 +133,16 @@ fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::page_title;
-    use crate::prerender::View;
+    use crate::prerender::{View, Views};
 
-    fn views(titles: &[(&str, Option<&str>)]) -> BTreeMap<String, View> {
+    fn views(titles: &[(&str, Option<&str>)]) -> Views {
         titles
             .iter()
-            .map(|(path, title)| {
-                let view = View {
-                    path: (*path).to_owned(),
-                    html: String::new(),
-                    title: title.map(str::to_owned),
-                };
-                ((*path).to_owned(), view)
+            .map(|(path, title)| View {
+                path: (*path).to_owned(),
+                html: String::new(),
+                title: title.map(str::to_owned),
             })
             .collect()
     }
