@@ -354,3 +354,54 @@ async fn limits_and_refusals_are_traced_with_the_client() {
     );
     assert!(stopped[1].contains("status=429"), "{log}");
 }
+
+/// Without app-wide middleware, the middleware of the groups declaring endpoint patterns still
+/// guards them; an app with no middleware at all (its endpoints go straight to the handler)
+/// still gives them their session and saves what they write.
+#[tokio::test]
+async fn endpoints_without_app_wide_middleware() {
+    let guarded = ps::pulse_app! {
+        routes: {
+            "/" => home,
+            [require_user] {
+                api "/api/me",
+            },
+        },
+    };
+    let bare = ps::App::new(ps::Routes::new().route("/", home), ());
+    let http = client();
+    for (app, guarded) in [(guarded, true), (bare, false)] {
+        let server = app
+            .server()
+            .session_store(ps::CookieStore::new(secret()))
+            .routes(endpoints());
+        let base = spawn(server).await;
+
+        let response = http.get(format!("{base}/api/me")).send().await.unwrap();
+        let expected = if guarded {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(response.status(), expected, "guarded: {guarded}");
+        assert!(session_cookie(&response).is_none(), "nothing to save yet");
+
+        let response = http.post(format!("{base}/api/login")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = session_cookie(&response).expect("the endpoint's session is saved");
+        let response = pulse_test::get_with_cookie(&http, &format!("{base}/api/me"), &cookie).await;
+        assert_eq!(response.status(), StatusCode::OK, "guarded: {guarded}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"user": "ada"})
+        );
+        // The cross-site check still runs before the session layer.
+        let response = http
+            .post(format!("{base}/api/login"))
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+}

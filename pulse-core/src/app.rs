@@ -406,6 +406,19 @@ impl App {
             })
     }
 
+    /// Whether a request to one of the app's own endpoints may run middleware: false for an
+    /// app without middleware (the empty chain) and without group middleware on endpoint
+    /// patterns, whose `api` hook would only call the endpoint.
+    pub(crate) fn has_api_hooks(&self) -> bool {
+        !self.inner.chain.is_empty_chain()
+            || self
+                .inner
+                .routes
+                .endpoints
+                .iter()
+                .any(|entry| !entry.groups.is_empty())
+    }
+
     /// A request to one of the app's own endpoints: runs `api` through the app-wide chain, then
     /// the middleware of the groups whose endpoint pattern (`api "/api/me"`) matches the path,
     /// then `endpoint`. A panicking hook or endpoint is not caught here: the server's session
@@ -426,13 +439,20 @@ impl App {
             .routes
             .find_endpoint(request.path())
             .map_or(&[][..], |entry| &entry.groups[..]);
-        let terminal =
-            api_through_groups(
-                groups,
-                args,
-                async move { ApiResponse::Ok(endpoint().await) },
-            );
-        self.inner.chain.api(args, DynNext(terminal)).await
+        // The endpoint's future stays in this one, pinned: no box of its own.
+        let terminal = std::pin::pin!(async move { ApiResponse::Ok(endpoint().await) });
+        if groups.is_empty() {
+            return self
+                .inner
+                .chain
+                .api(args, crate::dispatch::PinnedNext(terminal))
+                .await;
+        }
+        let mut inner = api_through_groups(groups, args, terminal);
+        self.inner
+            .chain
+            .api(args, crate::dispatch::PinnedNext(inner.as_mut()))
+            .await
     }
 }
 

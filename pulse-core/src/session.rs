@@ -220,14 +220,20 @@ impl Session {
         seen_at: u64,
         limit: Option<usize>,
     ) -> Session {
+        // Every field written out: `..State::default()` would build a default map only to
+        // drop it, on every request with a cookie.
         Session::build(
             State {
                 id: Some(id),
                 data,
+                dirty: BTreeSet::new(),
+                changed: false,
                 stored: true,
                 created: created_at,
                 seen: seen_at,
-                ..State::default()
+                revoked: Vec::new(),
+                ended: false,
+                reissue: false,
             },
             limit,
         )

@@ -4,9 +4,13 @@
 //! stores its chain behind `dyn`, so each dispatch through an app costs one boxed future for the
 //! chain and one for the framework's continuation.
 
+use std::any::TypeId;
+use std::pin::Pin;
+
 use futures_util::future::BoxFuture;
 
 use super::{PageJob, RouteEntry, render_route, run_page};
+use crate::chain::Chain;
 use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs,
 };
@@ -25,6 +29,18 @@ use crate::tables::for_each_hook;
 pub(crate) struct DynNext<'a, H: Hook>(pub(crate) BoxFuture<'a, H::Response>);
 
 impl<H: Hook> Next<H> for DynNext<'_, H> {
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        self.0
+    }
+}
+
+/// A continuation pinned in its caller's future rather than boxed: the `api` hook's, whose
+/// endpoint (or group middleware) future lives in the request's one boxed future.
+pub(crate) struct PinnedNext<'a, H: Hook>(
+    pub(crate) Pin<&'a mut (dyn Future<Output = H::Response> + Send + 'a)>,
+);
+
+impl<H: Hook> Next<H> for PinnedNext<'_, H> {
     fn run(self) -> impl Future<Output = H::Response> + Send {
         self.0
     }
@@ -73,6 +89,32 @@ macro_rules! erased {
     // `prerender` only runs inside a page job (`page` above).
     (@declare Prerender, $($rest:tt)*) => {};
     (@define Prerender, $($rest:tt)*) => {};
+    // `api` continues into a future pinned by its caller (`App::api`): the endpoint's is not
+    // boxed again.
+    (@declare Api, $method:ident, $args:ident, $response:ident) => {
+        fn $method<'a>(
+            &'a self,
+            args: $args<'a>,
+            next: PinnedNext<'a, hook::Api>,
+        ) -> BoxFuture<'a, $response>;
+
+        /// Whether this is the empty chain, whose `api` hook only continues: the server then
+        /// calls endpoints directly, without building the hook's view of the request.
+        fn is_empty_chain(&self) -> bool;
+    };
+    (@define Api, $method:ident, $args:ident, $response:ident) => {
+        fn $method<'a>(
+            &'a self,
+            args: $args<'a>,
+            next: PinnedNext<'a, hook::Api>,
+        ) -> BoxFuture<'a, $response> {
+            Box::pin(PulseMiddleware::$method(self, args, next))
+        }
+
+        fn is_empty_chain(&self) -> bool {
+            TypeId::of::<Self>() == TypeId::of::<Chain<(), ()>>()
+        }
+    };
     (@declare $marker:ident, $method:ident, $args:ident, $response:ident) => {
         fn $method<'a>(
             &'a self,

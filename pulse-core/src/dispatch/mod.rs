@@ -10,7 +10,7 @@ mod erased;
 use std::any::Any;
 use std::future::Future;
 use std::ops::ControlFlow;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 
 use futures_util::future::{BoxFuture, Either};
@@ -25,7 +25,7 @@ use crate::request::Request;
 use crate::route_info::RouteInfo;
 use crate::session::Session;
 
-pub(crate) use erased::{DynNext, ErasedMiddleware};
+pub(crate) use erased::{DynNext, ErasedMiddleware, PinnedNext};
 
 /// Why a prerender could not produce a response; the server answers 400, 404 or 500.
 #[derive(Debug, thiserror::Error)]
@@ -105,20 +105,25 @@ macro_rules! through_groups {
     }};
     (@call $mw:expr, PrerenderRoute, $args:expr, $next:expr) => { $mw.prerender_route($args, $next) };
     (@call $mw:expr, Message, $args:expr, $next:expr) => { $mw.message($args, $next) };
-    (@call $mw:expr, Api, $args:expr, $next:expr) => { $mw.api($args, $next) };
 }
 
 /// An endpoint request through the middleware of the groups declaring its pattern (outermost
-/// first), then `terminal`; the app-wide chain runs around this.
-pub(crate) fn api_through_groups<'a, F>(
+/// first, at least one), then `terminal`; the app-wide chain runs around this. `terminal` stays
+/// pinned where the caller put it; each group but the innermost boxes the future of the groups
+/// inside it.
+pub(crate) fn api_through_groups<'a>(
     groups: &'a [Arc<dyn ErasedMiddleware>],
     args: ApiArgs<'a>,
-    terminal: F,
-) -> BoxFuture<'a, ApiResponse>
-where
-    F: Future<Output = ApiResponse> + Send + 'a,
-{
-    through_groups!(groups, Api, args, terminal)
+    terminal: Pin<&'a mut (dyn Future<Output = ApiResponse> + Send + 'a)>,
+) -> BoxFuture<'a, ApiResponse> {
+    match groups {
+        [] => Box::pin(terminal),
+        [innermost] => innermost.api(args, PinnedNext(terminal)),
+        [first, rest @ ..] => Box::pin(async move {
+            let mut inner = api_through_groups(rest, args, terminal);
+            first.api(args, PinnedNext(inner.as_mut())).await
+        }),
+    }
 }
 
 /// A client message through the middleware of the group owning its route (outermost first),

@@ -7,7 +7,9 @@ use std::task::{Context, Poll};
 use axum::Json;
 use axum::extract::Request as AxumRequest;
 use axum::response::{IntoResponse, Response};
-use futures_util::future::BoxFuture;
+use axum::routing::Route;
+use axum::routing::future::RouteFuture;
+use futures_util::future::{BoxFuture, Either};
 use http::StatusCode;
 use http::header::RETRY_AFTER;
 use serde_json::json;
@@ -15,6 +17,8 @@ use tower::{Layer, Service};
 
 use super::ServerState;
 use crate::outcome::{ApiResponse, TooManyRequests};
+use crate::request::Request;
+use crate::session::Session;
 use crate::sessions::request_and_session;
 
 /// The `api` hook as a tower layer around the app's own endpoints (a named service rather than
@@ -22,68 +26,82 @@ use crate::sessions::request_and_session;
 #[derive(Clone)]
 pub(crate) struct ApiLayer {
     state: ServerState,
+    hooks: bool,
 }
 
 impl ApiLayer {
     pub(crate) fn new(state: ServerState) -> ApiLayer {
-        ApiLayer { state }
+        let hooks = state.app.has_api_hooks();
+        ApiLayer { state, hooks }
     }
 }
 
-impl<S> Layer<S> for ApiLayer {
-    type Service = ApiService<S>;
+impl Layer<Route> for ApiLayer {
+    type Service = ApiService;
 
-    fn layer(&self, endpoint: S) -> ApiService<S> {
+    fn layer(&self, endpoint: Route) -> ApiService {
         ApiService {
             endpoint,
             state: self.state.clone(),
+            hooks: self.hooks,
         }
     }
 }
 
-/// An endpoint behind the `api` hook (see [`ApiLayer`]).
+/// An endpoint behind the `api` hook (see [`ApiLayer`]). The endpoint is axum's [`Route`],
+/// which `Router::route_layer` hands the layer: its `call` only clones the route's service into
+/// the future it returns, so nothing of the endpoint runs before that future is polled.
 #[derive(Clone)]
-pub(crate) struct ApiService<S> {
-    endpoint: S,
+pub(crate) struct ApiService {
+    endpoint: Route,
     state: ServerState,
+    /// [`App::has_api_hooks`](crate::App::has_api_hooks): without, requests go straight to the
+    /// endpoint.
+    hooks: bool,
 }
 
-impl<S> Service<AxumRequest> for ApiService<S>
-where
-    S: Service<AxumRequest, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
+impl Service<AxumRequest> for ApiService {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = Either<RouteFuture<Infallible>, BoxFuture<'static, Result<Response, Infallible>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.endpoint.poll_ready(cx)
+        Service::<AxumRequest>::poll_ready(&mut self.endpoint, cx)
     }
 
     fn call(&mut self, request: AxumRequest) -> Self::Future {
-        // The service made ready by `poll_ready` runs the request; a clone takes its place.
-        let clone = self.endpoint.clone();
-        let endpoint = std::mem::replace(&mut self.endpoint, clone);
+        if !self.hooks {
+            return Either::Left(self.endpoint.call(request));
+        }
+        let (parts, body) = request.into_parts();
+        let (pulse, session) = request_and_session(&parts, self.state.scheme);
+        // The endpoint's future now, on the route made ready by `poll_ready` (no clone of the
+        // route to move into the future); it runs when the hook continues, or is dropped
+        // unpolled when the hook answers instead.
+        let mut endpoint = self.endpoint.call(AxumRequest::from_parts(parts, body));
         let state = self.state.clone();
-        Box::pin(async move { Ok(run(state, request, endpoint).await) })
+        Either::Right(Box::pin(async move {
+            Ok(run(&state, &pulse, &session, &mut endpoint).await)
+        }))
     }
 }
 
 /// The `api` hook around one endpoint request: the app-wide chain, then the group middleware
 /// of the endpoint pattern it matches (`api "/api/me"` in `routes!`), then the endpoint.
-async fn run<S>(state: ServerState, request: AxumRequest, mut endpoint: S) -> Response
-where
-    S: Service<AxumRequest, Response = Response, Error = Infallible> + Send,
-    S::Future: Send,
-{
-    let (parts, body) = request.into_parts();
-    let (pulse, session) = request_and_session(&parts, state.scheme);
-    let request = AxumRequest::from_parts(parts, body);
+///
+/// The endpoint's future stays where it is (in the request's boxed future) and the hook is
+/// handed a reference to it: moved into each future of the chain's, it would be copied into each, and
+/// the request's boxed future would grow past what the allocator serves fast.
+async fn run(
+    state: &ServerState,
+    pulse: &Request,
+    session: &Session,
+    endpoint: &mut RouteFuture<Infallible>,
+) -> Response {
     let outcome = state
         .app
-        .api(&pulse, &session, move || async move {
-            match endpoint.call(request).await {
+        .api(pulse, session, move || async move {
+            match endpoint.await {
                 Ok(response) => response,
                 Err(never) => match never {},
             }
@@ -129,5 +147,22 @@ impl IntoResponse for ApiResponse {
             ApiResponse::NotFound => error(StatusCode::NOT_FOUND, "not found"),
             ApiResponse::TooManyRequests(limited) => limited.into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{App, LatencyMiddleware, Routes};
+
+    #[test]
+    fn only_an_app_without_any_middleware_skips_the_api_hook() {
+        assert!(!App::new(Routes::new(), ()).has_api_hooks());
+        assert!(!App::new(Routes::new().endpoint("/api/*"), ()).has_api_hooks());
+        assert!(App::new(Routes::new(), LatencyMiddleware::default()).has_api_hooks());
+        let guarded = Routes::new().group(
+            LatencyMiddleware::default(),
+            Routes::new().endpoint("/api/me"),
+        );
+        assert!(App::new(guarded, ()).has_api_hooks());
     }
 }

@@ -80,32 +80,38 @@ where
     }
 
     fn call(&mut self, mut request: AxumRequest) -> Self::Future {
-        let sessions = self.sessions.clone();
-        let state = match sessions.load_now(request.headers()) {
+        // Each arm builds the future where it is returned: the request's future (a few hundred
+        // bytes) is not copied once more through a local.
+        match self.sessions.load_now(request.headers()) {
             // No cookie, or a store that answers at once (the cookie store): the request runs
             // now, on the service made ready by `poll_ready`.
             Some(Ok(session)) => {
                 request.extensions_mut().insert(session.clone());
-                Phase::Running {
-                    inner: AssertUnwindSafe(self.inner.call(request)).catch_unwind(),
-                    sessions,
-                    session,
+                SessionFuture {
+                    phase: Phase::Running {
+                        inner: AssertUnwindSafe(self.inner.call(request)).catch_unwind(),
+                        sessions: self.sessions.clone(),
+                        session,
+                    },
                 }
             }
-            Some(Err(error)) => Phase::Done {
-                response: Some(unavailable(&error)),
+            Some(Err(error)) => SessionFuture {
+                phase: Phase::Done {
+                    response: Some(unavailable(&error)),
+                },
             },
             // A store to wait for: the request runs after it, on the ready service (a clone
             // takes its place: tower's usual dance).
             None => {
                 let clone = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, clone);
-                Phase::Waiting {
-                    future: Box::pin(load_then_run(sessions, inner, request)),
+                SessionFuture {
+                    phase: Phase::Waiting {
+                        future: Box::pin(load_then_run(self.sessions.clone(), inner, request)),
+                    },
                 }
             }
-        };
-        SessionFuture { phase: state }
+        }
     }
 }
 

@@ -79,6 +79,8 @@ pub(crate) struct Sessions {
 
 struct SessionsInner {
     store: Arc<dyn SessionStore>,
+    /// The store's [`SessionStore::data_limit`], asked once.
+    data_limit: Option<usize>,
     config: SessionConfig,
     bus: Arc<dyn RevocationBus>,
     secure: bool,
@@ -117,6 +119,7 @@ impl Sessions {
     ) -> Sessions {
         Sessions {
             inner: Arc::new(SessionsInner {
+                data_limit: store.data_limit(),
                 store,
                 config,
                 bus,
@@ -135,7 +138,7 @@ impl Sessions {
     }
 
     fn fresh(&self) -> Session {
-        Session::fresh(self.inner.store.data_limit())
+        Session::fresh(self.inner.data_limit)
     }
 
     /// The session named by the request's `pulse.sid` cookie (the first one sent), or a fresh

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use base64::Engine;
@@ -78,6 +78,9 @@ pub struct CookieStore {
 
 struct Revoked {
     ids: Mutex<RevokedIds>,
+    /// How many ids `ids` holds, written under its lock: a load with none revoked (most of
+    /// them, on most servers) does not take the lock every request would otherwise share.
+    len: AtomicUsize,
     max: AtomicU64,
     /// Cookies issued before this time (unix seconds) are refused: set when the set overflows.
     not_before: AtomicU64,
@@ -131,6 +134,7 @@ impl CookieStore {
             ciphers: None,
             revoked: Arc::new(Revoked {
                 ids: Mutex::default(),
+                len: AtomicUsize::new(0),
                 max: AtomicU64::new(DEFAULT_MAX_REVOKED as u64),
                 not_before: AtomicU64::new(0),
                 clock: Box::new(SystemClock),
@@ -187,6 +191,13 @@ impl CookieStore {
         self.revoked_ids().until.len()
     }
 
+    /// Whether `id` was revoked. A revocation a request made happened before any later
+    /// request of that browser: its count is written (`Release`) before the response is
+    /// sent, and read here (`Acquire`).
+    fn is_revoked(&self, id: &str) -> bool {
+        self.revoked.len.load(Ordering::Acquire) > 0 && self.revoked_ids().until.contains_key(id)
+    }
+
     pub(crate) fn decode(&self, cookie: &str) -> Option<Session> {
         let decoded = match self.decoded.get(cookie) {
             Some(decoded) => decoded,
@@ -197,7 +208,7 @@ impl CookieStore {
             }
         };
         if decoded.seen < self.revoked.not_before.load(Ordering::Relaxed)
-            || self.revoked_ids().until.contains_key(decoded.id.as_str())
+            || self.is_revoked(&decoded.id)
         {
             return None;
         }
@@ -324,6 +335,7 @@ impl CookieStore {
         if map.insert(id.to_owned(), until).is_none() {
             order.push_back((now, id.to_owned()));
         }
+        self.revoked.len.store(map.len(), Ordering::Release);
     }
 }
 
@@ -469,6 +481,28 @@ mod tests {
         }
         let later = Session::new();
         assert!(store.decode(&saved(&store, &later, now + 5)).is_some());
+    }
+
+    #[test]
+    fn the_count_of_revoked_ids_follows_the_set() {
+        let store = CookieStore::new(secret(1));
+        let now = SystemClock.now();
+        let counted = |store: &CookieStore| store.revoked.len.load(Ordering::Acquire);
+        let (gone, kept) = (Session::new(), Session::new());
+        let (gone_cookie, kept_cookie) = (saved(&store, &gone, now), saved(&store, &kept, now));
+        assert_eq!(counted(&store), 0);
+        // Revoked until a time already past: forgotten at the next revocation.
+        store.revoke(&gone.id(), now - 1);
+        assert_eq!(counted(&store), 1);
+        assert!(store.decode(&gone_cookie).is_none());
+        store.revoke(&kept.id(), now + 100);
+        assert_eq!(counted(&store), 1);
+        assert_eq!(counted(&store), store.revoked_len());
+        assert!(
+            store.decode(&gone_cookie).is_some(),
+            "its revocation expired"
+        );
+        assert!(store.decode(&kept_cookie).is_none());
     }
 
     #[test]

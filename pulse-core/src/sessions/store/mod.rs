@@ -106,6 +106,7 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete<'a>(&'a self, id: &'a str, until: u64) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// The largest session data the store accepts, in JSON bytes (the cookie store's limit).
+    /// Asked once, when the server is built.
     fn data_limit(&self) -> Option<usize> {
         None
     }
