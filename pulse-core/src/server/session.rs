@@ -37,6 +37,10 @@ pub(crate) fn unavailable(error: &StoreError) -> Response {
 
 /// The tower layer around every route: load the session, run the request (a panic becomes a
 /// 500 and the session is not saved), then persist it.
+///
+/// As a [`Layer`] it puts the session in the request's extensions (see [`InExtensions`]), where
+/// handlers find it with the [`Session`] extractor; [`SessionLayer::around`] hands it to a
+/// service of Pulse's own directly.
 #[derive(Clone)]
 pub(crate) struct SessionLayer {
     sessions: Sessions,
@@ -46,16 +50,61 @@ impl SessionLayer {
     pub(crate) fn new(sessions: Sessions) -> SessionLayer {
         SessionLayer { sessions }
     }
-}
 
-impl<S> Layer<S> for SessionLayer {
-    type Service = SessionService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
+    /// The layer around `inner`, which takes each request's session as an argument
+    /// ([`TakesSession`]) rather than from the request's extensions: no trip through them.
+    #[allow(
+        dead_code,
+        reason = "for the pages (`server/mod.rs`), which take their session with it next"
+    )]
+    pub(crate) fn around<S: TakesSession>(&self, inner: S) -> SessionService<S> {
         SessionService {
             inner,
             sessions: self.sessions.clone(),
         }
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<InExtensions<S>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner: InExtensions(inner),
+            sessions: self.sessions.clone(),
+        }
+    }
+}
+
+/// A service the session layer hands each request's session to, beside the request.
+pub(crate) trait TakesSession: Service<AxumRequest> {
+    /// [`Service::call`] with the request's session (the one the layer saves afterwards).
+    fn call_with(&mut self, request: AxumRequest, session: Session) -> Self::Future;
+}
+
+/// A service that finds the session in the request's extensions (a handler's [`Session`]
+/// extractor): [`TakesSession`] puts it there.
+#[derive(Clone, Debug)]
+pub(crate) struct InExtensions<S>(pub(crate) S);
+
+impl<S: Service<AxumRequest>> Service<AxumRequest> for InExtensions<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: AxumRequest) -> S::Future {
+        self.0.call(request)
+    }
+}
+
+impl<S: Service<AxumRequest>> TakesSession for InExtensions<S> {
+    fn call_with(&mut self, mut request: AxumRequest, session: Session) -> S::Future {
+        request.extensions_mut().insert(session);
+        self.0.call(request)
     }
 }
 
@@ -68,7 +117,11 @@ pub(crate) struct SessionService<S> {
 
 impl<S> Service<AxumRequest> for SessionService<S>
 where
-    S: Service<AxumRequest, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: TakesSession
+        + Service<AxumRequest, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -79,22 +132,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: AxumRequest) -> Self::Future {
+    fn call(&mut self, request: AxumRequest) -> Self::Future {
         // Each arm builds the future where it is returned: the request's future (a few hundred
         // bytes) is not copied once more through a local.
         match self.sessions.load_now(request.headers()) {
             // No cookie, or a store that answers at once (the cookie store): the request runs
             // now, on the service made ready by `poll_ready`.
-            Some(Ok(session)) => {
-                request.extensions_mut().insert(session.clone());
-                SessionFuture {
-                    phase: Phase::Running {
-                        inner: AssertUnwindSafe(self.inner.call(request)).catch_unwind(),
-                        sessions: self.sessions.clone(),
-                        session,
-                    },
-                }
-            }
+            Some(Ok(session)) => SessionFuture {
+                phase: Phase::Running {
+                    inner: AssertUnwindSafe(self.inner.call_with(request, session.clone()))
+                        .catch_unwind(),
+                    sessions: self.sessions.clone(),
+                    session,
+                },
+            },
             Some(Err(error)) => SessionFuture {
                 phase: Phase::Done {
                     response: Some(unavailable(&error)),
@@ -119,17 +170,19 @@ where
 async fn load_then_run<S>(
     sessions: Sessions,
     mut inner: S,
-    mut request: AxumRequest,
+    request: AxumRequest,
 ) -> Result<Response, Infallible>
 where
-    S: Service<AxumRequest, Response = Response, Error = Infallible>,
+    S: TakesSession + Service<AxumRequest, Response = Response, Error = Infallible>,
 {
     let session = match sessions.load(request.headers()).await {
         Ok(session) => session,
         Err(error) => return Ok(unavailable(&error)),
     };
-    request.extensions_mut().insert(session.clone());
-    match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
+    match AssertUnwindSafe(inner.call_with(request, session.clone()))
+        .catch_unwind()
+        .await
+    {
         Ok(Ok(response)) => Ok(persist_into(&sessions, &session, response).await),
         Err(panic) => Ok(panicked(panic)),
     }
@@ -265,5 +318,80 @@ impl IntoResponse for MissingSession {
             "the `Session` extractor ran on a route outside Pulse's session layer; add the route with `Server::routes` instead of merging it into the built router"
         );
         (StatusCode::INTERNAL_SERVER_ERROR, "session unavailable").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::{Ready, ready};
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::request::Scheme;
+    use crate::sessions::config::{Secret, SessionConfig};
+    use crate::sessions::revocation::LocalRevocations;
+    use crate::sessions::store::CookieStore;
+
+    fn layer() -> SessionLayer {
+        let secret = Secret::new([7u8; 32]).unwrap();
+        let sessions = Sessions::new(
+            Arc::new(CookieStore::new(secret)),
+            SessionConfig::default(),
+            Arc::new(LocalRevocations::default()),
+            Scheme::Http,
+        );
+        SessionLayer::new(sessions)
+    }
+
+    /// Signs in, with the session it is handed, or the one in the request's extensions.
+    #[derive(Clone)]
+    struct SignIn;
+
+    fn sign_in(session: &Session) -> Ready<Result<Response, Infallible>> {
+        session.insert("user", "ada").unwrap();
+        ready(Ok(Response::new(Body::empty())))
+    }
+
+    impl Service<AxumRequest> for SignIn {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: AxumRequest) -> Self::Future {
+            sign_in(
+                request
+                    .extensions()
+                    .get::<Session>()
+                    .expect("in the extensions"),
+            )
+        }
+    }
+
+    impl TakesSession for SignIn {
+        fn call_with(&mut self, request: AxumRequest, session: Session) -> Self::Future {
+            assert!(
+                request.extensions().get::<Session>().is_none(),
+                "handed over"
+            );
+            sign_in(&session)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_session_handed_to_a_service_or_put_in_extensions_is_the_one_saved() {
+        let request = || AxumRequest::new(Body::empty());
+        let direct = layer().around(SignIn).oneshot(request()).await.unwrap();
+        let through = layer().layer(SignIn).oneshot(request()).await.unwrap();
+        for response in [direct, through] {
+            let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
+            assert!(cookie.starts_with("pulse.sid=v2."), "{cookie}");
+        }
     }
 }

@@ -51,20 +51,25 @@ pub(crate) fn request_and_session(parts: &Parts, scheme: Scheme) -> (Request, Se
 
 /// [`request_and_session`] for a handler done with the request's head: the request takes it
 /// over instead of copying its URI and headers.
-pub(crate) fn request_and_session_owned(parts: Parts, scheme: Scheme) -> (Request, Session) {
+pub(crate) fn request_and_session_owned(mut parts: Parts, scheme: Scheme) -> (Request, Session) {
+    let session = parts.extensions.remove::<Session>().unwrap_or_default();
+    (request_owned(parts, scheme), session)
+}
+
+/// The hooks' view of a request whose head the handler is done with, for a handler the
+/// session layer hands the session to directly (see `server/session.rs`'s `TakesSession`).
+pub(crate) fn request_owned(parts: Parts, scheme: Scheme) -> Request {
     let Parts {
         method,
         uri,
         headers,
-        mut extensions,
+        extensions,
         ..
     } = parts;
     let client = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| *addr);
-    let session = extensions.remove::<Session>().unwrap_or_default();
-    let request = Request::from_head(method, uri, headers, client, scheme);
-    (request, session)
+    Request::from_head(method, uri, headers, client, scheme)
 }
 
 /// The app's sessions: a store, the expiry rules, the revocation bus and the cookie's
