@@ -58,6 +58,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::post;
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tower::Layer;
 
 use crate::app::App;
 use crate::live::{ChannelBackend, Live};
@@ -355,9 +356,11 @@ impl Server {
         // The cross-site check and the session layer go around every route and around pages,
         // the `api` hook around the app's own endpoints, each in one `route_layer` call: axum
         // boxes a route once per call.
+        let cross_origin = self.cross_origin.layer(self.scheme);
+        let session_layer = session::SessionLayer::new(sessions);
         let guard = tower::ServiceBuilder::new()
-            .layer(self.cross_origin.layer(self.scheme))
-            .layer(session::SessionLayer::new(sessions));
+            .layer(cross_origin.clone())
+            .layer(session_layer.clone());
         let endpoints = if self.routes.has_routes() {
             self.routes
                 .route_layer(guard.clone().layer(api::ApiLayer::new(state.clone())))
@@ -366,7 +369,8 @@ impl Server {
         };
         // Pages (the fallback) get the layers around the handler itself: axum then boxes the
         // page route once, where `Router::layer` would box it a second time around the first.
-        let pages = guard.clone().service(page::Pages(state.clone()));
+        // Pages take their session from the layer directly, not through the request's extensions.
+        let pages = cross_origin.layer(session_layer.around(page::Pages(state.clone())));
         let router = framework_routes()
             .with_state(state)
             .merge(live.router())

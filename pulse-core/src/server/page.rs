@@ -14,11 +14,12 @@ use tower::Service;
 
 use super::ServerState;
 use super::document;
+use super::session::TakesSession;
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
-use crate::sessions::request_and_session_owned;
+use crate::sessions::request_owned;
 
 /// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
 /// signing out loads the page again (and its guards run) instead of showing the signed-in page.
@@ -46,7 +47,17 @@ impl Service<AxumRequest> for Pages {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: AxumRequest) -> Self::Future {
+    /// A page without the session layer around it (which `Server` never builds): a fresh
+    /// session, as for a handler that finds none.
+    fn call(&mut self, mut request: AxumRequest) -> Self::Future {
+        let session = request.extensions_mut().remove().unwrap_or_default();
+        self.call_with(request, session)
+    }
+}
+
+/// The session layer hands pages their session directly (not through the request's extensions).
+impl TakesSession for Pages {
+    fn call_with(&mut self, request: AxumRequest, session: Session) -> Self::Future {
         let (parts, _body) = request.into_parts();
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
@@ -55,7 +66,7 @@ impl Service<AxumRequest> for Pages {
                 .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             return Either::Left(ready(Ok(response)));
         }
-        let (request, session) = request_and_session_owned(parts, self.0.scheme);
+        let request = request_owned(parts, self.0.scheme);
         let state = self.0.clone();
         Either::Right(Box::pin(async move {
             let answered = answer(&state, &request, &session).await;

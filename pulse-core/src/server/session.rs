@@ -53,10 +53,6 @@ impl SessionLayer {
 
     /// The layer around `inner`, which takes each request's session as an argument
     /// ([`TakesSession`]) rather than from the request's extensions: no trip through them.
-    #[allow(
-        dead_code,
-        reason = "for the pages (`server/mod.rs`), which take their session with it next"
-    )]
     pub(crate) fn around<S: TakesSession>(&self, inner: S) -> SessionService<S> {
         SessionService {
             inner,
