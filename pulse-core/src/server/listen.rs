@@ -92,7 +92,8 @@ pub(crate) async fn run(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .writev(false);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     let mut next_id: u64 = 0;
@@ -121,7 +122,11 @@ pub(crate) async fn run(
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(client));
-            request.extensions_mut().insert(slot.clone());
+            // Only a request that asks for an upgrade (a WebSocket) can keep the connection
+            // past its response: the others need no share of its slot.
+            if request.headers().contains_key(http::header::UPGRADE) {
+                request.extensions_mut().insert(slot.clone());
+            }
             router.clone().oneshot(request.map(Body::new))
         });
         let builder = builder.clone();
