@@ -92,8 +92,7 @@ pub(crate) async fn run(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .writev(false);
+        .header_read_timeout(limits.header_read_timeout);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     let mut next_id: u64 = 0;
