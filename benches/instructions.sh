@@ -35,6 +35,7 @@ cases=(
     "axum_bare_handler_with_cookie|axum_bare_handler_with_cookie|^$|axum_bare_handler_with_cookie"
     "pulse_three_middlewares_with_session|pulse_three_middlewares_with_session|^$|axum_bare_handler_with_cookie"
     "axum_bare_handler_in_session_layer|axum_bare_handler_in_session_layer|^$|axum_bare_handler"
+    "axum_bare_handler_behind_api_hook|axum_bare_handler_behind_api_hook|^$|axum_bare_handler"
 )
 declare -A per_request
 for entry in "${cases[@]}"; do

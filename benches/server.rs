@@ -145,3 +145,31 @@ fn axum_bare_handler_in_session_layer(bencher: divan::Bencher<'_, '_>) {
         .into_router();
     bencher.bench_local(|| rt.block_on(run(&router, None)));
 }
+
+/// A pass-through `api` hook (an app's middleware usually has one: logging, an auth guard).
+struct ApiPassThrough;
+impl ps::PulseMiddleware for ApiPassThrough {
+    async fn api(
+        &self,
+        args: ps::ApiArgs<'_>,
+        next: impl ps::Next<ps::hook::Api>,
+    ) -> ps::ApiResponse {
+        std::hint::black_box(args.request.path());
+        next.run().await
+    }
+}
+
+/// The bare handler as an endpoint of an app whose middleware has an `api` hook: the hook runs
+/// (the case above has no middleware, and its endpoints skip it).
+#[divan::bench]
+fn axum_bare_handler_behind_api_hook(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let router = ps::App::new(ps::Routes::new(), ApiPassThrough)
+        .server()
+        .routes(common::bare_page_router())
+        .session_store(ps::CookieStore::new(
+            ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
+        ))
+        .into_router();
+    bencher.bench_local(|| rt.block_on(run(&router, None)));
+}
