@@ -136,14 +136,17 @@ fn pulse_engine_only(bencher: divan::Bencher<'_, '_>) {
 #[divan::bench]
 fn axum_bare_handler_in_session_layer(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let router = ps::App::new(ps::Routes::new(), ())
+    let router = endpoint_router(());
+    bencher.bench_local(|| rt.block_on(run(&router, None)));
+}
+
+/// Bare axum's `GET /` as an endpoint of a Pulse app with `middleware` (and no pages).
+fn endpoint_router(middleware: impl ps::PulseMiddleware) -> Router {
+    ps::App::new(ps::Routes::new(), middleware)
         .server()
         .routes(common::bare_page_router())
-        .session_store(ps::CookieStore::new(
-            ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
-        ))
-        .into_router();
-    bencher.bench_local(|| rt.block_on(run(&router, None)));
+        .session_store(common::cookie_store())
+        .into_router()
 }
 
 /// A pass-through `api` hook (an app's middleware usually has one: logging, an auth guard).
@@ -164,12 +167,6 @@ impl ps::PulseMiddleware for ApiPassThrough {
 #[divan::bench]
 fn axum_bare_handler_behind_api_hook(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let router = ps::App::new(ps::Routes::new(), ApiPassThrough)
-        .server()
-        .routes(common::bare_page_router())
-        .session_store(ps::CookieStore::new(
-            ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
-        ))
-        .into_router();
+    let router = endpoint_router(ApiPassThrough);
     bencher.bench_local(|| rt.block_on(run(&router, None)));
 }

@@ -83,12 +83,12 @@ pub(crate) fn pulse_server() -> ps::Server {
             let _ = session.insert("user_email", "ada@example.com");
         }),
     );
-    app()
-        .server()
-        .routes(login)
-        .session_store(ps::CookieStore::new(
-            ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap(),
-        ))
+    app().server().routes(login).session_store(cookie_store())
+}
+
+/// The signed-cookie store every Pulse server of the benchmarks uses.
+pub(crate) fn cookie_store() -> ps::CookieStore {
+    ps::CookieStore::new(ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap())
 }
 
 const STATE: &str = "{\"paths\":[\"/\"],\"routeInfo\":{\"pathname\":\"/\",\"hash\":\"\",\"query\":\"\",\"queryParams\":{},\"pathParams\":{},\"catchall\":[]},\"live\":false}";
