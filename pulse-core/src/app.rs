@@ -172,7 +172,7 @@ impl App {
         let title = cx.title_slot();
         match AssertUnwindSafe(page.render(cx)).catch_unwind().await {
             Ok(markup) => Some(View {
-                path: String::new(),
+                path: "".into(),
                 html: markup.into_string(),
                 title: title.take_title(),
             }),
@@ -215,7 +215,7 @@ impl App {
             return Ok(None);
         };
         let payload = PrerenderPayload {
-            paths: vec![entry.pattern.as_str().to_owned()],
+            paths: vec![entry.pattern.shared()],
             route_info,
         };
         // The entry is at hand: no second lookup of its pattern.
@@ -234,13 +234,13 @@ impl App {
         if payload.paths.is_empty() {
             return Err(PrerenderError::EmptyPaths);
         }
-        let find = |path: &String| {
+        let find = |path: &Arc<str>| {
             let found = if path.starts_with('/') {
                 self.inner.routes.find(path)
             } else {
                 self.inner.routes.find(&format!("/{path}"))
             };
-            found.ok_or_else(|| PrerenderError::UnknownPath(path.clone()))
+            found.ok_or_else(|| PrerenderError::UnknownPath(path.to_string()))
         };
         // A page request names one route: no list to allocate for it.
         let one;

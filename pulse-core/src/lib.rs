@@ -26,6 +26,7 @@ mod message;
 mod middleware;
 pub mod outcome;
 mod page;
+mod params;
 mod prerender;
 pub mod rate_limit;
 #[cfg(feature = "redis")]
@@ -92,6 +93,7 @@ pub use outcome::{
 };
 pub use page::{Component, PageContext};
 pub use page::{Page, ViewState};
+pub use params::{Params, ParamsIter};
 pub use prerender::{Directives, Prerender, PrerenderPayload, View, Views, ViewsIter};
 pub use pulse_route::{Pattern, PatternError};
 pub use rate_limit::{ClientIp, Limiter, Quota, RateLimit};

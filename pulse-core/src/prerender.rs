@@ -1,8 +1,8 @@
 //! The prerender payload (what is being rendered) and its result (views plus directives).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Index;
+use std::sync::Arc;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
+use crate::params::Params;
 use crate::route_info::RouteInfo;
 
 /// What a `prerender` hook is asked to render: route patterns and the URL (Pulse's
@@ -17,8 +18,9 @@ use crate::route_info::RouteInfo;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrerenderPayload {
-    /// Route patterns to render, outermost first (`["/users/:id"]`).
-    pub paths: Vec<String>,
+    /// Route patterns to render, outermost first (`["/users/:id"]`); a page request's are
+    /// shared with the route table (no string copied).
+    pub paths: Vec<Arc<str>>,
     /// The URL being rendered.
     #[serde(default)]
     pub route_info: RouteInfo,
@@ -27,8 +29,9 @@ pub struct PrerenderPayload {
 /// The rendered HTML of one route.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
-    /// The route pattern this view renders.
-    pub path: String,
+    /// The route pattern this view renders (shared with the route table: a page's view copies
+    /// no string for it).
+    pub path: Arc<str>,
     /// The rendered markup (already escaped).
     pub html: String,
     /// The title the page set with [`PageContext::set_title`](crate::PageContext::set_title).
@@ -53,10 +56,10 @@ pub struct Prerender {
 pub struct Directives {
     /// Headers for later prerender requests.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: Params,
     /// Query parameters for later prerender requests and the WebSocket.
     #[serde(default)]
-    pub query: BTreeMap<String, String>,
+    pub query: Params,
     /// Anything else, sent as is.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -104,12 +107,12 @@ impl Views {
     /// Where the view of `path` is, or where it would go. A linear search: a page has one view,
     /// or a few nested ones.
     fn position(&self, path: &str) -> Result<usize, usize> {
-        match self.views.iter().position(|view| view.path == path) {
+        match self.views.iter().position(|view| *view.path == *path) {
             Some(i) => Ok(i),
             None => Err(self
                 .views
                 .iter()
-                .position(|view| view.path.as_str() > path)
+                .position(|view| &*view.path > path)
                 .unwrap_or(self.views.len())),
         }
     }
@@ -147,7 +150,7 @@ impl Views {
 
     /// The route patterns, in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.views.iter().map(|view| view.path.as_str())
+        self.views.iter().map(|view| &*view.path)
     }
 
     /// The views, in the order of their patterns.
@@ -175,7 +178,7 @@ impl<'a> Iterator for ViewsIter<'a> {
     type Item = (&'a str, &'a View);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|view| (view.path.as_str(), view))
+        self.0.next().map(|view| (&*view.path, view))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -185,7 +188,7 @@ impl<'a> Iterator for ViewsIter<'a> {
 
 impl DoubleEndedIterator for ViewsIter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|view| (view.path.as_str(), view))
+        self.0.next_back().map(|view| (&*view.path, view))
     }
 }
 
@@ -266,7 +269,7 @@ impl<'de> Deserialize<'de> for Views {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Views, A::Error> {
                 let mut views = Views::new();
-                while let Some((path, mut view)) = map.next_entry::<String, View>()? {
+                while let Some((path, mut view)) = map.next_entry::<Arc<str>, View>()? {
                     view.path = path;
                     views.insert(view);
                 }
@@ -280,11 +283,13 @@ impl<'de> Deserialize<'de> for Views {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn view(path: &str, html: &str) -> View {
         View {
-            path: path.to_owned(),
+            path: path.into(),
             html: html.to_owned(),
             title: None,
         }
@@ -335,7 +340,7 @@ mod tests {
         // A view is filed under its key.
         let keyed: Views = serde_json::from_str(r#"{"/k":{"path":"/other","html":""}}"#).unwrap();
         assert_eq!(keyed.keys().collect::<Vec<_>>(), ["/k"]);
-        assert_eq!(keyed["/k"].path, "/k");
+        assert_eq!(&*keyed["/k"].path, "/k");
         assert!(serde_json::from_str::<Views>("[]").is_err());
     }
 }

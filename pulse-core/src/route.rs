@@ -1,7 +1,6 @@
 //! The route table: patterns (parsed by `pulse-route`, the same parser the macros use), page
 //! components, scoped middleware groups, and the matcher that turns a URL into a [`RouteInfo`].
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -318,17 +317,15 @@ impl Routes {
             }
         }
         let (entry, found) = best?;
-        // Inserted one by one (the last of a repeated query key wins, as with `collect`): most
-        // URLs have no query and no parameters, and `collect` sorts a list even when it is empty.
-        let mut query_params = BTreeMap::new();
-        query_params.extend(form_urlencoded::parse(query.as_bytes()).into_owned());
-        let mut path_params = BTreeMap::new();
-        path_params.extend(
-            found
-                .params
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), decode(value))),
-        );
+        // The last of a repeated query key wins.
+        let query_params = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let path_params = found
+            .params
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), decode(value)))
+            .collect();
         let info = RouteInfo {
             pathname: path.to_owned(),
             hash: hash.to_owned(),
@@ -357,6 +354,7 @@ impl fmt::Debug for Routes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Params;
 
     #[test]
     fn a_resolved_url_has_its_parameters_decoded_and_the_last_of_a_repeated_query_key() {
@@ -376,14 +374,14 @@ mod tests {
         assert_eq!(info.hash, "top");
         assert_eq!(
             info.query_params,
-            BTreeMap::from([
+            Params::from([
                 ("q".to_owned(), "<".to_owned()),
                 ("tab".to_owned(), "2".to_owned())
             ])
         );
         assert_eq!(
             info.path_params,
-            BTreeMap::from([("id".to_owned(), "a b".to_owned())])
+            Params::from([("id".to_owned(), "a b".to_owned())])
         );
         assert_eq!(info.catchall, ["x", "y/z"]);
         let (_, home) = routes.resolve("/").unwrap();

@@ -1,8 +1,8 @@
 //! [`RouteInfo`]: the concrete URL being rendered, as hooks, pages and the wire see it.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+
+use crate::params::Params;
 
 /// The concrete URL being rendered (Pulse's `RouteInfo`, camelCase on the wire: a JSON object,
 /// every field optional).
@@ -26,9 +26,9 @@ pub struct RouteInfo {
     /// The raw query string, without `?`.
     pub query: String,
     /// Query parameters, one value per key (the last one wins).
-    pub query_params: BTreeMap<String, String>,
+    pub query_params: Params,
     /// Path parameters, percent-decoded.
-    pub path_params: BTreeMap<String, String>,
+    pub path_params: Params,
     /// Segments captured by a catch-all `*`, percent-decoded.
     pub catchall: Vec<String>,
 }
@@ -43,8 +43,8 @@ impl<'de> Deserialize<'de> for RouteInfo {
             pathname: String,
             hash: String,
             query: String,
-            query_params: BTreeMap<String, String>,
-            path_params: BTreeMap<String, String>,
+            query_params: Params,
+            path_params: Params,
             catchall: Vec<String>,
         }
 

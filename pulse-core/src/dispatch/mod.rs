@@ -212,8 +212,8 @@ fn add_view(
     match outcome {
         RoutePrerenderResponse::Ok(mut view) => {
             // Filed under the route's pattern, whatever a hook made of the view's `path`.
-            if view.path != entry.pattern.as_str() {
-                entry.pattern.as_str().clone_into(&mut view.path);
+            if *view.path != *entry.pattern.as_str() {
+                view.path = entry.pattern.shared();
             }
             views.insert(view);
             ControlFlow::Continue(())
@@ -260,7 +260,7 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
         let html = entry.component.render(cx).await.into_string();
         let title = title.take_title();
         RoutePrerenderResponse::Ok(View {
-            path: path.to_owned(),
+            path: entry.pattern.shared(),
             html,
             title,
         })

@@ -47,6 +47,8 @@
 //! `rate_limited` and `retryAfterMs`; the connection stays open in every case. A frame
 //! over the size limit closes the connection with 1009.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -268,7 +270,7 @@ impl ErrorBody {
 pub(crate) enum Outgoing {
     /// A view was attached; its current HTML and the document title it asks for.
     AttachAck {
-        path: String,
+        path: Arc<str>,
         html: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         title: Option<String>,
@@ -276,7 +278,7 @@ pub(crate) enum Outgoing {
     /// An attached view's new HTML (after a callback or an `update`) and the document title
     /// it asks for.
     ViewUpdate {
-        path: String,
+        path: Arc<str>,
         html: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         title: Option<String>,

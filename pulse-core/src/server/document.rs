@@ -12,12 +12,13 @@
 //! Around the views: the app's [`Head`] in `<head>` (with the innermost view's title) and its
 //! [`Layout`] around the views in `<body>`.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use maud::PreEscaped;
 use serde::Serialize;
 
 use crate::head::{Head, Layout, LayoutContext};
+use crate::params::Params;
 use crate::prerender::Views;
 use crate::request::Request;
 use crate::route_info::RouteInfo;
@@ -28,7 +29,7 @@ use crate::session::Session;
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct State<'a> {
-    paths: &'a [String],
+    paths: &'a [Arc<str>],
     route_info: &'a RouteInfo,
     live: bool,
 }
@@ -83,7 +84,7 @@ impl Frame<'_> {
 /// buffer sized up front, which becomes the response body as is.
 pub(crate) fn page(
     frame: &Frame<'_>,
-    paths: &[String],
+    paths: &[Arc<str>],
     route_info: &RouteInfo,
     views: &Views,
     live: bool,
@@ -147,10 +148,8 @@ pub(crate) fn page(
 }
 
 /// About the length of the state script's JSON (escapes aside).
-fn state_len(paths: &[String], route_info: &RouteInfo) -> usize {
-    let map = |m: &BTreeMap<String, String>| -> usize {
-        m.iter().map(|(k, v)| k.len() + v.len() + 6).sum()
-    };
+fn state_len(paths: &[Arc<str>], route_info: &RouteInfo) -> usize {
+    let map = |m: &Params| -> usize { m.iter().map(|(k, v)| k.len() + v.len() + 6).sum() };
     128 + paths.iter().map(|p| p.len() + 3).sum::<usize>()
         + route_info.pathname.len()
         + route_info.hash.len()
@@ -170,7 +169,7 @@ fn state_len(paths: &[String], route_info: &RouteInfo) -> usize {
 /// equal).
 fn write_state(
     out: &mut Vec<u8>,
-    paths: &[String],
+    paths: &[Arc<str>],
     route: &RouteInfo,
     live: bool,
 ) -> serde_json::Result<()> {
@@ -188,7 +187,7 @@ fn write_state(
             json(out, value)
         }
     }
-    fn map(out: &mut Vec<u8>, value: &BTreeMap<String, String>) -> serde_json::Result<()> {
+    fn map(out: &mut Vec<u8>, value: &Params) -> serde_json::Result<()> {
         if value.is_empty() {
             out.put("{}");
             Ok(())
@@ -373,7 +372,7 @@ mod tests {
     #[test]
     fn innermost_title_and_layout_frame_the_views() {
         let view = |p: &str, title: Option<&str>| View {
-            path: p.to_owned(),
+            path: p.into(),
             html: format!("<p>{p}</p>"),
             title: title.map(str::to_owned),
         };
@@ -384,7 +383,7 @@ mod tests {
         let head = Head::new().title("App").style("p { color: red }");
         let html = text(page(
             &frame!(head, Some(&layout)),
-            &["/".to_owned(), "/a".to_owned()],
+            &["/".into(), "/a".into()],
             &RouteInfo::default(),
             &views,
             false,
@@ -415,12 +414,12 @@ mod tests {
     #[test]
     fn state_json_cannot_close_its_script() {
         let route_info = RouteInfo {
-            pathname: "/</script><script>alert(1)</script>".to_owned(),
+            pathname: "/</script><script>alert(1)</script>".into(),
             ..RouteInfo::default()
         };
         let html = text(page(
             &frame!(),
-            &["/".to_owned()],
+            &["/".into()],
             &route_info,
             &Views::new(),
             false,
@@ -437,7 +436,7 @@ mod tests {
         };
         let html = text(page(
             &frame!(),
-            &["/".to_owned()],
+            &["/".into()],
             &route_info,
             &Views::new(),
             false,
@@ -455,14 +454,14 @@ mod tests {
     #[test]
     fn the_state_is_what_serde_writes() {
         let route_info = RouteInfo {
-            pathname: "/users/7/a b".to_owned(),
+            pathname: "/users/7/a b".into(),
             hash: "top".to_owned(),
             query: "tab=posts&x=1".to_owned(),
-            query_params: BTreeMap::from([
+            query_params: Params::from([
                 ("tab".to_owned(), "posts".to_owned()),
                 ("x".to_owned(), "1".to_owned()),
             ]),
-            path_params: BTreeMap::from([("id".to_owned(), "7".to_owned())]),
+            path_params: Params::from([("id".to_owned(), "7".to_owned())]),
             catchall: vec!["a b".to_owned(), "c\"d".to_owned()],
         };
         // Every string slot with a character JSON or the script element escapes.
@@ -470,17 +469,13 @@ mod tests {
             pathname: "/a\"b\\c<d>&e\u{2028}f\u{7f}é\n".to_owned(),
             hash: "</script>".to_owned(),
             query: "q=\u{2029}&r=<".to_owned(),
-            query_params: BTreeMap::from([("<k>".to_owned(), "\"v\"".to_owned())]),
-            path_params: BTreeMap::from([("id".to_owned(), "\t".to_owned())]),
+            query_params: Params::from([("<k>".to_owned(), "\"v\"".to_owned())]),
+            path_params: Params::from([("id".to_owned(), "\t".to_owned())]),
             catchall: Vec::new(),
         };
         for route_info in [route_info, escaped, RouteInfo::default()] {
             for live in [false, true] {
-                let paths = [
-                    "/".to_owned(),
-                    "/users/:id/*".to_owned(),
-                    "/\"<&>".to_owned(),
-                ];
+                let paths: [Arc<str>; 3] = ["/".into(), "/users/:id/*".into(), "/\"<&>".into()];
                 let mut written = Vec::new();
                 write_state(&mut written, &paths, &route_info, live).unwrap();
                 let state = State {
@@ -502,14 +497,14 @@ mod tests {
     #[test]
     fn views_are_wrapped_in_route_order() {
         let view = |p: &str| View {
-            path: p.to_owned(),
+            path: p.into(),
             html: format!("<p>{p}</p>"),
             title: None,
         };
         let views = Views::from_iter([view("/a"), view("/<layout>")]);
         let html = text(page(
             &frame!(),
-            &["/<layout>".to_owned(), "/a".to_owned()],
+            &["/<layout>".into(), "/a".into()],
             &RouteInfo::default(),
             &views,
             true,

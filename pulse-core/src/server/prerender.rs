@@ -1,6 +1,7 @@
 //! `POST /_pulse/prerender`: the JSON form of a page request (Pulse's wire shapes).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -100,9 +101,9 @@ struct Answer<'a> {
 /// The title the document of these views would take, as `server/document.rs` picks it: views
 /// in `paths` order (outermost first), then those a `prerender` hook added; the innermost
 /// view's title wins.
-fn page_title<'a>(paths: &[String], views: &'a Views) -> Option<&'a str> {
+fn page_title<'a>(paths: &[Arc<str>], views: &'a Views) -> Option<&'a str> {
     // A path may omit its leading `/`; the views are keyed by the route's pattern.
-    let find = |path: &String| match views.get(path) {
+    let find = |path: &Arc<str>| match views.get(path) {
         Some(found) => Some(found),
         None => views.get(&format!("/{path}")),
     };
@@ -118,7 +119,7 @@ fn page_title<'a>(paths: &[String], views: &'a Views) -> Option<&'a str> {
 }
 
 /// Keeps the first of paths naming the same route (`users/:id` and `/users/:id` are one).
-fn dedupe(paths: &mut Vec<String>) {
+fn dedupe(paths: &mut Vec<Arc<str>>) {
     if paths.len() < 2 {
         // A page request names one route: nothing to compare, nothing to allocate.
         return;
@@ -133,6 +134,8 @@ fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::page_title;
     use crate::prerender::{View, Views};
 
@@ -140,7 +143,7 @@ mod tests {
         titles
             .iter()
             .map(|(path, title)| View {
-                path: (*path).to_owned(),
+                path: (*path).into(),
                 html: String::new(),
                 title: title.map(str::to_owned),
             })
@@ -149,7 +152,7 @@ mod tests {
 
     #[test]
     fn the_innermost_titled_view_names_the_document() {
-        let paths = ["/outer".to_owned(), "inner".to_owned()];
+        let paths: [Arc<str>; 2] = ["/outer".into(), "inner".into()];
         let both = views(&[("/inner", Some("Inner")), ("/outer", Some("Outer"))]);
         assert_eq!(page_title(&paths, &both), Some("Inner"));
         let outer = views(&[("/inner", None), ("/outer", Some("Outer"))]);
