@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Loopback benchmark: bare axum beside Pulse, driven by wrk, side by side in one run.
 #
-#   bash benches/loopback.sh            # 3 rounds x 6 cases x 5 s, then the WebSocket figure
+#   bash benches/loopback.sh            # 6 rounds x 6 cases x 3 s, then the WebSocket figure
 #   ROUNDS=6 SECONDS_PER_RUN=5 CONNECTIONS=32 bash benches/loopback.sh
 #   WS=0 bash benches/loopback.sh       # skip the WebSocket callback figure
 #   LOOPBACK_EXE=/path/to/loopback-binary bash benches/loopback.sh   # e.g. a build of another commit
 #
 # The servers (benches/loopback.rs) run in one process on one current-thread tokio runtime,
-# pinned to core 0 with taskset; wrk (one thread) is pinned to core 1. Cases run in a rotated
-# order each round; the script prints each run, then per case the median req/s, the median p99
-# and the ratio of medians to bare axum, and the server's CPU time per request (from
-# /proc/<pid>/schedstat) with its ratio to bare axum's, which a machine busy with other work
-# disturbs far less than req/s. Cases:
+# pinned to core 0 with taskset; wrk (one thread) is pinned to core 1. Each Pulse case runs right
+# beside its baseline, in alternating order from round to round; the script prints each run, then
+# per case the median req/s, p99 and server CPU time per request (from /proc/<pid>/schedstat),
+# and per Pulse case the median over rounds of its ratio to its baseline in the same round, for
+# req/s and for CPU per request (which a machine busy with other work disturbs less), with the
+# lowest and highest round. Cases:
 #   bare_page      GET /                     bare axum, the same HTML document by hand
 #   pulse_page     GET /                     Pulse: session layer, 3 middlewares, routing, document
 #   bare_cookie    GET / with the session cookie, to bare axum (which ignores it): the baseline
@@ -26,8 +27,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=benches/bench_exe.sh
 source benches/bench_exe.sh
 
-ROUNDS=${ROUNDS:-3}
-SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+ROUNDS=${ROUNDS:-6}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 WS=${WS:-1}
 
@@ -105,7 +106,7 @@ run_case() {
     p99=$(awk '$1 == "99%" {print $2}' "$work/out")
     requests=$(awk '/requests in/ {print $1}' "$work/out")
     cpu_us=$(python3 -c "print(f'{($cpu_after - $cpu_before) / 1000 / max($requests, 1):.2f}')")
-    echo "$1 $rps $p99 $cpu_us" >>"$work/results"
+    echo "$1 $2 $rps $p99 $cpu_us" >>"$work/results"
     printf '  %-14s %10s req/s  p99 %-9s server CPU %s us/request\n' "$1" "$rps" "$p99" "$cpu_us"
 }
 
@@ -115,18 +116,29 @@ server_cpu_ns() {
     awk '{print $1}' "/proc/$server_pid/schedstat"
 }
 
-cases=(bare_page pulse_page bare_cookie pulse_session bare_json pulse_json)
+# Each Pulse case runs right beside its baseline (the same request through bare axum), in
+# alternating order from round to round, so both runs of a pair see the same phase of a noisy
+# machine; a pair's ratio is taken within its round, and the summary gives the median of those.
+pairs=("bare_page pulse_page" "bare_cookie pulse_session" "bare_json pulse_json")
 # Warm-up (not counted).
-for c in "${cases[@]}"; do
+for _ in 1 2 3; do
     taskset -c "$CLIENT_CORE" wrk -t1 "-c$CONNECTIONS" -d1s "http://$bare/" >/dev/null
+    taskset -c "$CLIENT_CORE" wrk -t1 "-c$CONNECTIONS" -d1s "http://$pulse/" >/dev/null
 done
 echo "loopback: server on core $SERVER_CORE (1 tokio thread), wrk on core $CLIENT_CORE," \
     "$CONNECTIONS connections, ${SECONDS_PER_RUN} s per run, $ROUNDS rounds"
-n=${#cases[@]}
+n=${#pairs[@]}
 for round in $(seq 0 $((ROUNDS - 1))); do
     echo "round $((round + 1))"
     for i in $(seq 0 $((n - 1))); do
-        run_case "${cases[$(((i + round) % n))]}"
+        read -r base case <<<"${pairs[$(((i + round) % n))]}"
+        if ((round % 2 == 0)); then
+            run_case "$base" "$round"
+            run_case "$case" "$round"
+        else
+            run_case "$case" "$round"
+            run_case "$base" "$round"
+        fi
     done
 done
 
@@ -141,20 +153,24 @@ def ms(text):
 
 runs = {}
 for line in open(sys.argv[1]):
-    case, rps, p99, cpu = line.split()
-    runs.setdefault(case, []).append((float(rps), ms(p99), float(cpu)))
-median = {c: [statistics.median(run[i] for run in v) for i in range(3)] for c, v in runs.items()}
-print("\nmedians (ratio = req/s over bare axum's for the same request; CPU ratio = bare")
-print("axum's server CPU per request over this case's, the throughput ratio on a dedicated core):")
-for case, base in (("bare_page", "bare_page"), ("pulse_page", "bare_page"),
-                   ("bare_cookie", "bare_cookie"), ("pulse_session", "bare_cookie"),
-                   ("bare_json", "bare_json"), ("pulse_json", "bare_json")):
-    rps, p99, cpu = median[case]
-    ratio = rps / median[base][0]
-    cpu_ratio = median[base][2] / cpu
-    spread = ", ".join(f"{r:.0f}" for r, _, _ in runs[case])
-    print(f"  {case:<14} {rps:>9.0f} req/s  p99 {p99:.2f} ms  {ratio:.2f}x   "
-          f"CPU {cpu:.2f} us/request  {cpu_ratio:.2f}x   (runs: {spread})")
+    case, round_, rps, p99, cpu = line.split()
+    runs.setdefault(case, {})[int(round_)] = (float(rps), ms(p99), float(cpu))
+print("\nper case, the median over rounds; ratio = the case's req/s over its baseline's in the same")
+print("round (bare axum, the same request), CPU ratio = the baseline's server CPU per request over")
+print("the case's (the throughput ratio on a dedicated core); median of the rounds [lowest, highest]:")
+for base, case in (("bare_page", "pulse_page"), ("bare_cookie", "pulse_session"),
+                   ("bare_json", "pulse_json")):
+    for name in (base, case):
+        rps, p99, cpu = (statistics.median(run[i] for run in runs[name].values()) for i in range(3))
+        line = f"  {name:<14} {rps:>9.0f} req/s  p99 {p99:.2f} ms  CPU {cpu:.2f} us/request"
+        if name == case:
+            rounds = sorted(runs[case].keys() & runs[base].keys())
+            ratio = [runs[case][r][0] / runs[base][r][0] for r in rounds]
+            cpu_ratio = [runs[base][r][2] / runs[case][r][2] for r in rounds]
+            line += (f"   req/s {statistics.median(ratio):.2f}x [{min(ratio):.2f}, {max(ratio):.2f}]"
+                     f"   CPU {statistics.median(cpu_ratio):.2f}x"
+                     f" [{min(cpu_ratio):.2f}, {max(cpu_ratio):.2f}]")
+        print(line)
 PY
 
 if [ "$WS" = 1 ]; then
