@@ -3,7 +3,8 @@
 //! `cargo bench --bench loopback -- --serve` starts, on one current-thread tokio runtime (one
 //! thread; the script pins the process to one core), a bare axum server and a Pulse server
 //! (`ps::Server` with its session layer and three pass-through middlewares) answering the same
-//! page, then prints their addresses (`bare <addr>`, `pulse <addr>`) and serves until killed.
+//! page, then prints the body of the `POST /_pulse/prerender` cases (`prerender-body <json>`)
+//! and their addresses (`bare <addr>`, `pulse <addr>`), and serves until killed.
 //! Both are `benches/common/mod.rs`'s, shared with the in-process benchmark:
 //!
 //! - `GET /` on both: the same HTML document (bare axum renders it by hand);
@@ -19,6 +20,8 @@ mod common;
 async fn serve() {
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let pulse_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The body of the `POST /_pulse/prerender` cases first: the script waits for the addresses.
+    println!("prerender-body {}", common::PRERENDER_BODY);
     println!("bare {}", bare_listener.local_addr().unwrap());
     println!("pulse {}", pulse_listener.local_addr().unwrap());
     let bare = common::bare_router();

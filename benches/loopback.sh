@@ -57,7 +57,7 @@ trap cleanup EXIT
 taskset -c "$SERVER_CORE" "$exe" --serve >"$work/addrs" &
 server_pid=$!
 for _ in $(seq 50); do
-    [ "$(wc -l <"$work/addrs")" -ge 2 ] && break
+    grep -q '^pulse ' "$work/addrs" 2>/dev/null && break
     sleep 0.1
 done
 bare=$(awk '$1 == "bare" {print $2}' "$work/addrs")
@@ -66,7 +66,7 @@ cookie=$(curl -s -D - -o /dev/null "http://$pulse/login" | tr -d '\r' |
     awk -F': ' 'tolower($1) == "set-cookie" {split($2, a, ";"); print a[1]}')
 [ -n "$cookie" ] || { echo "no session cookie from /login" >&2; exit 1; }
 
-body='{"paths":["/"],"routeInfo":{"pathname":"/","hash":"","query":"","queryParams":{},"pathParams":{},"catchall":[]}}'
+body=$(awk '$1 == "prerender-body" {print $2}' "$work/addrs")
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$body'

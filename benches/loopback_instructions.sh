@@ -10,7 +10,8 @@
 # or virtual machine, where req/s and CPU times move by tens of percent between runs: the counts
 # of one binary repeat to about 2%. Each case: 2 s of warm-up, counters zeroed, 5 s measured with
 # 4 connections, counters dumped; instructions / requests. Cases as in benches/loopback.sh
-# (the page with a session is compared with bare axum given the same cookie).
+# (the page with a session is compared with bare axum given the same cookie; the JSON form,
+# `POST /_pulse/prerender`, with bare axum answering the same JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=benches/bench_exe.sh
@@ -59,9 +60,18 @@ measure bare_page "http://$bare/"
 measure pulse_page "http://$pulse/"
 measure bare_cookie -H "Cookie: $cookie" "http://$bare/"
 measure pulse_session -H "Cookie: $cookie" "http://$pulse/"
+body=$(awk '$1 == "prerender-body" {print $2}' "$work/addrs")
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+measure bare_json -s "$work/post.lua" "http://$bare/_pulse/prerender"
+measure pulse_json -s "$work/post.lua" "http://$pulse/_pulse/prerender"
 
 printf '%-16s %14s %12s\n' case instructions "bare / case"
-for pair in bare_page:bare_page pulse_page:bare_page bare_cookie:bare_cookie pulse_session:bare_cookie; do
+for pair in bare_page:bare_page pulse_page:bare_page bare_cookie:bare_cookie pulse_session:bare_cookie \
+    bare_json:bare_json pulse_json:bare_json; do
     name=${pair%%:*}
     base=${pair##*:}
     printf '%-16s %14s %12s\n' "$name" "${per_request[$name]}" \

@@ -83,6 +83,41 @@ fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
     bencher.bench_local(|| rt.block_on(run(&router, None)));
 }
 
+/// `POST /_pulse/prerender` (the JSON form of the page, as the client script sends it).
+fn prerender_request() -> Request<Body> {
+    Request::post("/_pulse/prerender")
+        .header(header::HOST, "127.0.0.1")
+        .header(header::USER_AGENT, "bench")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(common::PRERENDER_BODY))
+        .unwrap()
+}
+
+async fn run_prerender(router: &Router) -> usize {
+    let response = router.clone().oneshot(prerender_request()).await.unwrap();
+    assert!(response.status().is_success());
+    axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Bare axum answering the JSON form by hand (it parses the body as a `serde_json::Value`).
+#[divan::bench]
+fn axum_bare_prerender_json(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let router = common::bare_router();
+    bencher.bench_local(|| rt.block_on(run_prerender(&router)));
+}
+
+/// Pulse's `POST /_pulse/prerender` for the same page (against the row above).
+#[divan::bench]
+fn pulse_prerender_json(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let router = common::pulse_server().into_router();
+    bencher.bench_local(|| rt.block_on(run_prerender(&router)));
+}
+
 /// The session cookie Pulse's `GET /login` sets (`name=value`).
 fn session_cookie(rt: &tokio::runtime::Runtime, router: &Router) -> String {
     rt.block_on(async {

@@ -91,6 +91,9 @@ pub(crate) fn cookie_store() -> ps::CookieStore {
     ps::CookieStore::new(ps::Secret::new("benchmark secret, at least 32 bytes long").unwrap())
 }
 
+/// The body of `POST /_pulse/prerender` for the page, as the client script sends it.
+pub(crate) const PRERENDER_BODY: &str = "{\"paths\":[\"/\"],\"routeInfo\":{\"pathname\":\"/\",\"hash\":\"\",\"query\":\"\",\"queryParams\":{},\"pathParams\":{},\"catchall\":[]}}";
+
 const STATE: &str = "{\"paths\":[\"/\"],\"routeInfo\":{\"pathname\":\"/\",\"hash\":\"\",\"query\":\"\",\"queryParams\":{},\"pathParams\":{},\"catchall\":[]},\"live\":false}";
 
 /// The same document as Pulse's page, rendered by hand, with the same `Cache-Control`.
