@@ -1,5 +1,6 @@
 //! The HTTP layer's bounds over real sockets: slow clients are cut after the header-read
-//! timeout while others are served, the connection limit holds (WebSockets included), the
+//! timeout while others are served (each request of a kept-alive connection gets the whole
+//! timeout, and a slow page is not cut by it), the connection limit holds (WebSockets included), the
 //! listen backlog takes a burst of connections, and `POST /_pulse/prerender` is capped,
 //! deduplicated and stops when its client goes away.
 
@@ -95,6 +96,59 @@ async fn slow_header_senders_are_cut_while_others_are_served() {
     }
     assert!(closed_within(&mut idle, Duration::from_secs(5)).await);
     assert_eq!(get_within(addr, Duration::from_secs(5)).await, Some(200));
+}
+
+/// Sends `GET path` on a kept-alive connection and reads its whole document; the status line.
+async fn get_on(stream: &mut TcpStream, path: &str) -> String {
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    timeout(Duration::from_secs(5), async {
+        while !answer.ends_with(b"</html>\n") {
+            let read = stream.read(&mut buffer).await.unwrap();
+            assert!(read > 0, "the connection closed mid-answer");
+            answer.extend_from_slice(&buffer[..read]);
+        }
+    })
+    .await
+    .expect("an answer within 5 s");
+    let answer = String::from_utf8(answer).unwrap();
+    answer.lines().next().unwrap().to_owned()
+}
+
+/// The header-read deadline starts again for each request of a kept-alive connection: one
+/// that sends a request every 0.6 timeouts is served on and on, and cut once it goes idle.
+#[tokio::test]
+async fn each_request_of_a_kept_alive_connection_gets_the_whole_header_timeout() {
+    let addr = spawn(server(home_app()).header_read_timeout(Duration::from_secs(1))).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(get_on(&mut stream, "/").await, "HTTP/1.1 200 OK");
+        // 2.4 s in all: past the first deadline, never past a request's own.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    assert_eq!(get_on(&mut stream, "/").await, "HTTP/1.1 200 OK");
+    assert!(closed_within(&mut stream, Duration::from_secs(5)).await);
+}
+
+/// A page that takes longer than the header-read timeout is answered: the deadline covers
+/// reading the head, not the request's run.
+#[tokio::test]
+async fn a_slow_page_outlives_the_header_timeout() {
+    async fn slow(_: ps::PageContext) -> ps::Markup {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        ps::PreEscaped("<p>slow</p>".to_owned())
+    }
+    let app = ps::App::new(ps::Routes::new().route("/", home).route("/slow", slow), ());
+    let addr = spawn(server(app).header_read_timeout(Duration::from_millis(500))).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(get_on(&mut stream, "/slow").await, "HTTP/1.1 200 OK");
+    // The connection's timer fired during the run; the next request gets a deadline again.
+    assert_eq!(get_on(&mut stream, "/").await, "HTTP/1.1 200 OK");
+    assert!(closed_within(&mut stream, Duration::from_secs(5)).await);
 }
 
 #[tokio::test]
