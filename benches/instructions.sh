@@ -36,6 +36,7 @@ cases=(
     "pulse_three_middlewares_with_session|pulse_three_middlewares_with_session|^$|axum_bare_handler_with_cookie"
     "axum_bare_handler_in_session_layer|axum_bare_handler_in_session_layer|^$|axum_bare_handler"
     "axum_bare_handler_behind_api_hook|axum_bare_handler_behind_api_hook|^$|axum_bare_handler"
+    "axum_bare_handler_behind_page_middleware|axum_bare_handler_behind_page_middleware|^$|axum_bare_handler"
     "axum_bare_prerender_json|axum_bare_prerender_json|^$|axum_bare_prerender_json"
     "pulse_prerender_json|pulse_prerender_json|^$|axum_bare_prerender_json"
 )

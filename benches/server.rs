@@ -184,6 +184,25 @@ fn endpoint_router(middleware: impl ps::PulseMiddleware) -> Router {
         .into_router()
 }
 
+/// A page guard declared with the macro: its record says it has no `api` hook.
+#[ps::middleware(prerender_route)]
+async fn page_guard(session: &ps::Session, next: ps::Next) -> ps::RoutePrerenderResponse {
+    if session.contains("banned") {
+        return ps::NotFound;
+    }
+    next.run().await
+}
+
+/// The bare handler as an endpoint of an app whose middleware has no `api` hook (a page guard
+/// made with `#[ps::middleware]`): the endpoint is called directly, as in an app without
+/// middleware.
+#[divan::bench]
+fn axum_bare_handler_behind_page_middleware(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let router = endpoint_router(page_guard);
+    bencher.bench_local(|| rt.block_on(run(&router, None)));
+}
+
 /// A pass-through `api` hook (an app's middleware usually has one: logging, an auth guard).
 struct ApiPassThrough;
 impl ps::PulseMiddleware for ApiPassThrough {

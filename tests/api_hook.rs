@@ -19,6 +19,64 @@ async fn home(_: ps::PageContext) -> ps::Markup {
     ps::PreEscaped("<h1>Home</h1>".into())
 }
 
+/// A page guard and a socket guard: middleware without an `api` hook.
+#[ps::middleware(prerender_route)]
+async fn page_guard(session: &ps::Session, next: ps::Next) -> ps::RoutePrerenderResponse {
+    if !session.contains("user") {
+        return ps::NotFound;
+    }
+    next.run().await
+}
+
+#[ps::middleware]
+impl SocketGuard {
+    async fn connect(&self, session: &ps::Session, next: ps::Next) -> ps::ConnectResponse {
+        if !session.contains("user") {
+            return ps::Deny;
+        }
+        next.run().await
+    }
+
+    async fn message(&self, next: ps::Next) -> ps::MessageResponse {
+        next.run().await
+    }
+}
+
+#[derive(Clone)]
+struct SocketGuard;
+
+#[allow(non_upper_case_globals)]
+const socket_guard: SocketGuard = SocketGuard;
+
+/// `#[ps::middleware]` records the hooks a middleware defines, and a chain the union of its
+/// parts': the server runs an endpoint request's `api` hook only when one acts in it. A
+/// hand-written impl may act in any hook.
+#[test]
+fn middleware_record_their_hooks() {
+    use ps::PulseMiddleware;
+    use ps::hook::{Api, Connect, Hook, Message, PrerenderRoute};
+    assert_eq!(
+        <page_guard as PulseMiddleware>::__HOOKS,
+        PrerenderRoute::__BIT
+    );
+    assert_eq!(<stamp as PulseMiddleware>::__HOOKS, Api::__BIT);
+    assert_eq!(
+        <SocketGuard as PulseMiddleware>::__HOOKS,
+        Connect::__BIT | Message::__BIT
+    );
+    type Both = ps::Chain<SocketGuard, ps::Chain<page_guard, ()>>;
+    assert_eq!(
+        <Both as PulseMiddleware>::__HOOKS,
+        Connect::__BIT | Message::__BIT | PrerenderRoute::__BIT
+    );
+    assert_eq!(<() as PulseMiddleware>::__HOOKS, 0);
+    assert_eq!(
+        <ps::LatencyMiddleware as PulseMiddleware>::__HOOKS,
+        ps::hook::__ALL_HOOKS
+    );
+    assert_eq!(ps::hook::__ALL_HOOKS.count_ones(), 6);
+}
+
 /// App-wide: stamps every endpoint response; panics on `/api/panic`.
 #[ps::middleware(api)]
 async fn stamp(request: &ps::Request, next: ps::Next) -> ps::ApiResponse {
@@ -356,8 +414,9 @@ async fn limits_and_refusals_are_traced_with_the_client() {
 }
 
 /// Without app-wide middleware, the middleware of the groups declaring endpoint patterns still
-/// guards them; an app with no middleware at all (its endpoints go straight to the handler)
-/// still gives them their session and saves what they write.
+/// guards them; an app with no middleware at all, or whose middleware has no `api` hook (its
+/// endpoints go straight to the handler), still gives them their session and saves what they
+/// write.
 #[tokio::test]
 async fn endpoints_without_app_wide_middleware() {
     let guarded = ps::pulse_app! {
@@ -369,8 +428,18 @@ async fn endpoints_without_app_wide_middleware() {
         },
     };
     let bare = ps::App::new(ps::Routes::new().route("/", home), ());
+    let pages_only = ps::pulse_app! {
+        routes: {
+            "/" => home,
+            [page_guard] {
+                "/private" => home,
+                api "/api/me",
+            },
+        },
+        middleware: [socket_guard],
+    };
     let http = client();
-    for (app, guarded) in [(guarded, true), (bare, false)] {
+    for (app, guarded) in [(guarded, true), (bare, false), (pages_only, false)] {
         let server = app
             .server()
             .session_store(ps::CookieStore::new(secret()))

@@ -406,17 +406,17 @@ impl App {
             })
     }
 
-    /// Whether a request to one of the app's own endpoints may run middleware: false for an
-    /// app without middleware (the empty chain) and without group middleware on endpoint
-    /// patterns, whose `api` hook would only call the endpoint.
+    /// Whether a request to one of the app's own endpoints may run middleware: false when no
+    /// middleware of the app's chain, nor of a group on an endpoint pattern, acts in the `api`
+    /// hook (see `PulseMiddleware::__HOOKS`), whose chain would only call the endpoint.
     pub(crate) fn has_api_hooks(&self) -> bool {
-        !self.inner.chain.is_empty_chain()
+        self.inner.chain.has_api_hook()
             || self
                 .inner
                 .routes
                 .endpoints
                 .iter()
-                .any(|entry| !entry.groups.is_empty())
+                .any(|entry| entry.groups.iter().any(|group| group.has_api_hook()))
     }
 
     /// A request to one of the app's own endpoints: runs `api` through the app-wide chain, then

@@ -163,6 +163,8 @@ macro_rules! forward_checks {
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
+    const __HOOKS: u8 = A::__HOOKS | B::__HOOKS;
+
     for_each_hook!(chain_hooks);
     forward_checks!(Chain);
 }
@@ -250,6 +252,8 @@ macro_rules! seam_hooks {
 }
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Seam<A, B> {
+    const __HOOKS: u8 = A::__HOOKS | B::__HOOKS;
+
     for_each_hook!(seam_hooks);
     forward_checks!(Seam);
 }

@@ -30,6 +30,33 @@ pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
     type Args<'a>: Copy + Send + Sync;
     /// What the hook returns.
     type Response: Send + 'static;
+    /// Not public API: the hook's bit in a middleware's record of its hooks
+    /// ([`PulseMiddleware::__HOOKS`](crate::PulseMiddleware)), one bit per hook in table order.
+    #[doc(hidden)]
+    const __BIT: u8;
+}
+
+/// Not public API: every hook's bit set (the record of a middleware that may act in any hook).
+#[doc(hidden)]
+pub const __ALL_HOOKS: u8 = (1 << HOOK_NAMES.len()) - 1;
+
+/// `name`'s position in [`HOOK_NAMES`], as a bit.
+const fn bit_of(name: &str) -> u8 {
+    let mut i = 0;
+    while i < HOOK_NAMES.len() {
+        let (a, b) = (HOOK_NAMES[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return 1 << i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a hook")
 }
 
 mod sealed {
@@ -190,8 +217,12 @@ macro_rules! markers {
                 const NAME: &'static str = $name;
                 type Args<'a> = $args<'a>;
                 type Response = $response;
+                const __BIT: u8 = bit_of($name);
             }
         )*
+
+        /// The hooks' names in table order.
+        const HOOK_NAMES: &[&str] = &[$($name),*];
     };
 }
 

@@ -120,6 +120,14 @@ pub trait PulseMiddleware: Send + Sync + 'static {
         self
     }
 
+    /// Not public API: the hooks this middleware may act in, one bit per hook
+    /// ([`Hook::__BIT`](crate::hook::Hook)). `#[ps::middleware]` records the hooks it defines;
+    /// a hand-written impl may override any hook, so its record has them all; a chain's is the
+    /// union of its parts'. The server skips work for a hook no middleware acts in: an endpoint
+    /// request runs the `api` hook (and builds its view of the request) only when one does.
+    #[doc(hidden)]
+    const __HOOKS: u8 = crate::hook::__ALL_HOOKS;
+
     /// Not public API: `pulse_app!` and `routes!` call it on each middleware of a group (which
     /// it passes through), and `#[ps::middleware]` overrides it with a compile-time error for
     /// each hook that does not run for a group (`G` only delays the check until it is called).
@@ -137,6 +145,8 @@ pub trait PulseMiddleware: Send + Sync + 'static {
 /// The empty chain, and the end of every chain: every hook passes through, with no future of
 /// its own.
 impl PulseMiddleware for () {
+    const __HOOKS: u8 = 0;
+
     #[inline]
     fn prerender(
         &self,

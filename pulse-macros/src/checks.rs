@@ -141,3 +141,15 @@ pub(crate) fn methods(name: &str, hooks: &[(Hook, Span)], redirects: &[LitStr]) 
         }
     }
 }
+
+/// The record of the hooks a generated impl defines (`PulseMiddleware::__HOOKS`): the server
+/// skips the work of a hook no middleware of the app acts in.
+pub(crate) fn hooks_const(hooks: impl IntoIterator<Item = Hook>) -> TokenStream {
+    let bits = hooks.into_iter().map(|hook| {
+        let marker = hook.marker();
+        quote!(| <::pulse::__private::hook::#marker as ::pulse::__private::Hook>::__BIT)
+    });
+    quote! {
+        const __HOOKS: u8 = 0 #(#bits)*;
+    }
+}

@@ -132,8 +132,9 @@ fn expand_fn(args: syn::Result<Args>, f: ItemFn) -> TokenStream {
     let body = match (&method, errors.is_empty(), hook_span) {
         (Some(m), true, Some(span)) => {
             let checks = checks::methods(&name.to_string(), &[(m.hook, span)], &m.redirects);
+            let hooks = checks::hooks_const([m.hook]);
             let method = m.expand(dev);
-            quote!(#method #checks)
+            quote!(#hooks #method #checks)
         }
         // One error, not a cascade: a pass-through impl stands in for the invalid fn.
         _ => quote!(),
@@ -247,9 +248,9 @@ fn expand_impl(args: syn::Result<Args>, imp: ItemImpl) -> TokenStream {
         // cannot run in a group is a mistake).
         let redirects: Vec<LitStr> = methods.iter().flat_map(|m| m.redirects.clone()).collect();
         let name = quote!(#self_ty).to_string().replace(' ', "");
-        methods
-            .iter()
-            .map(|m| m.expand(dev))
+        [checks::hooks_const(methods.iter().map(|m| m.hook))]
+            .into_iter()
+            .chain(methods.iter().map(|m| m.expand(dev)))
             .chain([checks::methods(&name, &[], &redirects)])
             .collect()
     } else {

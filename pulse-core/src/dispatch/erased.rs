@@ -4,13 +4,11 @@
 //! stores its chain behind `dyn`, so each dispatch through an app costs one boxed future for the
 //! chain and one for the framework's continuation.
 
-use std::any::TypeId;
 use std::pin::Pin;
 
 use futures_util::future::BoxFuture;
 
 use super::{PageJob, RouteEntry, render_route, run_page};
-use crate::chain::Chain;
 use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs,
 };
@@ -98,9 +96,9 @@ macro_rules! erased {
             next: PinnedNext<'a, hook::Api>,
         ) -> BoxFuture<'a, $response>;
 
-        /// Whether this is the empty chain, whose `api` hook only continues: the server then
-        /// calls endpoints directly, without building the hook's view of the request.
-        fn is_empty_chain(&self) -> bool;
+        /// Whether a middleware of this chain may act in the `api` hook; when none does, the
+        /// server calls endpoints directly, without building the hook's view of the request.
+        fn has_api_hook(&self) -> bool;
     };
     (@define Api, $method:ident, $args:ident, $response:ident) => {
         fn $method<'a>(
@@ -111,8 +109,8 @@ macro_rules! erased {
             Box::pin(PulseMiddleware::$method(self, args, next))
         }
 
-        fn is_empty_chain(&self) -> bool {
-            TypeId::of::<Self>() == TypeId::of::<Chain<(), ()>>()
+        fn has_api_hook(&self) -> bool {
+            <Self as PulseMiddleware>::__HOOKS & <hook::Api as Hook>::__BIT != 0
         }
     };
     (@declare $marker:ident, $method:ident, $args:ident, $response:ident) => {
