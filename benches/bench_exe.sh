@@ -8,3 +8,15 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
         print(m["executable"])' "$1"
 }
+
+# `prerender_lua ADDRS`: the wrk script of the `POST /_pulse/prerender` cases, with the body the
+# loopback server printed (`prerender-body <json>`) in its ADDRS output.
+prerender_lua() {
+    local body
+    body=$(awk '$1 == "prerender-body" {print $2}' "$1")
+    cat <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+}

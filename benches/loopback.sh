@@ -67,11 +67,7 @@ cookie=$(curl -s -D - -o /dev/null "http://$pulse/login" | tr -d '\r' |
 [ -n "$cookie" ] || { echo "no session cookie from /login" >&2; exit 1; }
 
 body=$(awk '$1 == "prerender-body" {print $2}' "$work/addrs")
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$body'
-wrk.headers["Content-Type"] = "application/json"
-LUA
+prerender_lua "$work/addrs" >"$work/post.lua"
 
 # Each case's response must be what we expect before it is timed.
 check() { curl -sf "$@" >/dev/null || { echo "check failed: $*" >&2; exit 1; }; }

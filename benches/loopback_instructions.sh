@@ -60,12 +60,7 @@ measure bare_page "http://$bare/"
 measure pulse_page "http://$pulse/"
 measure bare_cookie -H "Cookie: $cookie" "http://$bare/"
 measure pulse_session -H "Cookie: $cookie" "http://$pulse/"
-body=$(awk '$1 == "prerender-body" {print $2}' "$work/addrs")
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$body'
-wrk.headers["Content-Type"] = "application/json"
-LUA
+prerender_lua "$work/addrs" >"$work/post.lua"
 measure bare_json -s "$work/post.lua" "http://$bare/_pulse/prerender"
 measure pulse_json -s "$work/post.lua" "http://$pulse/_pulse/prerender"
 

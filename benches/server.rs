@@ -217,7 +217,7 @@ impl ps::PulseMiddleware for ApiPassThrough {
 }
 
 /// The bare handler as an endpoint of an app whose middleware has an `api` hook: the hook runs
-/// (the case above has no middleware, and its endpoints skip it).
+/// (in the cases above no middleware acts in `api`, and their endpoints skip it).
 #[divan::bench]
 fn axum_bare_handler_behind_api_hook(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
