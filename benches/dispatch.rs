@@ -40,7 +40,7 @@ impl Fixture {
             session: ps::Session::new(),
             payload: ps::PrerenderPayload {
                 paths: vec!["/".into()],
-                route_info: ps::RouteInfo::default(),
+                route_info: Default::default(),
             },
             data: ps::ClientMessage::from_json(serde_json::json!({
                 "type": "callback", "path": "/", "callback": "increment", "args": []

@@ -165,7 +165,7 @@ fn allocations_per_dispatch(chain: &impl ps::PulseMiddleware) -> usize {
     let session = ps::Session::new();
     let payload = ps::PrerenderPayload {
         paths: vec!["/dashboard".into()],
-        route_info: ps::RouteInfo::default(),
+        route_info: Default::default(),
     };
     let data = ps::ClientMessage::from_json(serde_json::json!({"type": "detach", "path": "/"}))
         .expect("valid message");

@@ -216,7 +216,7 @@ impl App {
         };
         let payload = PrerenderPayload {
             paths: vec![entry.pattern.shared()],
-            route_info,
+            route_info: Arc::new(route_info),
         };
         // The entry is at hand: no second lookup of its pattern.
         let outcome = self.run(&[entry], &payload, request, session).await?;
@@ -309,7 +309,7 @@ impl App {
     pub(crate) async fn render_live(
         &self,
         entry: &RouteEntry,
-        route_info: &RouteInfo,
+        route_info: &Arc<RouteInfo>,
         request: &Request,
         session: &Session,
         state: &ViewState,

@@ -40,7 +40,7 @@ use crate::tables::not_a_component;
 #[derive(Clone, Debug)]
 pub struct PageContext {
     pattern: Arc<str>,
-    route: RouteInfo,
+    route: Arc<RouteInfo>,
     session: Session,
     request: Request,
     /// The view's state, which also holds the title a render set (no second shared slot).
@@ -48,11 +48,17 @@ pub struct PageContext {
 }
 
 impl PageContext {
-    /// A context for rendering `pattern` at `route`, with a fresh [`ViewState`].
-    pub fn new(pattern: &str, route: RouteInfo, session: Session, request: Request) -> Self {
+    /// A context for rendering `pattern` at `route` (a [`RouteInfo`], or one shared with an
+    /// `Arc`), with a fresh [`ViewState`].
+    pub fn new(
+        pattern: &str,
+        route: impl Into<Arc<RouteInfo>>,
+        session: Session,
+        request: Request,
+    ) -> Self {
         PageContext::with_parts(
             pattern.into(),
-            route,
+            route.into(),
             session,
             request,
             ViewState::default(),
@@ -62,7 +68,7 @@ impl PageContext {
     /// A context over a given `state` (no fresh state allocated and dropped).
     pub(crate) fn with_parts(
         pattern: Arc<str>,
-        route: RouteInfo,
+        route: Arc<RouteInfo>,
         session: Session,
         request: Request,
         state: ViewState,

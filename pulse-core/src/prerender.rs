@@ -21,9 +21,10 @@ pub struct PrerenderPayload {
     /// Route patterns to render, outermost first (`["/users/:id"]`); a page request's are
     /// shared with the route table (no string copied).
     pub paths: Vec<Arc<str>>,
-    /// The URL being rendered.
+    /// The URL being rendered, shared with the pages' contexts ([`PageContext::route`](crate::PageContext::route)):
+    /// rendering a page copies none of it.
     #[serde(default)]
-    pub route_info: RouteInfo,
+    pub route_info: Arc<RouteInfo>,
 }
 
 /// The rendered HTML of one route.

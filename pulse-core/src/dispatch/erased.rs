@@ -5,6 +5,7 @@
 //! chain and one for the framework's continuation.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
@@ -56,7 +57,7 @@ macro_rules! erased {
             fn route<'a>(
                 &'a self,
                 entry: &'a RouteEntry,
-                route_info: &'a RouteInfo,
+                route_info: &'a Arc<RouteInfo>,
                 request: &'a Request,
                 session: &'a Session,
                 state: ViewState,
@@ -73,7 +74,7 @@ macro_rules! erased {
             fn route<'a>(
                 &'a self,
                 entry: &'a RouteEntry,
-                route_info: &'a RouteInfo,
+                route_info: &'a Arc<RouteInfo>,
                 request: &'a Request,
                 session: &'a Session,
                 state: ViewState,

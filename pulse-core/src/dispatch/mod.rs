@@ -234,7 +234,7 @@ fn add_view(
 pub(crate) async fn render_route<M: PulseMiddleware>(
     chain: &M,
     entry: &RouteEntry,
-    route_info: &RouteInfo,
+    route_info: &Arc<RouteInfo>,
     request: &Request,
     session: &Session,
     state: ViewState,
@@ -251,7 +251,7 @@ pub(crate) async fn render_route<M: PulseMiddleware>(
     let render = async move {
         let cx = PageContext::with_parts(
             entry.pattern.shared(),
-            route_info.clone(),
+            Arc::clone(route_info),
             session.clone(),
             request.clone(),
             state,

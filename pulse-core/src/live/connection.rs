@@ -29,7 +29,8 @@ use std::sync::Arc;
 /// An attached view: its URL and its state, and the client's view id when it gave one.
 #[derive(Clone, Debug)]
 struct Slot {
-    route_info: RouteInfo,
+    /// Shared with the view's renders and callbacks' contexts: none copies it.
+    route_info: Arc<RouteInfo>,
     state: ViewState,
     view_id: Option<String>,
 }
@@ -385,7 +386,7 @@ impl Connection {
                     _ => self.resumed(view_id.as_deref(), path).unwrap_or_default(),
                 };
                 let slot = Slot {
-                    route_info: route_info.clone(),
+                    route_info: Arc::new(route_info.clone()),
                     state,
                     view_id,
                 };
@@ -398,7 +399,7 @@ impl Connection {
             )),
             (ClientMessage::Update { route_info, .. }, Some(slot)) => {
                 let slot = Slot {
-                    route_info: route_info.clone(),
+                    route_info: Arc::new(route_info.clone()),
                     ..slot
                 };
                 self.render(entry, slot, false).await
@@ -417,7 +418,7 @@ impl Connection {
         let path = entry.pattern.as_str();
         let cx = PageContext::new(
             path,
-            slot.route_info.clone(),
+            Arc::clone(&slot.route_info),
             self.session.clone(),
             self.request.clone(),
         )
