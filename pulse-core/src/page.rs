@@ -403,7 +403,8 @@ pub struct ViewState {
 
 #[derive(Default)]
 struct StateData {
-    values: Map<String, Value>,
+    /// `None` until a value is set: a page request's state, never written, has no map to drop.
+    values: Option<Map<String, Value>>,
     navigate_to: Option<String>,
     /// The title the current render set ([`PageContext::set_title`]).
     title: Option<String>,
@@ -417,19 +418,22 @@ impl ViewState {
 
     /// The value at `key` as `T`; `None` when absent or not a `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let value = self.lock().values.get(key).cloned()?;
+        let value = self.lock().values.as_ref()?.get(key).cloned()?;
         serde_json::from_value(value).ok()
     }
 
     /// Stores `value` at `key`. A value that is not JSON stores `null`.
     pub fn set<T: Serialize>(&self, key: impl Into<String>, value: T) {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.lock().values.insert(key.into(), value);
+        self.lock()
+            .values
+            .get_or_insert_with(Map::new)
+            .insert(key.into(), value);
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&self, key: &str) -> Option<Value> {
-        self.lock().values.remove(key)
+        self.lock().values.as_mut()?.remove(key)
     }
 
     /// Asks the browser to load `path` (a local path) once the current callback is done; the
@@ -453,8 +457,34 @@ impl fmt::Debug for ViewState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let data = self.lock();
         f.debug_struct("ViewState")
-            .field("keys", &data.values.keys().collect::<Vec<_>>())
+            .field(
+                "keys",
+                &data.values.iter().flat_map(Map::keys).collect::<Vec<_>>(),
+            )
             .field("navigate_to", &data.navigate_to)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ViewState;
+
+    /// A state holds no map until a value is set; reading or removing before that finds nothing.
+    #[test]
+    fn a_view_state_reads_and_writes_values() {
+        let state = ViewState::default();
+        assert_eq!(state.get::<u32>("count"), None);
+        assert_eq!(state.remove("count"), None);
+        state.set("count", 2);
+        state.set("name", "ada");
+        assert_eq!(state.get::<u32>("count"), Some(2));
+        assert_eq!(state.get::<String>("count"), None, "not a string");
+        assert_eq!(state.remove("count"), Some(serde_json::json!(2)));
+        assert_eq!(state.get::<u32>("count"), None);
+        assert_eq!(
+            format!("{state:?}"),
+            r#"ViewState { keys: ["name"], navigate_to: None }"#
+        );
     }
 }

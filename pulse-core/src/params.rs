@@ -155,10 +155,13 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
 /// Adds the entries (the last value of a key wins), sorting once rather than per entry.
 impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Params {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        self.map.extend(
-            iter.into_iter()
-                .map(|(key, value)| (key.into(), value.into())),
-        );
+        let mut entries = iter.into_iter().peekable();
+        // Most URLs have no query and no parameters: nothing to add, nothing to sort.
+        if entries.peek().is_none() {
+            return;
+        }
+        self.map
+            .extend(entries.map(|(key, value)| (key.into(), value.into())));
     }
 }
 
