@@ -38,26 +38,7 @@ pub trait Hook: Sized + Send + Sync + 'static + sealed::Sealed {
 
 /// Not public API: every hook's bit set (the record of a middleware that may act in any hook).
 #[doc(hidden)]
-pub const __ALL_HOOKS: u8 = (1 << HOOK_NAMES.len()) - 1;
-
-/// `name`'s position in [`HOOK_NAMES`], as a bit.
-const fn bit_of(name: &str) -> u8 {
-    let mut i = 0;
-    while i < HOOK_NAMES.len() {
-        let (a, b) = (HOOK_NAMES[i].as_bytes(), name.as_bytes());
-        if a.len() == b.len() {
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return 1 << i;
-            }
-        }
-        i += 1;
-    }
-    panic!("not a hook")
-}
+pub const __ALL_HOOKS: u8 = (1 << Position::COUNT) - 1;
 
 mod sealed {
     pub trait Sealed {}
@@ -217,12 +198,19 @@ macro_rules! markers {
                 const NAME: &'static str = $name;
                 type Args<'a> = $args<'a>;
                 type Response = $response;
-                const __BIT: u8 = bit_of($name);
+                const __BIT: u8 = 1 << Position::$marker as u8;
             }
         )*
 
-        /// The hooks' names in table order.
-        const HOOK_NAMES: &[&str] = &[$($name),*];
+        /// Each hook's position in the table: its bit in a record of hooks.
+        #[derive(Clone, Copy)]
+        enum Position {
+            $($marker,)*
+        }
+
+        impl Position {
+            const COUNT: usize = [$(Position::$marker),*].len();
+        }
     };
 }
 
