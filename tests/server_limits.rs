@@ -1,6 +1,7 @@
 //! The HTTP layer's bounds over real sockets: slow clients are cut after the header-read
 //! timeout while others are served (each request of a kept-alive connection gets the whole
-//! timeout, and a slow page is not cut by it), the connection limit holds (WebSockets included), the
+//! timeout; a slow page, a slowly streamed answer and a WebSocket are not cut by it), the
+//! connection limit holds (WebSockets included), the
 //! listen backlog takes a burst of connections, and `POST /_pulse/prerender` is capped,
 //! deduplicated and stops when its client goes away.
 
@@ -149,6 +150,81 @@ async fn a_slow_page_outlives_the_header_timeout() {
     // The connection's timer fired during the run; the next request gets a deadline again.
     assert_eq!(get_on(&mut stream, "/").await, "HTTP/1.1 200 OK");
     assert!(closed_within(&mut stream, Duration::from_secs(5)).await);
+}
+
+/// An answer streamed for longer than the header-read timeout reaches its client whole: the
+/// deadline starts again once the answer is sent, and then cuts the idle connection.
+#[tokio::test]
+async fn a_slowly_streamed_answer_outlives_the_header_timeout() {
+    async fn stream() -> axum::body::Body {
+        let chunks = futures_util::stream::unfold(0, |sent| async move {
+            if sent == 4 {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            Some((Ok::<_, std::io::Error>(format!("chunk {sent};")), sent + 1))
+        });
+        axum::body::Body::from_stream(chunks)
+    }
+    let endpoints = axum::Router::new().route("/stream", axum::routing::get(stream));
+    let server = server(home_app())
+        .routes(endpoints)
+        .header_read_timeout(Duration::from_millis(400));
+    let addr = spawn(server).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0; 1024];
+    timeout(Duration::from_secs(5), async {
+        // The chunked encoding's last chunk ends the answer.
+        while !answer.ends_with(b"\r\n0\r\n\r\n") {
+            let read = stream.read(&mut buffer).await.unwrap();
+            assert!(read > 0, "the connection closed mid-answer");
+            answer.extend_from_slice(&buffer[..read]);
+        }
+    })
+    .await
+    .expect("the whole answer within 5 s");
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    for sent in 0..4 {
+        assert!(answer.contains(&format!("chunk {sent};")), "{answer}");
+    }
+    assert!(closed_within(&mut stream, Duration::from_secs(5)).await);
+}
+
+/// A WebSocket is not a connection waiting for a request's head: it stays open past the
+/// header-read timeout, and is answered.
+#[tokio::test]
+async fn a_websocket_outlives_the_header_timeout() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let addr = spawn(server(home_app()).header_read_timeout(Duration::from_millis(200))).await;
+    let url = format!("ws://{addr}/_pulse/ws");
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    socket
+        .send(Message::text(r#"{"type":"heartbeat"}"#))
+        .await
+        .unwrap();
+    let answer = timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str::<Value>(&text).unwrap();
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!("the socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("an answer within 5 s");
+    assert_eq!(answer["type"], "heartbeat_ack", "{answer}");
 }
 
 #[tokio::test]

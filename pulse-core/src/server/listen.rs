@@ -1,6 +1,6 @@
 //! The accept loop behind [`Server::serve`](super::Server::serve): hyper's HTTP/1 connections
-//! with a header-read timeout, a connection limit, a large listen backlog, and a graceful
-//! shutdown that includes WebSockets.
+//! with a header-read timeout ([`deadline`](super::deadline)), a connection limit, a large
+//! listen backlog, and a graceful shutdown that includes WebSockets.
 
 use std::convert::Infallible;
 use std::io;
@@ -11,13 +11,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::ConnectInfo;
+use futures_util::FutureExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tower::ServiceExt;
 use tracing::Instrument;
 
+use super::deadline::Deadlines;
 use crate::live::Live;
 
 /// The default time a client has to send a request's headers: 10 s.
@@ -89,11 +91,9 @@ pub(crate) async fn run(
     // Dropped to tell connections to finish; `done` ends when every connection task ended.
     let (stop, stopped) = watch::channel(());
     let (alive, mut done) = mpsc::channel::<Infallible>(1);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    let builder = Arc::new(builder);
+    // hyper's own header timer is off (no timer given): one sweeper keeps the deadlines.
+    let builder = Arc::new(hyper::server::conn::http1::Builder::new());
+    let deadlines = Deadlines::start(limits.header_read_timeout);
     tokio::pin!(shutdown);
     let mut next_id: u64 = 0;
     loop {
@@ -119,27 +119,36 @@ pub(crate) async fn run(
         let span = tracing::info_span!("pulse.http", conn = next_id, %client);
         let slot = ConnectionSlot(Arc::new(permit));
         let router = router.clone();
+        let connection = deadlines.connection();
+        let tracked = Arc::clone(&connection);
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            tracked.running();
             request.extensions_mut().insert(ConnectInfo(client));
             // Only a request that asks for an upgrade (a WebSocket) can keep the connection
             // past its response: the others need no share of its slot.
             if request.headers().contains_key(http::header::UPGRADE) {
                 request.extensions_mut().insert(slot.clone());
             }
-            router.clone().oneshot(request.map(Body::new))
+            let tracked = Arc::clone(&tracked);
+            router
+                .clone()
+                .oneshot(request.map(Body::new))
+                .map(move |answered| {
+                    answered.map(|response| response.map(|body| tracked.track(body)))
+                })
         });
         let builder = builder.clone();
         let mut stopped = stopped.clone();
         let alive = alive.clone();
         let serve = async move {
-            let connection = builder
+            let served = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
-            tokio::pin!(connection);
+            tokio::pin!(served);
             let mut stopping = false;
             loop {
                 tokio::select! {
-                    result = connection.as_mut() => {
+                    result = served.as_mut() => {
                         if let Err(error) = result {
                             tracing::debug!(%error, "connection ended with an error");
                         }
@@ -147,7 +156,11 @@ pub(crate) async fn run(
                     }
                     _ = stopped.changed(), if !stopping => {
                         stopping = true;
-                        connection.as_mut().graceful_shutdown();
+                        served.as_mut().graceful_shutdown();
+                    }
+                    () = connection.expired() => {
+                        tracing::debug!("closed a connection that sent no request head in time");
+                        break;
                     }
                 }
             }

@@ -43,6 +43,7 @@
 //! [`Live`].
 
 mod api;
+mod deadline;
 mod document;
 mod listen;
 mod page;
@@ -274,7 +275,10 @@ impl Server {
     }
 
     /// How long a client may take to send a request's headers (default 10 s); a slower or
-    /// idle connection is closed. Applies to [`Server::serve`] and its variants.
+    /// idle connection is closed, between the timeout and a fifth more after it began waiting
+    /// (the deadlines are checked every tenth of the timeout, by one task for the whole
+    /// server). A running request, the body of an answer and a WebSocket are not limited by it.
+    /// Applies to [`Server::serve`] and its variants.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Server {
         self.limits.header_read_timeout = timeout;
         self
