@@ -12,6 +12,7 @@ use crate::dispatch::{EndpointEntry, ErasedMiddleware, RouteEntry};
 use crate::env::Env;
 use crate::middleware::PulseMiddleware;
 use crate::page::IsPage;
+use crate::params::Params;
 use crate::route_info::RouteInfo;
 
 /// Why a route could not be added.
@@ -317,15 +318,24 @@ impl Routes {
             }
         }
         let (entry, found) = best?;
-        // The last of a repeated query key wins.
-        let query_params = form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        let path_params = found
-            .params
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), decode(value)))
-            .collect();
+        // Most URLs have no query and no parameters: nothing to parse for them.
+        let query_params = if query.is_empty() {
+            Params::new()
+        } else {
+            // The last of a repeated query key wins.
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect()
+        };
+        let path_params = if found.params.is_empty() {
+            Params::new()
+        } else {
+            found
+                .params
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), decode(value)))
+                .collect()
+        };
         let info = RouteInfo {
             pathname: path.to_owned(),
             hash: hash.to_owned(),

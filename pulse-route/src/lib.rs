@@ -246,21 +246,26 @@ impl Pattern {
     pub fn matches<'s, 'p>(&'s self, path: &'p str) -> Option<Match<'s, 'p>> {
         let trimmed = path.strip_prefix('/')?;
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-        const INLINE: usize = 32;
+        // The segments, inline for most paths; a path of more spills into a Vec.
+        const INLINE: usize = 8;
         let mut inline = [""; INLINE];
         let spilled: Vec<&'p str>;
         let parts: &[&'p str] = if trimmed.is_empty() {
             &[]
-        } else if trimmed.split('/').count() <= INLINE {
+        } else {
+            let mut split = trimmed.split('/');
             let mut n = 0;
-            for part in trimmed.split('/') {
+            for part in split.by_ref().take(INLINE) {
                 inline[n] = part;
                 n += 1;
             }
-            &inline[..n]
-        } else {
-            spilled = trimmed.split('/').collect();
-            &spilled
+            match split.next() {
+                None => &inline[..n],
+                Some(next) => {
+                    spilled = inline.into_iter().chain([next]).chain(split).collect();
+                    &spilled
+                }
+            }
         };
         let mut found = Match {
             params: Vec::new(),

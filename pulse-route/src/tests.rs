@@ -108,6 +108,24 @@ fn catch_all_takes_zero_or_more_segments() {
     assert!(p.matches("/filesx").is_none());
 }
 
+/// Paths of any depth: the first segments are kept inline, the rest spill over.
+#[test]
+fn long_paths_match_whole() {
+    let files = Pattern::parse("/files/*").unwrap();
+    for depth in [7, 8, 9, 40] {
+        let parts: Vec<String> = (0..depth).map(|i| format!("s{i}")).collect();
+        let path = format!("/files/{}/", parts.join("/"));
+        let found = files.matches(&path).unwrap();
+        assert_eq!(found.catchall, parts, "{depth} segments after /files");
+    }
+    let deep = Pattern::parse("/a/b/c/d/e/f/g/h/:i/j").unwrap();
+    let found = deep.matches("/a/b/c/d/e/f/g/h/9/j").unwrap();
+    assert_eq!(found.params, [("i", "9")]);
+    assert!(deep.matches("/a/b/c/d/e/f/g/h/9/k").is_none());
+    assert!(deep.matches("/a/b/c/d/e/f/g/h/9/j/k").is_none());
+    assert!(deep.matches("/a/b/c/d/e/f/g/h").is_none());
+}
+
 #[test]
 fn precedence_static_param_optional_catch_all() {
     let pats = ["/users/new", "/users/:id", "/users/:id?", "/users/*"];
