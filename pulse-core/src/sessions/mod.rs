@@ -430,8 +430,8 @@ fn session_cookie_value(headers: &HeaderMap) -> Option<&str> {
 /// `Cookie::split_parse` finds it (pairs split at `;`, name and value trimmed, pairs without
 /// `=` or with an empty name skipped), `None` if that value is not UTF-8. This runs on every
 /// request: it looks at the bytes once (`split_parse` wants the header as `&str`, checked
-/// byte by byte, and walks each pair several times), and checks only the value it returns
-/// (the store verifies it: a value it did not issue loads as no session).
+/// byte by byte, and walks each pair several times), and checks only the value it returns,
+/// with SIMD (the store verifies it: a value it did not issue loads as no session).
 fn cookie_in(header: &[u8]) -> Option<&str> {
     let mut rest = header;
     loop {
@@ -441,7 +441,7 @@ fn cookie_in(header: &[u8]) -> Option<&str> {
             && pair[..equals].trim_ascii() == COOKIE_NAME.as_bytes()
         {
             let value = pair[equals + 1..].trim_ascii();
-            return std::str::from_utf8(value).ok();
+            return simdutf8::basic::from_utf8(value).ok();
         }
         rest = &rest[end? + 1..];
     }
