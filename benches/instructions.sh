@@ -12,6 +12,10 @@
 # document, allocator) and the ratio bare axum / case, the instruction-count analogue of the
 # throughput ratios `cargo bench --bench server` prints. Instructions are not time (cache misses
 # and the allocator's page faults are not counted), so report both.
+#
+# Each case runs RUNS times (default 3) and the median count is printed: the hash seeds of a run
+# (axum's and hashbrown's maps are seeded at random) move a case by up to 5% between runs of one
+# binary, most of all the bare baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=benches/bench_exe.sh
@@ -40,17 +44,23 @@ cases=(
     "axum_bare_prerender_json|axum_bare_prerender_json|^$|axum_bare_prerender_json"
     "pulse_prerender_json|pulse_prerender_json|^$|axum_bare_prerender_json"
 )
+runs=${RUNS:-3}
 declare -A per_request
 for entry in "${cases[@]}"; do
     IFS='|' read -r name filter skip _ <<<"$entry"
-    valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
-        "$exe" --bench "$filter" --skip "$skip" --sample-size 1 >/dev/null 2>"$work/$name.log"
-    # divan runs the requests on its own thread-pool task: its inclusive count is the 1000
-    # requests (plus a few instructions of the loop and timer per sample).
-    count=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/$name.out" |
-        awk '/TaskShared<F>::new::call \[/ && !n { gsub(",", "", $1); n = $1 } END { print n }')
-    [ -n "$count" ] || { echo "no count for $name" >&2; cat "$work/$name.log" >&2; exit 1; }
-    per_request[$name]=$((count / 1000))
+    counts=()
+    for run in $(seq 1 "$runs"); do
+        valgrind --tool=callgrind --callgrind-out-file="$work/$name.$run.out" \
+            "$exe" --bench "$filter" --skip "$skip" --sample-size 1 >/dev/null 2>"$work/$name.log"
+        # divan runs the requests on its own thread-pool task: its inclusive count is the 1000
+        # requests (plus a few instructions of the loop and timer per sample).
+        count=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/$name.$run.out" |
+            awk '/TaskShared<F>::new::call \[/ && !n { gsub(",", "", $1); n = $1 } END { print n }')
+        [ -n "$count" ] || { echo "no count for $name" >&2; cat "$work/$name.log" >&2; exit 1; }
+        rm -f "$work/$name.$run.out"
+        counts+=("$((count / 1000))")
+    done
+    per_request[$name]=$(printf '%s\n' "${counts[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
 done
 
 printf '%-40s %14s %14s  %s\n' case instructions "bare / case" "(bare: the same request through bare axum)"
