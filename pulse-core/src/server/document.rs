@@ -16,10 +16,11 @@ use std::sync::Arc;
 
 use maud::PreEscaped;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::head::{Head, Layout, LayoutContext};
 use crate::params::Params;
-use crate::prerender::Views;
+use crate::prerender::{View, Views};
 use crate::request::Request;
 use crate::route_info::RouteInfo;
 use crate::session::Session;
@@ -89,11 +90,14 @@ pub(crate) fn page(
     views: &Views,
     live: bool,
 ) -> Vec<u8> {
-    let listed = || paths.iter().filter_map(|path| views.get(path));
-    let added = || views.values().filter(|view| !paths.contains(&view.path));
-    let in_order = || listed().chain(added());
+    let listed = paths.iter().filter_map(|path| views.get(path));
+    let added = views.values().filter(|view| !paths.contains(&view.path));
+    // Found once (a page has one view, or a few nested ones).
+    let in_order: SmallVec<[&View; 4]> = listed.chain(added).collect();
     // Outermost first: the innermost view's title wins.
-    let page_title = in_order().fold(None, |title, view| view.title.as_deref().or(title));
+    let page_title = in_order
+        .iter()
+        .fold(None, |title, view| view.title.as_deref().or(title));
     let title = frame.head.document_title(page_title);
     let views_len = views
         .values()
@@ -112,7 +116,7 @@ pub(crate) fn page(
     );
     frame.open(&mut out, title.as_deref());
     let write_views = |out: &mut Vec<u8>| {
-        for view in in_order() {
+        for view in &in_order {
             out.put("<div data-pulse-view=\"");
             escape_attribute(out, &view.path);
             out.put("\">");
@@ -178,7 +182,10 @@ fn write_state(
     }
     // Most values are short plain strings and empty maps: written as they are.
     fn string(out: &mut Vec<u8>, value: &str) -> serde_json::Result<()> {
-        if value.bytes().all(plain_json_byte) {
+        if value.is_empty() {
+            out.put("\"\"");
+            Ok(())
+        } else if value.bytes().all(plain_json_byte) {
             out.push(b'"');
             out.put(value);
             out.push(b'"');
