@@ -62,27 +62,31 @@ impl Frame<'_> {
         out.put("</head>\n<body>\n");
     }
 
-    /// The layout around `content` (already HTML), or `content` alone.
-    fn body(&self, out: &mut Vec<u8>, title: Option<&str>, content: &str) {
-        match self.layout {
-            Some(layout) => {
-                let cx = LayoutContext {
-                    request: self.request,
-                    session: self.session,
-                    title,
-                };
-                let markup = layout.render(cx, PreEscaped(content.to_owned()));
-                out.put(&markup.0);
-            }
-            None => out.put(content),
-        }
-        out.put("\n");
+    /// The length of what [`Frame::open`] writes.
+    fn open_len(&self, title: Option<&str>) -> usize {
+        HEAD.len()
+            + title.map_or(0, |title| {
+                "<title>".len() + escaped_len(title) + "</title>".len()
+            })
+            + self.head.rendered().len()
+            + "</head>\n<body>\n".len()
+    }
+
+    /// `content` (already HTML) inside `layout`.
+    fn laid_out(&self, layout: &Layout, title: Option<&str>, content: String) -> String {
+        let cx = LayoutContext {
+            request: self.request,
+            session: self.session,
+            title,
+        };
+        layout.render(cx, PreEscaped(content)).0
     }
 }
 
 /// A page: the views for `paths` (then any view a `prerender` hook added) inside the frame, the
 /// state script and the client script; `live` when a view has live features. Built in one
-/// buffer sized up front, which becomes the response body as is.
+/// buffer of the document's exact length (the app's layout is rendered first), which becomes the
+/// response body as is: a body whose buffer is full needs no second allocation to be shared.
 pub(crate) fn page(
     frame: &Frame<'_>,
     paths: &[Arc<str>],
@@ -99,47 +103,51 @@ pub(crate) fn page(
         .iter()
         .fold(None, |title, view| view.title.as_deref().or(title));
     let title = frame.head.document_title(page_title);
-    let views_len = views
-        .values()
-        .map(|view| view.html.len() + view.path.len() + 32)
+    let title = title.as_deref();
+    const VIEW_OPEN: &str = "<div data-pulse-view=\"";
+    const VIEW_BODY: &str = "\">";
+    const VIEW_CLOSE: &str = "</div>\n";
+    let views_len = in_order
+        .iter()
+        .map(|view| {
+            VIEW_OPEN.len()
+                + escaped_len(&view.path)
+                + VIEW_BODY.len()
+                + view.html.len()
+                + VIEW_CLOSE.len()
+        })
         .sum::<usize>();
-    let state_len = state_len(paths, route_info);
-    let mut out = Vec::with_capacity(
-        HEAD.len()
-            + frame.head.rendered().len()
-            + title.as_ref().map_or(0, |t| t.len() + 32)
-            + views_len
-            + STATE_OPEN.len()
-            + state_len
-            + TAIL.len()
-            + 32,
-    );
-    frame.open(&mut out, title.as_deref());
     let write_views = |out: &mut Vec<u8>| {
         for view in &in_order {
-            out.put("<div data-pulse-view=\"");
+            out.put(VIEW_OPEN);
             escape_attribute(out, &view.path);
-            out.put("\">");
+            out.put(VIEW_BODY);
             out.put(&view.html);
-            out.put("</div>\n");
+            out.put(VIEW_CLOSE);
         }
     };
-    match frame.layout {
+    let laid_out = frame.layout.map(|layout| {
+        let mut content = Vec::with_capacity(views_len);
+        write_views(&mut content);
+        let content = String::from_utf8(content)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        frame.laid_out(layout, title, content)
+    });
+    let body_len = laid_out.as_ref().map_or(views_len, String::len) + "\n".len();
+    let mut out = Vec::with_capacity(
+        frame.open_len(title)
+            + body_len
+            + STATE_OPEN.len()
+            + state_len(paths, route_info, live)
+            + TAIL.len(),
+    );
+    frame.open(&mut out, title);
+    match &laid_out {
+        Some(html) => out.put(html),
         // Straight into the document.
-        None => {
-            write_views(&mut out);
-            out.put("\n");
-        }
-        Some(_) => {
-            let mut content = Vec::with_capacity(views_len);
-            write_views(&mut content);
-            frame.body(
-                &mut out,
-                title.as_deref(),
-                &String::from_utf8_lossy(&content),
-            );
-        }
+        None => write_views(&mut out),
     }
+    out.put("\n");
     out.put(STATE_OPEN);
     // Serializing strings and maps cannot fail; if it did, the state would be empty.
     let mark = out.len();
@@ -151,20 +159,46 @@ pub(crate) fn page(
     out
 }
 
-/// About the length of the state script's JSON (escapes aside).
-fn state_len(paths: &[Arc<str>], route_info: &RouteInfo) -> usize {
-    let map = |m: &Params| -> usize { m.iter().map(|(k, v)| k.len() + v.len() + 6).sum() };
-    128 + paths.iter().map(|p| p.len() + 3).sum::<usize>()
-        + route_info.pathname.len()
-        + route_info.hash.len()
-        + route_info.query.len()
-        + map(&route_info.query_params)
-        + map(&route_info.path_params)
-        + route_info
-            .catchall
-            .iter()
-            .map(|s| s.len() + 3)
+/// The length of the state script's JSON, as [`write_state`] writes it.
+fn state_len(paths: &[Arc<str>], route: &RouteInfo, live: bool) -> usize {
+    let string = |value: &str| -> usize {
+        if value.bytes().all(plain_json_byte) {
+            value.len() + 2
+        } else {
+            json_string_len(value)
+        }
+    };
+    // `{"key":"value",…}`.
+    let map = |map: &Params| -> usize {
+        map.iter()
+            .map(|(key, value)| string(key) + ":".len() + string(value))
             .sum::<usize>()
+            + map.len().saturating_sub(1)
+            + 2
+    };
+    let list = |items: &mut dyn ExactSizeIterator<Item = usize>| -> usize {
+        let count = items.len();
+        items.sum::<usize>() + count.saturating_sub(1) + 2
+    };
+    "{\"paths\":".len()
+        + list(&mut paths.iter().map(|path| string(path)))
+        + ",\"routeInfo\":{\"pathname\":".len()
+        + string(&route.pathname)
+        + ",\"hash\":".len()
+        + string(&route.hash)
+        + ",\"query\":".len()
+        + string(&route.query)
+        + ",\"queryParams\":".len()
+        + map(&route.query_params)
+        + ",\"pathParams\":".len()
+        + map(&route.path_params)
+        + ",\"catchall\":".len()
+        + list(&mut route.catchall.iter().map(|part| string(part)))
+        + if live {
+            "},\"live\":true}".len()
+        } else {
+            "},\"live\":false}".len()
+        }
 }
 
 /// The state script's JSON, `{"paths":[…],"routeInfo":{…},"live":…}`, straight into the
@@ -244,10 +278,16 @@ fn write_state(
 /// A page without client state (not found) inside the frame.
 pub(crate) fn plain(frame: &Frame<'_>, title: Option<&str>, body: String) -> Vec<u8> {
     let title = frame.head.document_title(title);
-    let mut out = Vec::with_capacity(body.len() + 1024);
-    frame.open(&mut out, title.as_deref());
-    frame.body(&mut out, title.as_deref(), &body);
-    out.put("</body>\n</html>\n");
+    let title = title.as_deref();
+    let body = match frame.layout {
+        Some(layout) => frame.laid_out(layout, title, body),
+        None => body,
+    };
+    const CLOSE: &str = "\n</body>\n</html>\n";
+    let mut out = Vec::with_capacity(frame.open_len(title) + body.len() + CLOSE.len());
+    frame.open(&mut out, title);
+    out.put(&body);
+    out.put(CLOSE);
     out
 }
 
@@ -283,6 +323,36 @@ fn escape_attribute(out: &mut Vec<u8>, value: &str) {
         b'>' => Some("&gt;"),
         _ => None,
     });
+}
+
+/// The length of `value` as a JSON string written with [`ScriptSafe`]: serde_json's escapes
+/// (`\"`, `\\`, `\n` and the like, `\u00XX` for other control characters) and the script's
+/// (`<`, `>`, `&`, U+2028 and U+2029 as `\uXXXX`).
+fn json_string_len(value: &str) -> usize {
+    "\"\"".len()
+        + value
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
+                c if (c as u32) < 0x20 => 6,
+                c => c.len_utf8(),
+            })
+            .sum::<usize>()
+}
+
+/// The length of `value` escaped by [`escape_attribute`].
+fn escaped_len(value: &str) -> usize {
+    value.len()
+        + value
+            .bytes()
+            .map(|b| match b {
+                b'&' => "&amp;".len() - 1,
+                b'"' => "&quot;".len() - 1,
+                b'<' | b'>' => "&lt;".len() - 1,
+                _ => 0,
+            })
+            .sum::<usize>()
 }
 
 /// Text inside an element, escaped as maud escapes it.
@@ -407,6 +477,57 @@ mod tests {
         let end = html.find("</main>").unwrap();
         assert!(main < view && view < end, "{html}");
         assert!(end < html.find("<script id=\"pulse-state\"").unwrap());
+    }
+
+    /// A document is built in a buffer of its exact length (the response body then shares it
+    /// without another allocation), whatever its strings need escaped.
+    #[test]
+    fn documents_are_built_in_a_buffer_of_their_length() {
+        let view = |p: &str, html: &str, title: Option<&str>| View {
+            path: p.into(),
+            html: html.to_owned(),
+            title: title.map(str::to_owned),
+        };
+        let views = Views::from_iter([
+            view("/", "<p>outer</p>", Some("Outer")),
+            view("/users/:id", "<p>\"quoted\" & <b>bold</b></p>", Some("A & <b> \"c\"")),
+        ]);
+        let paths: [Arc<str>; 2] = ["/".into(), "/users/:id".into()];
+        let plain = RouteInfo {
+            pathname: "/users/7".into(),
+            hash: "top".to_owned(),
+            query: "tab=posts&x=1".to_owned(),
+            query_params: Params::from([
+                ("tab".to_owned(), "posts".to_owned()),
+                ("x".to_owned(), "1".to_owned()),
+            ]),
+            path_params: Params::from([("id".to_owned(), "7".to_owned())]),
+            catchall: vec!["a".to_owned(), "b".to_owned()],
+        };
+        let layout = Layout::new(|cx, content| {
+            maud::html! { main data-title=(cx.title().unwrap_or("-")) { (content) } }
+        });
+        let head = Head::new().title("App & <co>").style("p { color: red }");
+        for (frame, live) in [
+            (frame!(), false),
+            (frame!(head, None), true),
+            (frame!(head, Some(&layout)), false),
+        ] {
+            for route_info in [RouteInfo::default(), plain.clone()] {
+                let document = page(&frame, &paths, &route_info, &views, live);
+                assert_eq!(document.len(), document.capacity(), "{}", text(document));
+            }
+            let escaped = RouteInfo {
+                pathname: "/a\"b<c>\u{2028}é\\\n\u{1}\u{7f}".to_owned(),
+                query_params: Params::from([("<".to_owned(), "\u{2029}\t".to_owned())]),
+                catchall: vec!["&".to_owned(), "\u{c}\u{8}\r".to_owned()],
+                ..plain.clone()
+            };
+            let document = page(&frame, &paths, &escaped, &views, live);
+            assert_eq!(document.len(), document.capacity(), "{}", text(document));
+            let document = super::plain(&frame, Some("Not & found"), "<h1>x</h1>".to_owned());
+            assert_eq!(document.len(), document.capacity(), "{}", text(document));
+        }
     }
 
     #[test]
