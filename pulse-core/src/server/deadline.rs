@@ -34,6 +34,8 @@ const RUNNING: u64 = u64::MAX;
 pub(crate) struct Deadlines {
     /// Ticks since the sweeper started (a coarse clock for the connections' records).
     tick: AtomicU64,
+    /// How many ticks a connection may wait: one more is past the timeout.
+    allowed: u64,
     /// The open connections (and, until the next sweep, some that ended).
     connections: Mutex<Vec<Weak<Connection>>>,
 }
@@ -52,15 +54,16 @@ impl Deadlines {
     /// The deadlines of a server whose clients have `timeout` to send a request's head, and
     /// the sweeper that keeps them (it ends when the last handle to the deadlines is dropped).
     pub(crate) fn start(timeout: Duration) -> Arc<Deadlines> {
+        let period = (timeout / TICKS_PER_TIMEOUT).max(Duration::from_millis(1));
         let deadlines = Arc::new(Deadlines {
             tick: AtomicU64::new(0),
+            // Whole ticks a connection may wait; cut past one more, since a record is up to a
+            // tick older than the moment it stands for.
+            allowed: u64::try_from(timeout.as_nanos().div_ceil(period.as_nanos()))
+                .unwrap_or(u64::MAX),
             connections: Mutex::new(Vec::new()),
         });
-        let period = (timeout / TICKS_PER_TIMEOUT).max(Duration::from_millis(1));
-        // Whole ticks a connection may wait; cut past one more, since a record is up to a tick
-        // older than the moment it stands for.
-        let allowed = timeout.as_nanos().div_ceil(period.as_nanos()) as u64;
-        tokio::spawn(sweep(Arc::downgrade(&deadlines), period, allowed));
+        tokio::spawn(sweep(Arc::downgrade(&deadlines), period));
         deadlines
     }
 
@@ -80,9 +83,9 @@ impl Deadlines {
     }
 }
 
-/// Every `period`: the next tick, and the connections that waited more than `allowed` ticks
-/// are told so. Ends with the server (when the deadlines are dropped).
-async fn sweep(deadlines: Weak<Deadlines>, period: Duration, allowed: u64) {
+/// Every `period`: the next tick, and the connections that waited past the timeout are told
+/// so. Ends with the server (when the deadlines are dropped).
+async fn sweep(deadlines: Weak<Deadlines>, period: Duration) {
     let mut interval = tokio::time::interval_at(Instant::now() + period, period);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -99,8 +102,7 @@ async fn sweep(deadlines: Weak<Deadlines>, period: Duration, allowed: u64) {
             let Some(connection) = connection.upgrade() else {
                 return false;
             };
-            let since = connection.since.load(Ordering::Relaxed);
-            if since != RUNNING && now.saturating_sub(since) > allowed {
+            if connection.is_past(now) {
                 connection.expired.store(true, Ordering::Release);
                 connection.task.wake();
             }
@@ -115,25 +117,31 @@ impl Connection {
         self.since.store(RUNNING, Ordering::Relaxed);
     }
 
+    /// Whether the connection has waited for a head past the timeout at tick `now`.
+    fn is_past(&self, now: u64) -> bool {
+        let since = self.since.load(Ordering::Relaxed);
+        since != RUNNING && now.saturating_sub(since) > self.deadlines.allowed
+    }
+
     /// The response is done with: the connection waits for its next head from now.
     fn waiting(&self) {
         let now = self.deadlines.tick.load(Ordering::Relaxed);
         self.since.store(now, Ordering::Relaxed);
     }
 
-    /// Completes when the sweeper found the connection waiting past the timeout, unless a
-    /// head arrived since (a request runs): then it waits for the next notice. Polled on every
-    /// wake of the connection's task: an atomic load when nothing happened.
+    /// Completes when the sweeper found the connection waiting past the timeout and it still
+    /// is (a head may have arrived, and even been answered, before this task ran: then it
+    /// waits for the next notice). Polled on every wake of the connection's task: an atomic
+    /// load when nothing happened.
     pub(crate) fn expired(&self) -> impl Future<Output = ()> + '_ {
         std::future::poll_fn(move |cx| {
             loop {
                 if self.expired.load(Ordering::Acquire)
                     && self.expired.swap(false, Ordering::AcqRel)
                 {
-                    if self.since.load(Ordering::Relaxed) != RUNNING {
+                    if self.is_past(self.deadlines.tick.load(Ordering::Relaxed)) {
                         return Poll::Ready(());
                     }
-                    // Found waiting, but its head arrived before this task ran.
                     continue;
                 }
                 self.task.register(cx.waker());
@@ -183,5 +191,48 @@ impl http_body::Body for Tracked {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    fn has_expired(connection: &Connection) -> bool {
+        connection.expired().now_or_never().is_some()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_connections_waiting_past_the_timeout_expire() {
+        let deadlines = Deadlines::start(Duration::from_millis(100));
+        let idle = deadlines.connection();
+        let running = deadlines.connection();
+        running.running();
+        let answered = deadlines.connection();
+        let raced = deadlines.connection();
+        tokio::time::sleep(Duration::from_millis(95)).await;
+        assert!(!has_expired(&idle), "within the timeout");
+        // A request answered late in the first wait: its connection waits afresh.
+        answered.running();
+        answered.waiting();
+        // Past the timeout and a tick of the sweeper (the cut comes within a fifth more).
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(has_expired(&idle));
+        assert!(!has_expired(&running), "a running request is not cut");
+        assert!(!has_expired(&answered), "a fresh wait is not cut");
+        // The sweeper found `raced` past the timeout, but a request came and was answered
+        // before its task looked: the notice is stale.
+        raced.running();
+        raced.waiting();
+        assert!(!has_expired(&raced));
+        // An answer's body marks its connection waiting when dropped.
+        running.running();
+        drop(running.track(Body::empty()));
+        tokio::time::sleep(Duration::from_millis(95)).await;
+        assert!(!has_expired(&running));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(has_expired(&running));
     }
 }

@@ -490,7 +490,11 @@ mod tests {
         };
         let views = Views::from_iter([
             view("/", "<p>outer</p>", Some("Outer")),
-            view("/users/:id", "<p>\"quoted\" & <b>bold</b></p>", Some("A & <b> \"c\"")),
+            view(
+                "/users/:id",
+                "<p>\"quoted\" & <b>bold</b></p>",
+                Some("A & <b> \"c\""),
+            ),
         ]);
         let paths: [Arc<str>; 2] = ["/".into(), "/users/:id".into()];
         let plain = RouteInfo {
