@@ -99,8 +99,9 @@ async fn slow_header_senders_are_cut_while_others_are_served() {
     assert_eq!(get_within(addr, Duration::from_secs(5)).await, Some(200));
 }
 
-/// Sends `GET path` on a kept-alive connection and reads its whole document; the status line.
-async fn get_on(stream: &mut TcpStream, path: &str) -> String {
+/// Sends `GET path` on a kept-alive connection and reads the answer until it ends with `end`
+/// (within 5 s, the connection staying open).
+async fn answer_on(stream: &mut TcpStream, path: &str, end: &[u8]) -> String {
     stream
         .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
         .await
@@ -108,15 +109,20 @@ async fn get_on(stream: &mut TcpStream, path: &str) -> String {
     let mut answer = Vec::new();
     let mut buffer = [0; 4096];
     timeout(Duration::from_secs(5), async {
-        while !answer.ends_with(b"</html>\n") {
+        while !answer.ends_with(end) {
             let read = stream.read(&mut buffer).await.unwrap();
             assert!(read > 0, "the connection closed mid-answer");
             answer.extend_from_slice(&buffer[..read]);
         }
     })
     .await
-    .expect("an answer within 5 s");
-    let answer = String::from_utf8(answer).unwrap();
+    .expect("the whole answer within 5 s");
+    String::from_utf8(answer).unwrap()
+}
+
+/// Sends `GET path` on a kept-alive connection and reads its whole document; the status line.
+async fn get_on(stream: &mut TcpStream, path: &str) -> String {
+    let answer = answer_on(stream, path, b"</html>\n").await;
     answer.lines().next().unwrap().to_owned()
 }
 
@@ -172,23 +178,8 @@ async fn a_slowly_streamed_answer_outlives_the_header_timeout() {
         .header_read_timeout(Duration::from_millis(400));
     let addr = spawn(server).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    let mut buffer = [0; 1024];
-    timeout(Duration::from_secs(5), async {
-        // The chunked encoding's last chunk ends the answer.
-        while !answer.ends_with(b"\r\n0\r\n\r\n") {
-            let read = stream.read(&mut buffer).await.unwrap();
-            assert!(read > 0, "the connection closed mid-answer");
-            answer.extend_from_slice(&buffer[..read]);
-        }
-    })
-    .await
-    .expect("the whole answer within 5 s");
-    let answer = String::from_utf8(answer).unwrap();
+    // The chunked encoding's last chunk ends the answer.
+    let answer = answer_on(&mut stream, "/stream", b"\r\n0\r\n\r\n").await;
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
     for sent in 0..4 {
         assert!(answer.contains(&format!("chunk {sent};")), "{answer}");

@@ -479,6 +479,22 @@ mod tests {
         assert!(end < html.find("<script id=\"pulse-state\"").unwrap());
     }
 
+    /// A URL with every part: a fragment, a query and its parameters, a path parameter and the
+    /// catch-all's segments.
+    fn full_route_info(pathname: &str, catchall: &[&str]) -> RouteInfo {
+        RouteInfo {
+            pathname: pathname.into(),
+            hash: "top".to_owned(),
+            query: "tab=posts&x=1".to_owned(),
+            query_params: Params::from([
+                ("tab".to_owned(), "posts".to_owned()),
+                ("x".to_owned(), "1".to_owned()),
+            ]),
+            path_params: Params::from([("id".to_owned(), "7".to_owned())]),
+            catchall: catchall.iter().map(|&part| part.to_owned()).collect(),
+        }
+    }
+
     /// A document is built in a buffer of its exact length (the response body then shares it
     /// without another allocation), whatever its strings need escaped.
     #[test]
@@ -497,17 +513,7 @@ mod tests {
             ),
         ]);
         let paths: [Arc<str>; 2] = ["/".into(), "/users/:id".into()];
-        let plain = RouteInfo {
-            pathname: "/users/7".into(),
-            hash: "top".to_owned(),
-            query: "tab=posts&x=1".to_owned(),
-            query_params: Params::from([
-                ("tab".to_owned(), "posts".to_owned()),
-                ("x".to_owned(), "1".to_owned()),
-            ]),
-            path_params: Params::from([("id".to_owned(), "7".to_owned())]),
-            catchall: vec!["a".to_owned(), "b".to_owned()],
-        };
+        let plain = full_route_info("/users/7", &["a", "b"]);
         let layout = Layout::new(|cx, content| {
             maud::html! { main data-title=(cx.title().unwrap_or("-")) { (content) } }
         });
@@ -585,17 +591,7 @@ mod tests {
 
     #[test]
     fn the_state_is_what_serde_writes() {
-        let route_info = RouteInfo {
-            pathname: "/users/7/a b".into(),
-            hash: "top".to_owned(),
-            query: "tab=posts&x=1".to_owned(),
-            query_params: Params::from([
-                ("tab".to_owned(), "posts".to_owned()),
-                ("x".to_owned(), "1".to_owned()),
-            ]),
-            path_params: Params::from([("id".to_owned(), "7".to_owned())]),
-            catchall: vec!["a b".to_owned(), "c\"d".to_owned()],
-        };
+        let route_info = full_route_info("/users/7/a b", &["a b", "c\"d"]);
         // Every string slot with a character JSON or the script element escapes.
         let escaped = RouteInfo {
             pathname: "/a\"b\\c<d>&e\u{2028}f\u{7f}é\n".to_owned(),
