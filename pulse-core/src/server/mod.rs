@@ -30,7 +30,7 @@
 //!
 //! | bound | default | setter |
 //! |---|---|---|
-//! | time to send a request's headers (slow clients, idle keep-alive) | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Server::header_read_timeout`] |
+//! | time to send a request's headers (slow clients, idle keep-alive; checked every tenth of it) | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Server::header_read_timeout`] |
 //! | connections at once, WebSockets included (more wait in the backlog) | 25,000 ([`DEFAULT_MAX_CONNECTIONS`]) | [`Server::max_connections`] |
 //! | listen backlog | 4,096 ([`DEFAULT_BACKLOG`], capped by `net.core.somaxconn`) | [`Server::backlog`] |
 //! | graceful shutdown | 10 s ([`DEFAULT_SHUTDOWN_TIMEOUT`]) | [`Server::shutdown_timeout`] |
