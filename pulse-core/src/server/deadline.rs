@@ -3,12 +3,14 @@
 //!
 //! Each connection records, in one atomic, the tick at which it began waiting for a request's
 //! head (when it was accepted, and when the body of each response was done with), or that a
-//! request is running. Every tenth of the timeout the sweeper advances the tick and cuts the
-//! connections that have waited longer than the timeout. A request costs two atomic stores
+//! request is running. Every tenth of the timeout (at least once a second) the sweeper advances
+//! the tick and cuts the connections that have waited longer than the timeout. Looking once a
+//! second at least also bounds the list of connections, which the sweep clears of ended ones. A request costs two atomic stores
 //! and a reference count; hyper's own header timer registered, polled and removed a tokio
 //! timer and boxed a sleep per request (≈ 1.5k instructions per request over loopback).
 //!
-//! A connection is cut between the timeout and a fifth more after it began waiting. The
+//! A connection is cut between the timeout and two ticks more after it began waiting (a fifth
+//! of the timeout, or two seconds for a timeout over ten). The
 //! deadline covers what hyper's did: a client slow to send its head, and an idle kept-alive
 //! connection; not a running request, nor a response body the client reads slowly.
 
@@ -24,8 +26,10 @@ use futures_util::task::AtomicWaker;
 use http_body::{Frame, SizeHint};
 use tokio::time::{Instant, MissedTickBehavior};
 
-/// How many ticks a timeout spans: the sweeper looks every tenth of the timeout.
+/// How many ticks a timeout spans: the sweeper looks every tenth of the timeout…
 const TICKS_PER_TIMEOUT: u32 = 10;
+/// … and at least this often.
+const LONGEST_TICK: Duration = Duration::from_secs(1);
 
 /// `since` while a request is running: no deadline.
 const RUNNING: u64 = u64::MAX;
@@ -54,7 +58,7 @@ impl Deadlines {
     /// The deadlines of a server whose clients have `timeout` to send a request's head, and
     /// the sweeper that keeps them (it ends when the last handle to the deadlines is dropped).
     pub(crate) fn start(timeout: Duration) -> Arc<Deadlines> {
-        let period = (timeout / TICKS_PER_TIMEOUT).max(Duration::from_millis(1));
+        let period = (timeout / TICKS_PER_TIMEOUT).clamp(Duration::from_millis(1), LONGEST_TICK);
         let deadlines = Arc::new(Deadlines {
             tick: AtomicU64::new(0),
             // Whole ticks a connection may wait; cut past one more, since a record is up to a
@@ -234,5 +238,16 @@ mod tests {
         assert!(!has_expired(&running));
         tokio::time::sleep(Duration::from_millis(30)).await;
         assert!(has_expired(&running));
+    }
+
+    /// A long timeout is still checked every second: the cut comes within two seconds of it.
+    #[tokio::test(start_paused = true)]
+    async fn long_timeouts_are_checked_every_second() {
+        let deadlines = Deadlines::start(Duration::from_secs(60));
+        let idle = deadlines.connection();
+        tokio::time::sleep(Duration::from_millis(59_500)).await;
+        assert!(!has_expired(&idle));
+        tokio::time::sleep(Duration::from_millis(2_600)).await;
+        assert!(has_expired(&idle));
     }
 }

@@ -30,7 +30,7 @@
 //!
 //! | bound | default | setter |
 //! |---|---|---|
-//! | time to send a request's headers (slow clients, idle keep-alive; checked every tenth of it) | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Server::header_read_timeout`] |
+//! | time to send a request's headers (slow clients, idle keep-alive; checked every tenth of it, at least once a second) | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Server::header_read_timeout`] |
 //! | connections at once, WebSockets included (more wait in the backlog) | 25,000 ([`DEFAULT_MAX_CONNECTIONS`]) | [`Server::max_connections`] |
 //! | listen backlog | 4,096 ([`DEFAULT_BACKLOG`], capped by `net.core.somaxconn`) | [`Server::backlog`] |
 //! | graceful shutdown | 10 s ([`DEFAULT_SHUTDOWN_TIMEOUT`]) | [`Server::shutdown_timeout`] |
@@ -276,8 +276,8 @@ impl Server {
 
     /// How long a client may take to send a request's headers (default 10 s); a slower or
     /// idle connection is closed, between the timeout and a fifth more after it began waiting
-    /// (the deadlines are checked every tenth of the timeout, by one task for the whole
-    /// server). A running request, the body of an answer and a WebSocket are not limited by it.
+    /// (the deadlines are checked every tenth of the timeout, at least once a second, by one
+    /// task for the whole server). A running request, the body of an answer and a WebSocket are not limited by it.
     /// Applies to [`Server::serve`] and its variants.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Server {
         self.limits.header_read_timeout = timeout;
