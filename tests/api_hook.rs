@@ -77,6 +77,30 @@ fn middleware_record_their_hooks() {
     assert_eq!(ps::hook::__ALL_HOOKS.count_ones(), 6);
 }
 
+/// A middleware's record narrowed by its configuration: a `RateLimit` acts only in the hooks it
+/// has quotas for, so an app whose only `api`-capable middleware is a `RateLimit` without an
+/// `api` quota calls its endpoints directly; a chain acts where one of its parts does.
+#[test]
+fn configured_middleware_act_only_in_their_hooks() {
+    use ps::PulseMiddleware;
+    use ps::hook::{Api, Connect, Hook, Message, PrerenderRoute};
+    let messages = || ps::RateLimit::per_socket().message(ps::Quota::per_second(5));
+    assert!(messages().__acts_in(Message::__BIT));
+    assert!(!messages().__acts_in(Api::__BIT | Connect::__BIT));
+    let endpoints = ps::RateLimit::per_session().api(ps::Quota::per_minute(60));
+    assert!(endpoints.__acts_in(Api::__BIT));
+    assert!(!endpoints.__acts_in(Message::__BIT));
+    assert!(!ps::RateLimit::per_session().__acts_in(ps::hook::__ALL_HOOKS));
+    let chain = ps::Chain::new(messages(), ps::Chain::new(page_guard, ()));
+    assert!(!chain.__acts_in(Api::__BIT));
+    assert!(chain.__acts_in(PrerenderRoute::__BIT));
+    let chain = ps::Chain::new(messages(), ps::Chain::new(endpoints, ()));
+    assert!(chain.__acts_in(Api::__BIT));
+    // A type's record answers for the rest: `#[ps::middleware]` and hand-written impls.
+    assert!(!page_guard.__acts_in(Api::__BIT));
+    assert!(ps::LatencyMiddleware::default().__acts_in(Api::__BIT));
+}
+
 /// App-wide: stamps every endpoint response; panics on `/api/panic`.
 #[ps::middleware(api)]
 async fn stamp(request: &ps::Request, next: ps::Next) -> ps::ApiResponse {
@@ -417,6 +441,27 @@ async fn limits_and_refusals_are_traced_with_the_client() {
 /// guards them; an app with no middleware at all, or whose middleware has no `api` hook (its
 /// endpoints go straight to the handler), still gives them their session and saves what they
 /// write.
+/// A `RateLimit` with an `api` quota, the app's only middleware, still limits its endpoints (its
+/// record says it acts in `api`, so the server runs the hook).
+#[tokio::test]
+async fn an_api_quota_alone_limits_the_endpoints() {
+    let limit = ps::RateLimit::per_client_ip(ps::ClientIp::peer()).api(ps::Quota::per_minute(2));
+    let server = ps::App::new(ps::Routes::new().route("/", home), limit)
+        .server()
+        .session_store(ps::CookieStore::new(secret()))
+        .routes(endpoints());
+    let base = spawn(server).await;
+    let http = client();
+    for expected in [
+        StatusCode::OK,
+        StatusCode::OK,
+        StatusCode::TOO_MANY_REQUESTS,
+    ] {
+        let response = http.get(format!("{base}/api/public")).send().await.unwrap();
+        assert_eq!(response.status(), expected);
+    }
+}
+
 #[tokio::test]
 async fn endpoints_without_app_wide_middleware() {
     let guarded = ps::pulse_app! {
@@ -438,8 +483,18 @@ async fn endpoints_without_app_wide_middleware() {
         },
         middleware: [socket_guard],
     };
+    // A rate limit with no `api` quota: endpoints are called without the `api` hook.
+    let socket_limit = ps::App::new(
+        ps::Routes::new().route("/", home),
+        ps::RateLimit::per_socket().message(ps::Quota::per_second(5)),
+    );
     let http = client();
-    for (app, guarded) in [(guarded, true), (bare, false), (pages_only, false)] {
+    for (app, guarded) in [
+        (guarded, true),
+        (bare, false),
+        (pages_only, false),
+        (socket_limit, false),
+    ] {
         let server = app
             .server()
             .session_store(ps::CookieStore::new(secret()))

@@ -408,7 +408,8 @@ impl App {
 
     /// Whether a request to one of the app's own endpoints may run middleware: false when no
     /// middleware of the app's chain, nor of a group on an endpoint pattern, acts in the `api`
-    /// hook (see `PulseMiddleware::__HOOKS`), whose chain would only call the endpoint.
+    /// hook (see `PulseMiddleware::__acts_in`: a middleware's record, narrowed by its
+    /// configuration for a `RateLimit`), whose chain would only call the endpoint.
     pub(crate) fn has_api_hooks(&self) -> bool {
         self.inner.chain.has_api_hook()
             || self

@@ -165,6 +165,10 @@ macro_rules! forward_checks {
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
     const __HOOKS: u8 = A::__HOOKS | B::__HOOKS;
 
+    fn __acts_in(&self, hooks: u8) -> bool {
+        self.head.__acts_in(hooks) || self.tail.__acts_in(hooks)
+    }
+
     for_each_hook!(chain_hooks);
     forward_checks!(Chain);
 }
@@ -253,6 +257,10 @@ macro_rules! seam_hooks {
 
 impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Seam<A, B> {
     const __HOOKS: u8 = A::__HOOKS | B::__HOOKS;
+
+    fn __acts_in(&self, hooks: u8) -> bool {
+        self.head.__acts_in(hooks) || self.tail.__acts_in(hooks)
+    }
 
     for_each_hook!(seam_hooks);
     forward_checks!(Seam);

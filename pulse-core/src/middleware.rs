@@ -128,6 +128,16 @@ pub trait PulseMiddleware: Send + Sync + 'static {
     #[doc(hidden)]
     const __HOOKS: u8 = crate::hook::__ALL_HOOKS;
 
+    /// Not public API: whether this middleware, as configured, may act in one of `hooks` (bits
+    /// of [`Hook::__BIT`](crate::hook::Hook)); asked when the server is built. [`Self::__HOOKS`]
+    /// answers for the type; a built-in middleware whose hooks depend on its configuration
+    /// narrows it ([`RateLimit`](crate::RateLimit) acts only in the hooks it has quotas for); a
+    /// chain asks its parts.
+    #[doc(hidden)]
+    fn __acts_in(&self, hooks: u8) -> bool {
+        Self::__HOOKS & hooks != 0
+    }
+
     /// Not public API: `pulse_app!` and `routes!` call it on each middleware of a group (which
     /// it passes through), and `#[ps::middleware]` overrides it with a compile-time error for
     /// each hook that does not run for a group (`G` only delays the check until it is called).

@@ -111,7 +111,7 @@ macro_rules! erased {
         }
 
         fn has_api_hook(&self) -> bool {
-            <Self as PulseMiddleware>::__HOOKS & <hook::Api as Hook>::__BIT != 0
+            PulseMiddleware::__acts_in(self, <hook::Api as Hook>::__BIT)
         }
     };
     (@declare $marker:ident, $method:ident, $args:ident, $response:ident) => {

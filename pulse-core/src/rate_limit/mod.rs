@@ -328,6 +328,22 @@ macro_rules! limited_hook {
 }
 
 impl PulseMiddleware for RateLimit {
+    /// Only the hooks it has a quota for: without an `api` quota, the server calls the app's
+    /// endpoints without running the `api` hook for it.
+    fn __acts_in(&self, hooks: u8) -> bool {
+        use crate::hook::{Api, Channel, Connect, Hook, Message, Prerender, PrerenderRoute};
+        [
+            (At::Prerender, Prerender::__BIT),
+            (At::PrerenderRoute, PrerenderRoute::__BIT),
+            (At::Connect, Connect::__BIT),
+            (At::Message, Message::__BIT),
+            (At::Channel, Channel::__BIT),
+            (At::Api, Api::__BIT),
+        ]
+        .into_iter()
+        .any(|(at, bit)| hooks & bit != 0 && self.limits[at as usize].is_some())
+    }
+
     limited_hook!(
         prerender,
         Prerender,
