@@ -69,18 +69,20 @@ async fn run(router: &Router, cookie: Option<&str>) -> usize {
     body(router, cookie).await.len()
 }
 
+/// Times `GET /` through `router` (with `cookie`, when given) on a current-thread runtime.
+fn bench_get(bencher: divan::Bencher<'_, '_>, router: Router, cookie: Option<&str>) {
+    let rt = runtime();
+    bencher.bench_local(|| rt.block_on(run(&router, cookie)));
+}
+
 #[divan::bench]
 fn axum_bare_handler(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let router = common::bare_router();
-    bencher.bench_local(|| rt.block_on(run(&router, None)));
+    bench_get(bencher, common::bare_router(), None);
 }
 
 #[divan::bench]
 fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let router = common::pulse_server().into_router();
-    bencher.bench_local(|| rt.block_on(run(&router, None)));
+    bench_get(bencher, common::pulse_server().into_router(), None);
 }
 
 /// `POST /_pulse/prerender` (the JSON form of the page, as the client script sends it).
@@ -134,20 +136,17 @@ fn session_cookie(rt: &tokio::runtime::Runtime, router: &Router) -> String {
 /// With a signed session cookie to verify and decode on each request.
 #[divan::bench]
 fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
     let router = common::pulse_server().into_router();
-    let cookie = session_cookie(&rt, &router);
-    bencher.bench_local(|| rt.block_on(run(&router, Some(&cookie))));
+    let cookie = session_cookie(&runtime(), &router);
+    bench_get(bencher, router, Some(&cookie));
 }
 
 /// Bare axum given the very request of the case above, session cookie included (which it
 /// ignores): the baseline of "a page with a session", the same request through both.
 #[divan::bench]
 fn axum_bare_handler_with_cookie(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let cookie = session_cookie(&rt, &common::pulse_server().into_router());
-    let router = common::bare_router();
-    bencher.bench_local(|| rt.block_on(run(&router, Some(&cookie))));
+    let cookie = session_cookie(&runtime(), &common::pulse_server().into_router());
+    bench_get(bencher, common::bare_router(), Some(&cookie));
 }
 
 /// The engine alone (`App::prerender`: resolve, chain, render), without HTTP or sessions: the
@@ -170,9 +169,7 @@ fn pulse_engine_only(bencher: divan::Bencher<'_, '_>) {
 /// each request): what an endpoint of the app's own costs.
 #[divan::bench]
 fn axum_bare_handler_in_session_layer(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let router = endpoint_router(());
-    bencher.bench_local(|| rt.block_on(run(&router, None)));
+    bench_get(bencher, endpoint_router(()), None);
 }
 
 /// Bare axum's `GET /` as an endpoint of a Pulse app with `middleware` (and no pages).
@@ -198,9 +195,7 @@ async fn page_guard(session: &ps::Session, next: ps::Next) -> ps::RoutePrerender
 /// middleware.
 #[divan::bench]
 fn axum_bare_handler_behind_page_middleware(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let router = endpoint_router(page_guard);
-    bencher.bench_local(|| rt.block_on(run(&router, None)));
+    bench_get(bencher, endpoint_router(page_guard), None);
 }
 
 /// A pass-through `api` hook (an app's middleware usually has one: logging, an auth guard).
@@ -220,7 +215,5 @@ impl ps::PulseMiddleware for ApiPassThrough {
 /// (in the cases above no middleware acts in `api`, and their endpoints skip it).
 #[divan::bench]
 fn axum_bare_handler_behind_api_hook(bencher: divan::Bencher<'_, '_>) {
-    let rt = runtime();
-    let router = endpoint_router(ApiPassThrough);
-    bencher.bench_local(|| rt.block_on(run(&router, None)));
+    bench_get(bencher, endpoint_router(ApiPassThrough), None);
 }
