@@ -34,6 +34,27 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
     assert_eq!(state.as_object().unwrap().len(), 3, "{state}");
 }
 
+/// Pages read the client address from the connection, the app's endpoints from axum's
+/// `ConnectInfo` extractor: both are the peer of the connection the request came on, request
+/// after request on a kept-alive connection.
+#[tokio::test]
+async fn pages_and_endpoints_see_the_connection_peer() {
+    let base = spawn(server()).await;
+    for ip in [[127, 0, 0, 7], [127, 0, 0, 8]] {
+        let http = pulse_test::http_client_from(ip);
+        let expected = format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
+        for _ in 0..2 {
+            let html = http.get(format!("{base}/")).send().await.unwrap();
+            let html = html.text().await.unwrap();
+            let client = format!(r#"<p id="client">{expected}</p>"#);
+            assert!(html.contains(&client), "{client} in {html}");
+            let endpoint = http.get(format!("{base}/api/peer")).send().await.unwrap();
+            assert_eq!(endpoint.status(), StatusCode::OK);
+            assert_eq!(endpoint.text().await.unwrap(), expected);
+        }
+    }
+}
+
 #[tokio::test]
 async fn pages_see_the_request_method_headers_cookies_query_client_and_scheme() {
     let base = spawn(server()).await;

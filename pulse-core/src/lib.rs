@@ -27,6 +27,7 @@ mod middleware;
 pub mod outcome;
 mod page;
 mod params;
+mod peer;
 mod prerender;
 pub mod rate_limit;
 #[cfg(feature = "redis")]

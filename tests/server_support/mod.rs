@@ -59,8 +59,11 @@ pub fn raw_location(response: &str) -> Option<String> {
 
 // ---------------------------------------------------------------- a test app
 
+use std::net::SocketAddr;
+
 use axum::Json;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -158,9 +161,15 @@ async fn write_then_explode(session: ps::Session) -> &'static str {
     panic!("endpoint exploded after writing")
 }
 
+/// The client address axum's `ConnectInfo` extractor gives an endpoint.
+async fn peer(ConnectInfo(addr): ConnectInfo<SocketAddr>) -> String {
+    addr.ip().to_string()
+}
+
 pub fn endpoints() -> Router {
     Router::new()
         .route("/api/session", get(read_session).post(write_session))
+        .route("/api/peer", get(peer))
         .route("/api/panic", get(explode))
         .route("/api/write-then-panic", get(write_then_explode))
 }

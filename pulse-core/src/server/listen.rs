@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::connect_info::ConnectInfo;
 use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -123,7 +122,6 @@ pub(crate) async fn run(
         let tracked = Arc::clone(&connection);
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
             tracked.running();
-            request.extensions_mut().insert(ConnectInfo(client));
             // Only a request that asks for an upgrade (a WebSocket) can keep the connection
             // past its response: the others need no share of its slot.
             if request.headers().contains_key(http::header::UPGRADE) {
@@ -166,6 +164,8 @@ pub(crate) async fn run(
             }
             drop(alive);
         };
+        // The connection's requests read their client address from the task (`peer`).
+        let serve = crate::peer::serve_from(client, serve);
         // A span no subscriber wants is not entered and left on every poll.
         if span.is_disabled() {
             tokio::spawn(serve);

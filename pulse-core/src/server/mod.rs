@@ -195,7 +195,8 @@ impl Server {
 
     /// Adds the app's own endpoints (an API, webhooks, static files). They run inside the
     /// session layer: handlers take [`Session`](crate::Session) as an extractor and what they
-    /// write is saved. Every request to them passes the `api` hook first: the app-wide chain,
+    /// write is saved. Served by [`Server::serve`], they can also extract the client's address
+    /// as axum's `ConnectInfo<SocketAddr>`. Every request to them passes the `api` hook first: the app-wide chain,
     /// then the middleware of the group declaring a matching endpoint pattern
     /// (`api "/api/me"` in `routes!`), which may answer instead of the endpoint (401, 403, 404,
     /// 429 as JSON) or edit its response. Requests matching no route here are page requests. A route given here wins over a page at the same path; one overlapping a
@@ -366,8 +367,14 @@ impl Server {
             .layer(cross_origin.clone())
             .layer(session_layer.clone());
         let endpoints = if self.routes.has_routes() {
-            self.routes
-                .route_layer(guard.clone().layer(api::ApiLayer::new(state.clone())))
+            // Only the app's endpoints get axum's `ConnectInfo` extension (for their
+            // extractors); the framework's routes and pages read the peer from the connection.
+            self.routes.route_layer(
+                tower::ServiceBuilder::new()
+                    .layer(crate::peer::ConnectInfoLayer)
+                    .layer(guard.clone())
+                    .layer(api::ApiLayer::new(state.clone())),
+            )
         } else {
             self.routes
         };

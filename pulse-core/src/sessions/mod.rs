@@ -12,9 +12,6 @@ pub(crate) mod store;
 use std::fmt;
 use std::sync::Arc;
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use http::header::COOKIE;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
@@ -37,10 +34,7 @@ const CLOCK_SKEW: u64 = 5 * 60;
 /// from the TCP peer, when the server was started with connect info) and the session the layer
 /// loaded (a fresh one if the layer is missing, which `Server` prevents).
 pub(crate) fn request_and_session(parts: &Parts, scheme: Scheme) -> (Request, Session) {
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
+    let client = crate::peer::peer(&parts.extensions);
     let session = parts
         .extensions
         .get::<Session>()
@@ -66,9 +60,7 @@ pub(crate) fn request_owned(parts: Parts, scheme: Scheme) -> Request {
         extensions,
         ..
     } = parts;
-    let client = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
+    let client = crate::peer::peer(&extensions);
     Request::from_head(method, uri, headers, client, scheme)
 }
 
