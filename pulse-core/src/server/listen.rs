@@ -14,12 +14,13 @@ use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tower::ServiceExt;
 use tracing::Instrument;
 
 use super::deadline::Deadlines;
 use crate::live::Live;
+use crate::peer::ConnectionSlot;
 
 /// The default time a client has to send a request's headers: 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,13 +50,6 @@ impl Default for Limits {
         }
     }
 }
-
-/// A connection's slot under the connection limit. Requests carry it in their extensions so
-/// an upgraded WebSocket keeps it until the socket closes.
-#[derive(Clone, Debug)]
-pub(crate) struct ConnectionSlot(
-    #[allow(dead_code, reason = "held, never read")] Arc<OwnedSemaphorePermit>,
-);
 
 /// Binds `addr` with a listen backlog of `backlog` connections (tokio's `TcpListener::bind`
 /// uses 128, too few for every client of a restarted server reconnecting at once).
@@ -116,17 +110,12 @@ pub(crate) async fn run(
         let _ = stream.set_nodelay(true);
         next_id += 1;
         let span = tracing::info_span!("pulse.http", conn = next_id, %client);
-        let slot = ConnectionSlot(Arc::new(permit));
+        let slot = ConnectionSlot::new(permit);
         let router = router.clone();
         let connection = deadlines.connection();
         let tracked = Arc::clone(&connection);
-        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             tracked.running();
-            // Only a request that asks for an upgrade (a WebSocket) can keep the connection
-            // past its response: the others need no share of its slot.
-            if request.headers().contains_key(http::header::UPGRADE) {
-                request.extensions_mut().insert(slot.clone());
-            }
             let tracked = Arc::clone(&tracked);
             router
                 .clone()
@@ -164,8 +153,9 @@ pub(crate) async fn run(
             }
             drop(alive);
         };
-        // The connection's requests read their client address from the task (`peer`).
-        let serve = crate::peer::serve_from(client, serve);
+        // The connection's requests read their client address and a WebSocket takes its share
+        // of the slot from the task (`peer`).
+        let serve = crate::peer::serve_from(client, slot, serve);
         // A span no subscriber wants is not entered and left on every poll.
         if span.is_disabled() {
             tokio::spawn(serve);

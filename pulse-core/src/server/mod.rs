@@ -65,7 +65,6 @@ use crate::app::App;
 use crate::live::{ChannelBackend, Live};
 use crate::request::Scheme;
 
-pub(crate) use self::listen::ConnectionSlot;
 pub use self::listen::{
     DEFAULT_BACKLOG, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
 };
