@@ -2,9 +2,11 @@
 //! rendering, the HTML document) beside the same page from a bare axum handler, in one run.
 //!
 //! In-process through tower's `oneshot`, so the numbers are the framework's cost without the
-//! network. Run with `cargo bench --bench server`; throughput ratio = axum time / Pulse time,
-//! where the page with a session compares with bare axum given the same request, cookie
-//! included (`axum_bare_handler_with_cookie`).
+//! network. Pulse's cases call the service `ps::Server::serve` runs for each request
+//! (`Server::into_service`; its router, `Server::into_router`, answers the same). Run with
+//! `cargo bench --bench server`; throughput ratio = axum time / Pulse time, where the page with
+//! a session compares with bare axum given the same request, cookie included
+//! (`axum_bare_handler_with_cookie`).
 //! divan's allocation profiler prints the heap allocations per request beside each time
 //! (`alloc` count and bytes), so the allocations of each path are counted in the same run.
 //! The servers are `benches/common/mod.rs`'s, shared with the loopback benchmark; before
@@ -12,11 +14,18 @@
 
 mod common;
 
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
+use axum::response::Response;
 use pulse as ps;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
+
+/// What the cases time: bare axum's router, or the service Pulse's server runs.
+trait App: Service<Request<Body>, Response = Response, Error = Infallible> + Clone {}
+impl<S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone> App for S {}
 
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
@@ -29,15 +38,20 @@ fn main() {
 /// The baseline writes the very document Pulse sends.
 fn same_document() {
     let rt = runtime();
-    let (bare, pulse) = rt.block_on(async {
+    let (bare, pulse, routed) = rt.block_on(async {
         let bare = body(&common::bare_router(), None).await;
-        let pulse = body(&common::pulse_server().into_router(), None).await;
-        (bare, pulse)
+        let pulse = body(&common::pulse_server().into_service(), None).await;
+        let routed = body(&common::pulse_server().into_router(), None).await;
+        (bare, pulse, routed)
     });
     assert_eq!(
         String::from_utf8_lossy(&bare),
         String::from_utf8_lossy(&pulse),
         "bare axum and Pulse must answer with the same document"
+    );
+    assert_eq!(
+        pulse, routed,
+        "Pulse's service and router must answer alike"
     );
 }
 
@@ -57,7 +71,7 @@ fn request(cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::empty()).unwrap()
 }
 
-async fn body(router: &Router, cookie: Option<&str>) -> axum::body::Bytes {
+async fn body(router: &impl App, cookie: Option<&str>) -> axum::body::Bytes {
     let response = router.clone().oneshot(request(cookie)).await.unwrap();
     assert!(response.status().is_success());
     axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -65,12 +79,12 @@ async fn body(router: &Router, cookie: Option<&str>) -> axum::body::Bytes {
         .unwrap()
 }
 
-async fn run(router: &Router, cookie: Option<&str>) -> usize {
+async fn run(router: &impl App, cookie: Option<&str>) -> usize {
     body(router, cookie).await.len()
 }
 
 /// Times `GET /` through `router` (with `cookie`, when given) on a current-thread runtime.
-fn bench_get(bencher: divan::Bencher<'_, '_>, router: Router, cookie: Option<&str>) {
+fn bench_get(bencher: divan::Bencher<'_, '_>, router: impl App, cookie: Option<&str>) {
     let rt = runtime();
     bencher.bench_local(|| rt.block_on(run(&router, cookie)));
 }
@@ -82,7 +96,7 @@ fn axum_bare_handler(bencher: divan::Bencher<'_, '_>) {
 
 #[divan::bench]
 fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
-    bench_get(bencher, common::pulse_server().into_router(), None);
+    bench_get(bencher, common::pulse_server().into_service(), None);
 }
 
 /// `POST /_pulse/prerender` (the JSON form of the page, as the client script sends it).
@@ -95,7 +109,7 @@ fn prerender_request() -> Request<Body> {
         .unwrap()
 }
 
-async fn run_prerender(router: &Router) -> usize {
+async fn run_prerender(router: &impl App) -> usize {
     let response = router.clone().oneshot(prerender_request()).await.unwrap();
     assert!(response.status().is_success());
     axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -116,12 +130,12 @@ fn axum_bare_prerender_json(bencher: divan::Bencher<'_, '_>) {
 #[divan::bench]
 fn pulse_prerender_json(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
-    let router = common::pulse_server().into_router();
+    let router = common::pulse_server().into_service();
     bencher.bench_local(|| rt.block_on(run_prerender(&router)));
 }
 
 /// The session cookie Pulse's `GET /login` sets (`name=value`).
-fn session_cookie(rt: &tokio::runtime::Runtime, router: &Router) -> String {
+fn session_cookie(rt: &tokio::runtime::Runtime, router: &impl App) -> String {
     rt.block_on(async {
         let response = router
             .clone()
@@ -136,7 +150,7 @@ fn session_cookie(rt: &tokio::runtime::Runtime, router: &Router) -> String {
 /// With a signed session cookie to verify and decode on each request.
 #[divan::bench]
 fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
-    let router = common::pulse_server().into_router();
+    let router = common::pulse_server().into_service();
     let cookie = session_cookie(&runtime(), &router);
     bench_get(bencher, router, Some(&cookie));
 }
@@ -145,7 +159,7 @@ fn pulse_three_middlewares_with_session(bencher: divan::Bencher<'_, '_>) {
 /// ignores): the baseline of "a page with a session", the same request through both.
 #[divan::bench]
 fn axum_bare_handler_with_cookie(bencher: divan::Bencher<'_, '_>) {
-    let cookie = session_cookie(&runtime(), &common::pulse_server().into_router());
+    let cookie = session_cookie(&runtime(), &common::pulse_server().into_service());
     bench_get(bencher, common::bare_router(), Some(&cookie));
 }
 

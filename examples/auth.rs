@@ -34,7 +34,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -376,10 +375,14 @@ async fn api_logout(session: ps::Session) -> Json<serde_json::Value> {
     Json(json!({ "ok": true }))
 }
 
-fn endpoints() -> Router {
-    Router::new()
-        .route("/api/login", post(api_login))
-        .with_state(SignInLimits::new())
+/// The endpoints, one by one: a server that knows every endpoint's path sends page requests to
+/// the pages directly.
+fn with_endpoints(server: ps::Server) -> ps::Server {
+    server
+        .route(
+            "/api/login",
+            post(api_login).with_state(SignInLimits::new()),
+        )
         .route("/api/logout", post(api_logout))
         .route("/api/me", get(api_me))
 }
@@ -427,7 +430,7 @@ pub fn app(env: ps::Env) -> ps::App {
 
 /// The app with its endpoints.
 pub fn server(env: ps::Env) -> ps::Server {
-    app(env).server().routes(endpoints())
+    with_endpoints(app(env).server())
 }
 
 /// `server` with its sessions, channels and revocations in the Redis at `url`, shared by every
@@ -505,7 +508,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let app = app(ps::Env::current());
     let live = heartbeat(app.live())?;
-    let server = scale_out(app.server().live(live).routes(endpoints())).await?;
+    let server = scale_out(with_endpoints(app.server().live(live))).await?;
     // Checked first, so a missing PULSE_SECRET in production stops the app before it listens.
     server.check()?;
     let listener = server.bind(("127.0.0.1", port)).await?;

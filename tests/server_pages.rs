@@ -201,6 +201,101 @@ async fn pages_answer_get_and_head_only() {
     assert_eq!(response.headers()["allow"], "GET, HEAD");
 }
 
+/// A raw response with what differs between two servers taken out: the `Date` header and the
+/// values of session cookies (random ids), headers sorted (hyper and axum set `Content-Length`
+/// at different places).
+fn comparable(response: &str) -> String {
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((response, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or_default().to_owned();
+    let mut headers: Vec<String> = lines
+        .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) if name.eq_ignore_ascii_case("set-cookie") => {
+                let (cookie, attributes) = value.split_once(';').unwrap_or((value, ""));
+                let name = cookie.split('=').next().unwrap_or_default();
+                format!("set-cookie: {name}=…;{attributes}")
+            }
+            _ => line.to_ascii_lowercase(),
+        })
+        .collect();
+    headers.sort();
+    format!("{status}\n{}\n\n{body}", headers.join("\n"))
+}
+
+/// A server given its endpoints one by one (`Server::route`) sends a page request to the pages
+/// directly; one given a router (`Server::routes`) passes every request through axum's router,
+/// pages being its fallback. Both answer every request alike, byte for byte: pages, `HEAD`
+/// (headers with the length, no body), other methods, 404s, redirects (and a refused open
+/// redirect), a panic, the endpoints and their wrong methods, the framework's routes and
+/// unknown paths under them, odd paths.
+#[tokio::test]
+async fn pages_answer_alike_whether_the_endpoint_paths_are_known_or_not() {
+    let direct = spawn(server()).await;
+    let routed = spawn(routed_server()).await;
+    let requests = [
+        ("GET", "/"),
+        ("HEAD", "/"),
+        ("GET", "/users/42?tab=a"),
+        ("HEAD", "/users/42"),
+        ("GET", "/users/42/"),
+        ("GET", "/%75sers/42"),
+        ("GET", "//users/42"),
+        ("GET", "/count"),
+        ("GET", "/gone"),
+        ("GET", "/bounce?to=/users/1"),
+        ("GET", "/bounce?to=//evil.example"),
+        ("GET", "/boom-page"),
+        ("POST", "/"),
+        ("DELETE", "/users/1"),
+        ("GET", "/nowhere"),
+        ("HEAD", "/nowhere"),
+        ("GET", "/favicon.ico"),
+        ("GET", "/api/session"),
+        ("HEAD", "/api/session"),
+        ("PUT", "/api/session"),
+        ("GET", "/api/peer"),
+        ("GET", "/api/nowhere"),
+        ("GET", "/api"),
+        ("GET", "/_pulse/client.js"),
+        ("GET", "/_pulse/nowhere"),
+        ("GET", "/_pulse/prerender"),
+        ("GET", "/_pulse"),
+    ];
+    for (method, target) in requests {
+        let request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let (direct, routed) = (raw(&direct, &request).await, raw(&routed, &request).await);
+        assert!(
+            direct.starts_with("HTTP/1.1 "),
+            "{method} {target}: {direct}"
+        );
+        assert_eq!(
+            comparable(&direct),
+            comparable(&routed),
+            "{method} {target}"
+        );
+        if method == "HEAD" {
+            assert!(direct.ends_with("\r\n\r\n"), "{method} {target}: {direct}");
+        }
+    }
+    // A `HEAD` page tells the length of the `GET` page's body (a page that does not show the
+    // method).
+    let request = |method| {
+        format!("{method} /users/42 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    };
+    let page = raw(&direct, &request("GET")).await;
+    let head = raw(&direct, &request("HEAD")).await;
+    let body = page.split_once("\r\n\r\n").unwrap().1;
+    assert!(body.contains("user 42"), "{page}");
+    let length = format!("content-length: {}\r\n", body.len());
+    assert!(
+        head.to_ascii_lowercase().contains(&length),
+        "{length} in {head}"
+    );
+}
+
 /// "No route matched" belongs to pages: a router of the app's own with a fallback is refused
 /// when the server is built (as `Server::routes` says), not silently replaced by the pages.
 #[tokio::test]

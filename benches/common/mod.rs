@@ -77,13 +77,13 @@ pub(crate) fn app() -> ps::App {
 /// Pulse's server for [`app`], with the default signed-cookie store, and `GET /login`, which
 /// writes a session value (its `Set-Cookie` is the "page with a session" cases' cookie).
 pub(crate) fn pulse_server() -> ps::Server {
-    let login = Router::new().route(
-        "/login",
-        get(|session: ps::Session| async move {
-            let _ = session.insert("user_email", "ada@example.com");
-        }),
-    );
-    app().server().routes(login).session_store(cookie_store())
+    let login = get(|session: ps::Session| async move {
+        let _ = session.insert("user_email", "ada@example.com");
+    });
+    app()
+        .server()
+        .route("/login", login)
+        .session_store(cookie_store())
 }
 
 /// The signed-cookie store every Pulse server of the benchmarks uses.

@@ -174,8 +174,21 @@ pub fn endpoints() -> Router {
         .route("/api/write-then-panic", get(write_then_explode))
 }
 
-/// The test app with its endpoints and a cookie store keyed by [`secret`].
+/// The test app with its endpoints (given one by one: page requests go to the pages directly)
+/// and a cookie store keyed by [`secret`].
 pub fn server() -> ps::Server {
+    app()
+        .server()
+        .route("/api/session", get(read_session).post(write_session))
+        .route("/api/panic", get(explode))
+        .route("/api/write-then-panic", get(write_then_explode))
+        .route("/api/peer", get(peer))
+        .session_store(ps::CookieStore::new(secret()))
+}
+
+/// [`server`] given its endpoints as one router ([`endpoints`]): every request passes axum's
+/// router, pages as its fallback.
+pub fn routed_server() -> ps::Server {
     app()
         .server()
         .routes(endpoints())

@@ -8,8 +8,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
 use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -19,7 +17,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use super::deadline::Deadlines;
-use crate::live::Live;
+use super::{Built, PulseService};
 use crate::peer::ConnectionSlot;
 
 /// The default time a client has to send a request's headers: 10 s.
@@ -75,11 +73,16 @@ pub(crate) async fn bind(addr: impl ToSocketAddrs, backlog: u32) -> io::Result<T
 /// returns within `limits.shutdown_timeout`.
 pub(crate) async fn run(
     listener: TcpListener,
-    router: Router,
-    live: Live,
+    built: Built,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
+    let Built {
+        router,
+        live,
+        direct,
+    } = built;
+    let service = PulseService::new(router, direct);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     // Dropped to tell connections to finish; `done` ends when every connection task ended.
     let (stop, stopped) = watch::channel(());
@@ -111,18 +114,15 @@ pub(crate) async fn run(
         next_id += 1;
         let span = tracing::info_span!("pulse.http", conn = next_id, %client);
         let slot = ConnectionSlot::new(permit);
-        let router = router.clone();
+        let pulse = service.clone();
         let connection = deadlines.connection();
         let tracked = Arc::clone(&connection);
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             tracked.running();
             let tracked = Arc::clone(&tracked);
-            router
-                .clone()
-                .oneshot(request.map(Body::new))
-                .map(move |answered| {
-                    answered.map(|response| response.map(|body| tracked.track(body)))
-                })
+            pulse.clone().oneshot(request).map(move |answered| {
+                answered.map(|response| response.map(|body| tracked.track(body)))
+            })
         });
         let builder = builder.clone();
         let mut stopped = stopped.clone();

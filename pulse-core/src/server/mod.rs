@@ -13,13 +13,14 @@
 //!
 //! let app = ps::App::new(ps::Routes::new().route("/", home), ());
 //! ps::Server::new(app)
-//!     .routes(axum::Router::new().route("/api/login", post(login)))
+//!     .route("/api/login", post(login))
 //!     .serve("127.0.0.1:8000")
 //!     .await
 //! # }
 //! ```
 //!
-//! Every request — pages, `/_pulse/*` and the routes given to [`Server::routes`] — passes the
+//! Every request — pages, `/_pulse/*` and the app's endpoints ([`Server::route`],
+//! [`Server::routes`]) — passes the
 //! session layer: the session is loaded from the `pulse.sid` cookie before the request runs and
 //! saved after it, with a `Set-Cookie` only when it changed or its cookie needs refreshing.
 //! A panicking handler yields a 500 and the server keeps serving.
@@ -48,6 +49,7 @@ mod document;
 mod listen;
 mod page;
 mod prerender;
+mod service;
 mod session;
 mod ws;
 
@@ -57,7 +59,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower::Layer;
 
@@ -68,6 +70,7 @@ use crate::request::Scheme;
 pub use self::listen::{
     DEFAULT_BACKLOG, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
 };
+pub use self::service::{PulseService, ResponseFuture};
 pub use self::session::MissingSession;
 pub use crate::sessions::COOKIE_NAME;
 pub use crate::sessions::config::{
@@ -150,6 +153,9 @@ pub(crate) fn framework_routes() -> Router<ServerState> {
 pub struct Server {
     app: App,
     routes: Router,
+    /// The paths of the endpoints given to [`Server::route`]; `None` once a router was given to
+    /// [`Server::routes`] (its paths are not known).
+    endpoint_paths: Option<matchit::Router<()>>,
     store: Option<Arc<dyn SessionStore>>,
     config: Option<Config>,
     sessions: SessionConfig,
@@ -179,6 +185,7 @@ impl Server {
         Server {
             app,
             routes: Router::new(),
+            endpoint_paths: Some(matchit::Router::new()),
             store: None,
             config: None,
             sessions: SessionConfig::default(),
@@ -201,8 +208,53 @@ impl Server {
     /// 429 as JSON) or edit its response. Requests matching no route here are page requests. A route given here wins over a page at the same path; one overlapping a
     /// `/_pulse` route makes building the router panic (axum's rule for overlapping routes). The
     /// router must not have a fallback: pages are the fallback. May be called several times.
+    ///
+    /// Prefer [`Server::route`] for each endpoint: a server that knows every endpoint's path
+    /// sends a page request to the pages at once, without passing it through axum's router
+    /// first; one given a router here does, since its paths are not known.
     pub fn routes(mut self, routes: Router) -> Server {
+        if routes.has_routes() {
+            self.endpoint_paths = None;
+        }
         self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// Adds one of the app's own endpoints at `path`, as axum's
+    /// [`Router::route`](axum::Router::route) does (same path syntax and the same panics: an
+    /// invalid path, or a method already routed at it): the same session layer and `api` hook
+    /// as the endpoints of [`Server::routes`]. The server keeps the path, so a page request
+    /// (a path no endpoint matches) goes to the pages directly. A handler with state gets it
+    /// from its method router: `post(login).with_state(limits)`.
+    ///
+    /// ```
+    /// use pulse_core as ps;
+    /// use axum::routing::{get, post};
+    /// # async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+    /// async fn me(session: ps::Session) -> String {
+    ///     session.get::<String>("user_email").unwrap_or_default()
+    /// }
+    /// async fn logout(session: ps::Session) {
+    ///     session.clear();
+    /// }
+    ///
+    /// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+    /// let server = app
+    ///     .server()
+    ///     .route("/api/me", get(me))
+    ///     .route("/api/logout", post(logout));
+    /// ```
+    pub fn route(mut self, path: &str, method_router: MethodRouter) -> Server {
+        self.routes = self.routes.route(path, method_router);
+        if let Some(paths) = &mut self.endpoint_paths {
+            match paths.insert(path, ()) {
+                // A second method at a path already kept: axum merged the method routers (a
+                // path overlapping another one made axum's `route` panic above).
+                Ok(()) | Err(matchit::InsertError::Conflict { .. }) => {}
+                // A path axum took and the table did not: every request passes axum's router.
+                Err(_) => self.endpoint_paths = None,
+            }
+        }
         self
     }
 
@@ -329,10 +381,10 @@ impl Server {
     /// limit, a listen backlog, and a shutdown that calls [`Live::shutdown`] (give the server a
     /// [`Live`] with [`Server::live`] and keep a clone).
     pub fn try_into_router(self) -> Result<Router, ConfigError> {
-        self.build().map(|(router, _)| router)
+        self.build().map(|built| built.router)
     }
 
-    fn build(self) -> Result<(Router, Live), ConfigError> {
+    fn build(self) -> Result<Built, ConfigError> {
         let store = match self.store {
             Some(store) => store,
             None => {
@@ -381,6 +433,10 @@ impl Server {
         // page route once, where `Router::layer` would box it a second time around the first.
         // Pages take their session from the layer directly, not through the request's extensions.
         let pages = cross_origin.layer(session_layer.around(page::Pages(state.clone())));
+        let direct = self.endpoint_paths.map(|paths| page::DirectPages {
+            pages: pages.clone(),
+            endpoints: Arc::new(paths),
+        });
         let router = framework_routes()
             .with_state(state)
             .merge(live.router())
@@ -392,7 +448,11 @@ impl Server {
             // Turns each handler into its route now, as `axum::serve` does for every connection:
             // otherwise a handler of the app's own becomes a route again on every request.
             .with_state(());
-        Ok((router, live))
+        Ok(Built {
+            router,
+            live,
+            direct,
+        })
     }
 
     /// The axum router serving the app.
@@ -406,6 +466,23 @@ impl Server {
         }
     }
 
+    /// The app as the one tower service [`Server::serve`] runs for every request: it answers as
+    /// [`Server::try_into_router`]'s router does, and sends page requests to the pages at once
+    /// when every endpoint was given with [`Server::route`] (see [`PulseService`]). Fails as
+    /// [`Server::try_into_router`] does.
+    pub fn try_into_service(self) -> Result<PulseService, ConfigError> {
+        self.build()
+            .map(|built| PulseService::new(built.router, built.direct))
+    }
+
+    /// [`Server::try_into_service`], panicking when the configuration is invalid.
+    pub fn into_service(self) -> PulseService {
+        match self.try_into_service() {
+            Ok(service) => service,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
     /// Binds `addr` with the server's listen backlog (see [`Server::backlog`]), for
     /// [`Server::serve_with_shutdown`] or [`Server::serve_on`].
     pub async fn bind(&self, addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
@@ -415,9 +492,9 @@ impl Server {
     /// Binds `addr` and serves until Ctrl-C or SIGTERM, then shuts down gracefully (see the
     /// [module docs](self)).
     pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let (router, live) = self.build_checked()?;
+        let built = self.build_checked()?;
         let listener = listen::bind(addr, self.limits.backlog).await?;
-        listen::run(listener, router, live, self.limits, shutdown_signal()).await
+        listen::run(listener, built, self.limits, shutdown_signal()).await
     }
 
     /// Serves on an already bound listener (e.g. port 0 in tests) until the process ends.
@@ -443,14 +520,15 @@ impl Server {
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send,
     ) -> io::Result<()> {
-        let (router, live) = self.build_checked()?;
-        listen::run(listener, router, live, self.limits, signal).await
+        let built = self.build_checked()?;
+        listen::run(listener, built, self.limits, signal).await
     }
 
-    fn build_checked(&self) -> io::Result<(Router, Live)> {
+    fn build_checked(&self) -> io::Result<Built> {
         let server = Server {
             app: self.app.clone(),
             routes: self.routes.clone(),
+            endpoint_paths: self.endpoint_paths.clone(),
             store: self.store.clone(),
             config: self.config.clone(),
             sessions: self.sessions.clone(),
@@ -464,6 +542,15 @@ impl Server {
         };
         server.build().map_err(startup_error)
     }
+}
+
+/// What the server serves: the router (framework routes, the app's endpoints, pages as its
+/// fallback), the live layer, and the pages to call directly when every endpoint's path is
+/// known.
+pub(crate) struct Built {
+    pub(crate) router: Router,
+    pub(crate) live: Live,
+    pub(crate) direct: Option<page::DirectPages>,
 }
 
 /// The message, not the variant, so `main() -> io::Result<()>` prints which variable to set.

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -10,15 +11,17 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::future::{BoxFuture, Either};
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
-use tower::Service;
+use tower::util::Oneshot;
+use tower::{Service, ServiceExt};
 
 use super::ServerState;
 use super::document;
-use super::session::TakesSession;
+use super::session::{SessionService, TakesSession};
 use crate::dispatch::PrerenderError;
 use crate::outcome::PrerenderResponse;
 use crate::request::Request;
 use crate::session::Session;
+use crate::sessions::csrf::CrossOriginService;
 use crate::sessions::request_owned;
 
 /// Pages depend on the session: no cache keeps them, not even the browser's, so Back after
@@ -52,6 +55,35 @@ impl Service<AxumRequest> for Pages {
     fn call(&mut self, mut request: AxumRequest) -> Self::Future {
         let session = request.extensions_mut().remove().unwrap_or_default();
         self.call_with(request, session)
+    }
+}
+
+/// The pages with the cross-site check and the session layer around them: the router's fallback.
+pub(crate) type PagesService = CrossOriginService<SessionService<Pages>>;
+
+/// Pages as the server's accept loop calls them directly, without axum's router, for a request
+/// whose path none of the app's endpoints (nor the framework's, all under `/_pulse/`) matches:
+/// where axum's router would have called its fallback. Built only when every endpoint's path is
+/// known ([`Server::route`](super::Server::route)).
+#[derive(Clone)]
+pub(crate) struct DirectPages {
+    /// The same service as the router's fallback: the cross-site check, the session layer and
+    /// the pages.
+    pub(crate) pages: PagesService,
+    /// The app's endpoint paths.
+    pub(crate) endpoints: Arc<matchit::Router<()>>,
+}
+
+impl DirectPages {
+    /// Whether a request for `path` is a page request: axum's router would find no route for it.
+    pub(crate) fn take(&self, path: &str) -> bool {
+        !path.starts_with("/_pulse/") && self.endpoints.at(path).is_err()
+    }
+
+    /// Answers a page request. A `HEAD` request's answer needs nothing of axum's: hyper sends
+    /// its headers, `Content-Length` from the body's exact size included, and no body.
+    pub(crate) fn call(&self, request: AxumRequest) -> Oneshot<PagesService, AxumRequest> {
+        self.pages.clone().oneshot(request)
     }
 }
 

@@ -1,0 +1,110 @@
+//! [`PulseService`]: the server's HTTP service, which [`Server::serve`](super::Server::serve)
+//! runs for every request. A page request goes to the pages at once when no endpoint can
+//! match its path; every other request through the axum router (whose fallback is the same
+//! pages).
+
+use std::convert::Infallible;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use tower::util::Oneshot;
+use tower::{BoxError, Service, ServiceExt};
+
+use super::page::{DirectPages, PagesService};
+
+/// A Pulse app as one tower service: what [`Server::serve`](super::Server::serve) runs for
+/// every request, from [`Server::into_service`](super::Server::into_service), to serve the app
+/// another way (hyper's own connection builders, a tower stack) or to call it in process.
+///
+/// It answers exactly as [`Server::into_router`](super::Server::into_router)'s router does, and
+/// faster for pages when every endpoint was given with [`Server::route`](super::Server::route):
+/// a request whose path no endpoint matches (nor a framework route, under `/_pulse/`) is a page
+/// request and goes to the pages without passing through the router.
+///
+/// ```
+/// use pulse_core as ps;
+/// use tower::ServiceExt;
+/// # async fn home(_: ps::PageContext) -> ps::Markup { ps::html! { h1 { "Home" } } }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app = ps::App::new(ps::Routes::new().route("/", home), ());
+/// let service = app.server().into_service();
+/// let request = http::Request::get("/").body(axum::body::Body::empty()).unwrap();
+/// let response = service.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 200);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PulseService {
+    router: Router,
+    direct: Option<DirectPages>,
+}
+
+impl fmt::Debug for PulseService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PulseService")
+            .field("direct_pages", &self.direct.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PulseService {
+    pub(crate) fn new(router: Router, direct: Option<DirectPages>) -> PulseService {
+        PulseService { router, direct }
+    }
+}
+
+impl<B> Service<http::Request<B>> for PulseService
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The router and the pages are always ready; each call takes its own clone.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
+        let request = request.map(Body::new);
+        ResponseFuture(match &self.direct {
+            Some(direct) if direct.take(request.uri().path()) => Answer::Page(direct.call(request)),
+            _ => Answer::Routed(self.router.clone().oneshot(request)),
+        })
+    }
+}
+
+/// The response future of [`PulseService`].
+pub struct ResponseFuture(Answer);
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+enum Answer {
+    Page(Oneshot<PagesService, axum::extract::Request>),
+    Routed(Oneshot<Router, axum::extract::Request>),
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both futures are `Unpin` (tower's `Oneshot` of services whose futures are boxed or
+        // `Unpin`), so no projection is needed.
+        match &mut self.get_mut().0 {
+            Answer::Page(future) => Pin::new(future).poll(cx),
+            Answer::Routed(future) => Pin::new(future).poll(cx),
+        }
+    }
+}
