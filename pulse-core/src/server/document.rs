@@ -94,10 +94,19 @@ pub(crate) fn page(
     views: &Views,
     live: bool,
 ) -> Vec<u8> {
-    let listed = paths.iter().filter_map(|path| views.get(path));
-    let added = views.values().filter(|view| !paths.contains(&view.path));
     // Found once (a page has one view, or a few nested ones).
-    let in_order: SmallVec<[&View; 4]> = listed.chain(added).collect();
+    let in_order: SmallVec<[&View; 4]> = match (paths, views.values().next()) {
+        // The common page: one route and its view (an `Arc` comparison: the same pointer when
+        // no hook replaced the view's path).
+        ([path], Some(view)) if views.len() == 1 && *path == view.path => {
+            smallvec::smallvec![view]
+        }
+        _ => {
+            let listed = paths.iter().filter_map(|path| views.get(path));
+            let added = views.values().filter(|view| !paths.contains(&view.path));
+            listed.chain(added).collect()
+        }
+    };
     // Outermost first: the innermost view's title wins.
     let page_title = in_order
         .iter()

@@ -8,12 +8,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tower::ServiceExt;
 use tracing::Instrument;
 
 use super::deadline::Deadlines;
@@ -120,7 +120,7 @@ pub(crate) async fn run(
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             tracked.running();
             let tracked = Arc::clone(&tracked);
-            pulse.clone().oneshot(request).map(move |answered| {
+            pulse.answer(request.map(Body::new)).map(move |answered| {
                 answered.map(|response| response.map(|body| tracked.track(body)))
             })
         });

@@ -11,8 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::future::{BoxFuture, Either};
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
-use tower::util::Oneshot;
-use tower::{Service, ServiceExt};
+use tower::Service;
 
 use super::ServerState;
 use super::document;
@@ -61,6 +60,9 @@ impl Service<AxumRequest> for Pages {
 /// The pages with the cross-site check and the session layer around them: the router's fallback.
 pub(crate) type PagesService = CrossOriginService<SessionService<Pages>>;
 
+/// The future of a [`PagesService`] call.
+pub(crate) type PagesFuture = <PagesService as Service<AxumRequest>>::Future;
+
 /// Pages as the server's accept loop calls them directly, without axum's router, for a request
 /// whose path none of the app's endpoints (nor the framework's, all under `/_pulse/`) matches:
 /// where axum's router would have called its fallback. Built only when every endpoint's path is
@@ -82,8 +84,10 @@ impl DirectPages {
 
     /// Answers a page request. A `HEAD` request's answer needs nothing of axum's: hyper sends
     /// its headers, `Content-Length` from the body's exact size included, and no body.
-    pub(crate) fn call(&self, request: AxumRequest) -> Oneshot<PagesService, AxumRequest> {
-        self.pages.clone().oneshot(request)
+    pub(crate) fn call(&self, request: AxumRequest) -> PagesFuture {
+        // Always ready (the cross-site check, the session layer and the pages wait for
+        // nothing before a request): called at once, without a `Oneshot` around the future.
+        self.pages.clone().call(request)
     }
 }
 

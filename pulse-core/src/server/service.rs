@@ -15,7 +15,7 @@ use bytes::Bytes;
 use tower::util::Oneshot;
 use tower::{BoxError, Service, ServiceExt};
 
-use super::page::{DirectPages, PagesService};
+use super::page::{DirectPages, PagesFuture};
 
 /// A Pulse app as one tower service: what [`Server::serve`](super::Server::serve) runs for
 /// every request, from [`Server::into_service`](super::Server::into_service), to serve the app
@@ -57,6 +57,15 @@ impl PulseService {
     pub(crate) fn new(router: Router, direct: Option<DirectPages>) -> PulseService {
         PulseService { router, direct }
     }
+
+    /// Answers `request` without taking a clone of the service (the accept loop's per-request
+    /// call; the router and the pages are always ready).
+    pub(crate) fn answer(&self, request: axum::extract::Request) -> ResponseFuture {
+        ResponseFuture(match &self.direct {
+            Some(direct) if direct.take(request.uri().path()) => Answer::Page(direct.call(request)),
+            _ => Answer::Routed(self.router.clone().oneshot(request)),
+        })
+    }
 }
 
 impl<B> Service<http::Request<B>> for PulseService
@@ -69,16 +78,12 @@ where
     type Future = ResponseFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The router and the pages are always ready; each call takes its own clone.
+        // The router and the pages are always ready; each answer takes its own clone of them.
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
-        let request = request.map(Body::new);
-        ResponseFuture(match &self.direct {
-            Some(direct) if direct.take(request.uri().path()) => Answer::Page(direct.call(request)),
-            _ => Answer::Routed(self.router.clone().oneshot(request)),
-        })
+        self.answer(request.map(Body::new))
     }
 }
 
@@ -92,7 +97,7 @@ impl fmt::Debug for ResponseFuture {
 }
 
 enum Answer {
-    Page(Oneshot<PagesService, axum::extract::Request>),
+    Page(PagesFuture),
     Routed(Oneshot<Router, axum::extract::Request>),
 }
 
@@ -100,8 +105,8 @@ impl Future for ResponseFuture {
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Both futures are `Unpin` (tower's `Oneshot` of services whose futures are boxed or
-        // `Unpin`), so no projection is needed.
+        // Both futures are `Unpin` (the pages' is boxed or ready, the router's a `Oneshot` of
+        // boxed futures), so no projection is needed.
         match &mut self.get_mut().0 {
             Answer::Page(future) => Pin::new(future).poll(cx),
             Answer::Routed(future) => Pin::new(future).poll(cx),
