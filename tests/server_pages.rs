@@ -34,12 +34,17 @@ async fn a_page_is_a_document_with_wrapped_views_state_and_the_client_script() {
     assert_eq!(state.as_object().unwrap().len(), 3, "{state}");
 }
 
-/// Pages read the client address from the connection, the app's endpoints from axum's
-/// `ConnectInfo` extractor: both are the peer of the connection the request came on, request
-/// after request on a kept-alive connection.
+/// Pages and the app's endpoints (through axum's `ConnectInfo` extractor) see the peer of the
+/// connection the request came on, request after request on a kept-alive connection: pages
+/// reached directly and through axum's router alike.
 #[tokio::test]
 async fn pages_and_endpoints_see_the_connection_peer() {
-    let base = spawn(server()).await;
+    for base in [spawn(server()).await, spawn(routed_server()).await] {
+        see_the_connection_peer(&base).await;
+    }
+}
+
+async fn see_the_connection_peer(base: &str) {
     for ip in [[127, 0, 0, 7], [127, 0, 0, 8]] {
         let http = pulse_test::http_client_from(ip);
         let expected = format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);

@@ -120,9 +120,11 @@ pub(crate) async fn run(
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             tracked.running();
             let tracked = Arc::clone(&tracked);
-            pulse.answer(request.map(Body::new)).map(move |answered| {
-                answered.map(|response| response.map(|body| tracked.track(body)))
-            })
+            pulse
+                .answer_from(request.map(Body::new), client, &slot)
+                .map(move |answered| {
+                    answered.map(|response| response.map(|body| tracked.track(body)))
+                })
         });
         let builder = builder.clone();
         let mut stopped = stopped.clone();
@@ -153,9 +155,6 @@ pub(crate) async fn run(
             }
             drop(alive);
         };
-        // The connection's requests read their client address and a WebSocket takes its share
-        // of the slot from the task (`peer`).
-        let serve = crate::peer::serve_from(client, slot, serve);
         // A span no subscriber wants is not entered and left on every poll.
         if span.is_disabled() {
             tokio::spawn(serve);

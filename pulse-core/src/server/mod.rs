@@ -418,14 +418,8 @@ impl Server {
             .layer(cross_origin.clone())
             .layer(session_layer.clone());
         let endpoints = if self.routes.has_routes() {
-            // Only the app's endpoints get axum's `ConnectInfo` extension (for their
-            // extractors); the framework's routes and pages read the peer from the connection.
-            self.routes.route_layer(
-                tower::ServiceBuilder::new()
-                    .layer(crate::peer::ConnectInfoLayer)
-                    .layer(guard.clone())
-                    .layer(api::ApiLayer::new(state.clone())),
-            )
+            self.routes
+                .route_layer(guard.clone().layer(api::ApiLayer::new(state.clone())))
         } else {
             self.routes
         };

@@ -5,17 +5,22 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::response::Response;
+use axum::routing::future::RouteFuture;
 use bytes::Bytes;
-use tower::util::Oneshot;
-use tower::{BoxError, Service, ServiceExt};
+use tower::{BoxError, Service};
+
+use http::header::UPGRADE;
 
 use super::page::{DirectPages, PagesFuture};
+use crate::peer::{self, ConnectionSlot};
 
 /// A Pulse app as one tower service: what [`Server::serve`](super::Server::serve) runs for
 /// every request, from [`Server::into_service`](super::Server::into_service), to serve the app
@@ -58,12 +63,38 @@ impl PulseService {
         PulseService { router, direct }
     }
 
-    /// Answers `request` without taking a clone of the service (the accept loop's per-request
-    /// call; the router and the pages are always ready).
+    /// Answers `request`, which came from `peer` on a connection holding `slot`: the accept
+    /// loop's per-request call (see `crate::peer` for how each path learns the peer).
+    pub(crate) fn answer_from(
+        &self,
+        mut request: axum::extract::Request,
+        peer: SocketAddr,
+        slot: &ConnectionSlot,
+    ) -> ResponseFuture {
+        ResponseFuture(match &self.direct {
+            Some(direct) if direct.take(request.uri().path()) => {
+                Answer::Page(peer::calling_from(peer, || direct.call(request)))
+            }
+            _ => {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                // Only a request that asks for an upgrade (a WebSocket) can keep the
+                // connection past its response: the others need no share of its slot.
+                if request.headers().contains_key(UPGRADE) {
+                    request.extensions_mut().insert(slot.clone());
+                }
+                Answer::Routed(self.router.clone().call(request))
+            }
+        })
+    }
+
+    /// Answers `request` without taking a clone of the service (the router and the pages are
+    /// always ready).
     pub(crate) fn answer(&self, request: axum::extract::Request) -> ResponseFuture {
         ResponseFuture(match &self.direct {
             Some(direct) if direct.take(request.uri().path()) => Answer::Page(direct.call(request)),
-            _ => Answer::Routed(self.router.clone().oneshot(request)),
+            // axum's router is always ready: called at once, without a `Oneshot` (whose state
+            // would carry the request, making this future as large).
+            _ => Answer::Routed(self.router.clone().call(request)),
         })
     }
 }
@@ -98,15 +129,15 @@ impl fmt::Debug for ResponseFuture {
 
 enum Answer {
     Page(PagesFuture),
-    Routed(Oneshot<Router, axum::extract::Request>),
+    Routed(RouteFuture<Infallible>),
 }
 
 impl Future for ResponseFuture {
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Both futures are `Unpin` (the pages' is boxed or ready, the router's a `Oneshot` of
-        // boxed futures), so no projection is needed.
+        // Both futures are `Unpin` (the pages' is boxed or ready, the router's boxed), so no
+        // projection is needed.
         match &mut self.get_mut().0 {
             Answer::Page(future) => Pin::new(future).poll(cx),
             Answer::Routed(future) => Pin::new(future).poll(cx),

@@ -27,7 +27,7 @@ use crate::live::sessions::Revoke;
 use crate::live::sockets::Open;
 use crate::live::{CLIENT_JS, CLIENT_JS_PATH, Live, SET_COOKIES_PATH, WS_PATH};
 use crate::outcome::ConnectResponse;
-use crate::peer::{self, ConnectionSlot};
+use crate::peer::ConnectionSlot;
 use crate::request::Request;
 use crate::server::session_cookie;
 use crate::session::Session;
@@ -130,7 +130,7 @@ async fn upgrade(
     }
     // The HTTP connection's slot under the server's connection limit, kept while the socket is
     // open.
-    let slot = peer::slot();
+    let slot = parts.extensions.get::<ConnectionSlot>().cloned();
     let open = live.sockets.open_one();
     let span = tracing::info_span!("pulse.socket", id = open.id, client = ?request.client());
     let limit = live.max_message_size;
