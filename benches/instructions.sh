@@ -36,6 +36,7 @@ trap 'rm -rf "$work"' EXIT
 cases=(
     "axum_bare_handler|axum_bare_handler$|^$|axum_bare_handler"
     "pulse_three_middlewares|pulse_three_middlewares$|^$|axum_bare_handler"
+    "pulse_three_middlewares_through_router|pulse_three_middlewares_through_router|^$|axum_bare_handler"
     "axum_bare_handler_with_cookie|axum_bare_handler_with_cookie|^$|axum_bare_handler_with_cookie"
     "pulse_three_middlewares_with_session|pulse_three_middlewares_with_session|^$|axum_bare_handler_with_cookie"
     "axum_bare_handler_in_session_layer|axum_bare_handler_in_session_layer|^$|axum_bare_handler"

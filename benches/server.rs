@@ -99,6 +99,13 @@ fn pulse_three_middlewares(bencher: divan::Bencher<'_, '_>) {
     bench_get(bencher, common::pulse_server().into_service(), None);
 }
 
+/// The same page through the server's axum router (`Server::into_router`): the path of a server
+/// given a whole router (`Server::routes`), whose endpoint paths it does not know.
+#[divan::bench]
+fn pulse_three_middlewares_through_router(bencher: divan::Bencher<'_, '_>) {
+    bench_get(bencher, common::pulse_server().into_router(), None);
+}
+
 /// `POST /_pulse/prerender` (the JSON form of the page, as the client script sends it).
 fn prerender_request() -> Request<Body> {
     Request::post("/_pulse/prerender")
