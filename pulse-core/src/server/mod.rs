@@ -20,9 +20,9 @@
 //! ```
 //!
 //! Every request — pages, `/_pulse/*` and the app's endpoints ([`Server::route`],
-//! [`Server::routes`]) — passes the
-//! session layer: the session is loaded from the `pulse.sid` cookie before the request runs and
-//! saved after it, with a `Set-Cookie` only when it changed or its cookie needs refreshing.
+//! [`Server::routes`]) — passes the session layer: the session is loaded from the `pulse.sid`
+//! cookie before the request runs and saved after it, with a `Set-Cookie` only when it changed
+//! or its cookie needs refreshing.
 //! A panicking handler yields a 500 and the server keeps serving.
 //!
 //! # Connections
@@ -202,10 +202,11 @@ impl Server {
     /// Adds the app's own endpoints (an API, webhooks, static files). They run inside the
     /// session layer: handlers take [`Session`](crate::Session) as an extractor and what they
     /// write is saved. Served by [`Server::serve`], they can also extract the client's address
-    /// as axum's `ConnectInfo<SocketAddr>`. Every request to them passes the `api` hook first: the app-wide chain,
-    /// then the middleware of the group declaring a matching endpoint pattern
-    /// (`api "/api/me"` in `routes!`), which may answer instead of the endpoint (401, 403, 404,
-    /// 429 as JSON) or edit its response. Requests matching no route here are page requests. A route given here wins over a page at the same path; one overlapping a
+    /// as axum's `ConnectInfo<SocketAddr>`. Every request to them passes the `api` hook first:
+    /// the app-wide chain, then the middleware of the group declaring a matching endpoint
+    /// pattern (`api "/api/me"` in `routes!`), which may answer instead of the endpoint (401,
+    /// 403, 404, 429 as JSON) or edit its response. Requests matching no route here are page
+    /// requests. A route given here wins over a page at the same path; one overlapping a
     /// `/_pulse` route makes building the router panic (axum's rule for overlapping routes). The
     /// router must not have a fallback: pages are the fallback. May be called several times.
     ///

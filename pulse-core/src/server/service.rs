@@ -15,9 +15,8 @@ use axum::extract::ConnectInfo;
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use bytes::Bytes;
-use tower::{BoxError, Service};
-
 use http::header::UPGRADE;
+use tower::{BoxError, Service};
 
 use super::page::{DirectPages, PagesFuture};
 use crate::peer::{self, ConnectionSlot};
@@ -71,31 +70,38 @@ impl PulseService {
         peer: SocketAddr,
         slot: &ConnectionSlot,
     ) -> ResponseFuture {
-        ResponseFuture(match &self.direct {
-            Some(direct) if direct.take(request.uri().path()) => {
-                Answer::Page(peer::calling_from(peer, || direct.call(request)))
-            }
-            _ => {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                // Only a request that asks for an upgrade (a WebSocket) can keep the
-                // connection past its response: the others need no share of its slot.
-                if request.headers().contains_key(UPGRADE) {
-                    request.extensions_mut().insert(slot.clone());
-                }
-                Answer::Routed(self.router.clone().call(request))
-            }
-        })
+        if let Some(direct) = self.pages_for(request.uri().path()) {
+            return ResponseFuture(Answer::Page(peer::calling_from(peer, || {
+                direct.call(request)
+            })));
+        }
+        request.extensions_mut().insert(ConnectInfo(peer));
+        // Only a request that asks for an upgrade (a WebSocket) can keep the connection past
+        // its response: the others need no share of its slot.
+        if request.headers().contains_key(UPGRADE) {
+            request.extensions_mut().insert(slot.clone());
+        }
+        self.routed(request)
     }
 
     /// Answers `request` without taking a clone of the service (the router and the pages are
     /// always ready).
     pub(crate) fn answer(&self, request: axum::extract::Request) -> ResponseFuture {
-        ResponseFuture(match &self.direct {
-            Some(direct) if direct.take(request.uri().path()) => Answer::Page(direct.call(request)),
-            // axum's router is always ready: called at once, without a `Oneshot` (whose state
-            // would carry the request, making this future as large).
-            _ => Answer::Routed(self.router.clone().call(request)),
-        })
+        match self.pages_for(request.uri().path()) {
+            Some(direct) => ResponseFuture(Answer::Page(direct.call(request))),
+            None => self.routed(request),
+        }
+    }
+
+    /// The pages to call directly for a request to `path`: `None` when the router must answer.
+    fn pages_for(&self, path: &str) -> Option<&DirectPages> {
+        self.direct.as_ref().filter(|direct| direct.take(path))
+    }
+
+    /// `request` through the router. axum's router is always ready: it is called at once,
+    /// without a `Oneshot` (whose state would carry the request, making this future as large).
+    fn routed(&self, request: axum::extract::Request) -> ResponseFuture {
+        ResponseFuture(Answer::Routed(self.router.clone().call(request)))
     }
 }
 
