@@ -24,8 +24,8 @@ use pulse as ps;
 use tower::{Service, ServiceExt};
 
 /// What the cases time: bare axum's router, or the service Pulse's server runs.
-trait App: Service<Request<Body>, Response = Response, Error = Infallible> + Clone {}
-impl<S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone> App for S {}
+trait Served: Service<Request<Body>, Response = Response, Error = Infallible> + Clone {}
+impl<S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone> Served for S {}
 
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
@@ -71,7 +71,7 @@ fn request(cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::empty()).unwrap()
 }
 
-async fn body(router: &impl App, cookie: Option<&str>) -> axum::body::Bytes {
+async fn body(router: &impl Served, cookie: Option<&str>) -> axum::body::Bytes {
     let response = router.clone().oneshot(request(cookie)).await.unwrap();
     assert!(response.status().is_success());
     axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -79,12 +79,12 @@ async fn body(router: &impl App, cookie: Option<&str>) -> axum::body::Bytes {
         .unwrap()
 }
 
-async fn run(router: &impl App, cookie: Option<&str>) -> usize {
+async fn run(router: &impl Served, cookie: Option<&str>) -> usize {
     body(router, cookie).await.len()
 }
 
 /// Times `GET /` through `router` (with `cookie`, when given) on a current-thread runtime.
-fn bench_get(bencher: divan::Bencher<'_, '_>, router: impl App, cookie: Option<&str>) {
+fn bench_get(bencher: divan::Bencher<'_, '_>, router: impl Served, cookie: Option<&str>) {
     let rt = runtime();
     bencher.bench_local(|| rt.block_on(run(&router, cookie)));
 }
@@ -116,7 +116,7 @@ fn prerender_request() -> Request<Body> {
         .unwrap()
 }
 
-async fn run_prerender(router: &impl App) -> usize {
+async fn run_prerender(router: &impl Served) -> usize {
     let response = router.clone().oneshot(prerender_request()).await.unwrap();
     assert!(response.status().is_success());
     axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -142,7 +142,7 @@ fn pulse_prerender_json(bencher: divan::Bencher<'_, '_>) {
 }
 
 /// The session cookie Pulse's `GET /login` sets (`name=value`).
-fn session_cookie(rt: &tokio::runtime::Runtime, router: &impl App) -> String {
+fn session_cookie(rt: &tokio::runtime::Runtime, router: &impl Served) -> String {
     rt.block_on(async {
         let response = router
             .clone()

@@ -66,7 +66,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use serde_json::{Map, Value, json};
 
 async fn page(cx: ps::PageContext) -> ps::Markup {
@@ -166,23 +166,33 @@ async fn peer(ConnectInfo(addr): ConnectInfo<SocketAddr>) -> String {
     addr.ip().to_string()
 }
 
+/// The test app's endpoints, each path with its method router.
+fn endpoint_routes() -> [(&'static str, MethodRouter); 4] {
+    [
+        ("/api/session", get(read_session).post(write_session)),
+        ("/api/peer", get(peer)),
+        ("/api/panic", get(explode)),
+        ("/api/write-then-panic", get(write_then_explode)),
+    ]
+}
+
+/// The test app's endpoints as one router.
 pub fn endpoints() -> Router {
-    Router::new()
-        .route("/api/session", get(read_session).post(write_session))
-        .route("/api/peer", get(peer))
-        .route("/api/panic", get(explode))
-        .route("/api/write-then-panic", get(write_then_explode))
+    endpoint_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, route)
+        })
 }
 
 /// The test app with its endpoints (given one by one: page requests go to the pages directly)
 /// and a cookie store keyed by [`secret`].
 pub fn server() -> ps::Server {
-    app()
-        .server()
-        .route("/api/session", get(read_session).post(write_session))
-        .route("/api/panic", get(explode))
-        .route("/api/write-then-panic", get(write_then_explode))
-        .route("/api/peer", get(peer))
+    endpoint_routes()
+        .into_iter()
+        .fold(app().server(), |server, (path, route)| {
+            server.route(path, route)
+        })
         .session_store(ps::CookieStore::new(secret()))
 }
 
