@@ -293,6 +293,31 @@ async fn dev_middleware_runs_only_in_dev() {
     assert_eq!(entries(&session), ["dev-banner"]);
 }
 
+/// The last middleware of a list runs in the list's environment like the others, not in the
+/// environment the app reads from `PULSE_ENV` (unset here: production).
+#[tokio::test]
+async fn a_dev_only_middleware_listed_last_runs_in_the_apps_environment() {
+    for (env, expected) in [
+        (
+            ps::Env::Dev,
+            &["a-in:connect", "dev-banner", "a-out:connect:Ok"][..],
+        ),
+        (ps::Env::Prod, &["a-in:connect", "a-out:connect:Ok"][..]),
+    ] {
+        let app = ps::pulse_app! {
+            routes: { "/" => page },
+            middleware: [Audit { name: "a" }, dev_banner],
+            env: env,
+        };
+        let session = ps::Session::new();
+        assert_eq!(
+            app.connect(&ps::Request::get("/_pulse/ws"), &session).await,
+            ps::ConnectResponse::Ok
+        );
+        assert_eq!(entries(&session), expected, "in {env:?}");
+    }
+}
+
 #[tokio::test]
 async fn nested_chains_keep_listed_order() {
     let session = ps::Session::new();

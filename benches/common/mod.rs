@@ -60,18 +60,12 @@ impl ps::PulseMiddleware for Audit {
     }
 }
 
-/// The app: one page behind the three middlewares.
+/// The app: one page behind the three middlewares, stacked as apps stack them.
 pub(crate) fn app() -> ps::App {
-    let chain = ps::Chain::new_in(
-        ps::Env::Prod,
-        Logging,
-        ps::Chain::new_in(
-            ps::Env::Prod,
-            Auth,
-            ps::Chain::new_in(ps::Env::Prod, Audit, ()),
-        ),
-    );
-    ps::App::new(ps::Routes::new().route("/", home), chain)
+    ps::App::new(
+        ps::Routes::new().route("/", home),
+        ps::stack![Logging, Auth, Audit],
+    )
 }
 
 /// Pulse's server for [`app`], with the default signed-cookie store, and `GET /login`, which

@@ -7,7 +7,7 @@ pub use std;
 pub mod check;
 pub mod html;
 
-pub use crate::chain::{Chain, Seam};
+pub use crate::chain::{Chain, InEnv, Seam};
 pub use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderArgs,
     PrerenderRouteArgs,

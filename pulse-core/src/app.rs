@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use maud::Markup;
 
-use crate::chain::Chain;
+use crate::chain::InEnv;
 use crate::dispatch::{
     DynNext, ErasedMiddleware, PageJob, PrerenderError, RouteEntry, api_through_groups,
     local_target, message_through_groups, panic_message,
@@ -79,7 +79,7 @@ impl App {
                 any_live: routes.entries.iter().any(|entry| entry.component.is_live()),
                 routes,
                 // A lone dev-only middleware is filtered like one inside a chain.
-                chain: Box::new(Chain::new(middleware, ())),
+                chain: Box::new(InEnv::new(middleware)),
             }),
             not_found: None,
             head: Arc::default(),

@@ -1,7 +1,7 @@
 //! Static composition: [`Chain`] runs its head, then its tail, for every hook.
 //!
-//! `ps::stack![a, b, c]` builds `Chain<A, Chain<B, Chain<C, ()>>>`: the first listed is
-//! outermost (it sees the request first and the result last), like Pulse's `ps.stack(a, b, c)`.
+//! `ps::stack![a, b, c]` builds `Chain<A, Chain<B, InEnv<C>>>`: the first listed is outermost
+//! (it sees the request first and the result last), like Pulse's `ps.stack(a, b, c)`.
 //! Dispatch is monomorphized and allocation-free; a chain is itself a middleware, so chains nest.
 //!
 //! A chain adds no code of its own to a dispatch: its hook *is* its head's hook, called with a
@@ -92,7 +92,8 @@ for_each_hook!(link_next);
 /// ```
 /// use pulse_core as ps;
 ///
-/// // What `ps::stack![a, b]` builds: `a` outermost, `()` ends the chain.
+/// // `a` outermost, `()` ends the chain (`ps::stack![a, b]` builds
+/// // `Chain::new(a, InEnv::new(b))`).
 /// let chain = ps::Chain::new(ps::LatencyMiddleware::default(), ());
 /// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! { "home" } });
 /// let app = ps::App::new(routes, chain);
@@ -171,6 +172,102 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
 
     for_each_hook!(chain_hooks);
     forward_checks!(Chain);
+}
+
+/// A middleware on its own in an environment: a [`Chain`] with an empty tail, without the
+/// [`Link`] to that tail. Its hooks are the middleware's, given the `next` they are called with,
+/// in its environment. A link would carry each hook's arguments once more, in the future of
+/// every layer of the chain around it; this adds one byte. `ps::stack!` ends each run of
+/// middlewares with one, and the app-wide chain and each route group run in one.
+///
+/// ```
+/// use pulse_core as ps;
+///
+/// // A lone middleware that runs as in development, whatever `PULSE_ENV` says.
+/// let latency = ps::InEnv::new_in(ps::Env::Dev, ps::LatencyMiddleware::default());
+/// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! { "home" } });
+/// let app = ps::App::new(routes, latency);
+/// # let _ = app;
+/// ```
+#[derive(Clone, Debug)]
+pub struct InEnv<M> {
+    middleware: M,
+    env: Env,
+}
+
+impl<M: PulseMiddleware> InEnv<M> {
+    /// `middleware` in the environment of `PULSE_ENV`.
+    pub fn new(middleware: M) -> Self {
+        InEnv::new_in(Env::current(), middleware)
+    }
+
+    /// `middleware` in the environment `env`.
+    pub fn new_in(env: Env, middleware: M) -> Self {
+        InEnv { middleware, env }
+    }
+}
+
+/// The `next` an [`InEnv`] middleware is given: the one it was called with, in its environment.
+#[derive(Debug)]
+pub(crate) struct WithEnv<N> {
+    next: N,
+    env: Env,
+}
+
+impl<H: Hook, N: Next<H>> Next<H> for WithEnv<N> {
+    #[inline]
+    fn run(self) -> impl Future<Output = H::Response> + Send {
+        self.next.run()
+    }
+
+    #[inline]
+    fn env(&self) -> Env {
+        self.env
+    }
+}
+
+/// One hook of a middleware in its environment.
+macro_rules! in_env_hooks {
+    ($( $marker:ident = $name:literal, $method:ident($args:ident) -> $response:ident { $($facts:tt)* }; )*) => {$(
+        #[inline]
+        fn $method(
+            &self,
+            args: $args<'_>,
+            next: impl Next<hook::$marker>,
+        ) -> impl Future<Output = $response> + Send {
+            let next = WithEnv {
+                next,
+                env: self.env,
+            };
+            self.middleware.$method(args, next)
+        }
+    )*};
+}
+
+impl<M: PulseMiddleware> PulseMiddleware for InEnv<M> {
+    const __HOOKS: u8 = M::__HOOKS;
+
+    fn __acts_in(&self, hooks: u8) -> bool {
+        self.middleware.__acts_in(hooks)
+    }
+
+    for_each_hook!(in_env_hooks);
+
+    #[inline]
+    fn __check_redirects<R: AppRoutes>(self) -> Self {
+        InEnv {
+            middleware: self.middleware.__check_redirects::<R>(),
+            env: self.env,
+        }
+    }
+
+    #[inline]
+    fn __check_group<G>(self) -> Self {
+        InEnv {
+            middleware: self.middleware.__check_group::<G>(),
+            env: self.env,
+        }
+    }
 }
 
 /// Two chains in sequence, like [`Chain`], with the tail's future kept *beside* the head's

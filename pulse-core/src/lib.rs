@@ -41,7 +41,7 @@ mod sessions;
 mod tables;
 
 pub use app::App;
-pub use chain::{Chain, Link, Rest, Seam};
+pub use chain::{Chain, InEnv, Link, Rest, Seam};
 pub use dispatch::PrerenderError;
 pub use env::Env;
 pub use head::{Head, Layout, LayoutContext};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use percent_encoding::percent_decode_str;
 use pulse_route::{Conflict, Pattern, PatternError};
 
-use crate::chain::Chain;
+use crate::chain::InEnv;
 use crate::dispatch::{EndpointEntry, ErasedMiddleware, RouteEntry};
 use crate::env::Env;
 use crate::middleware::PulseMiddleware;
@@ -185,8 +185,8 @@ impl Routes {
         middleware: M,
         routes: Routes,
     ) -> Result<Routes, RouteError> {
-        // In a chain of its own, so that it runs in `env` (see `Next::env`).
-        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(Chain::new_in(env, middleware, ()));
+        // In its own environment `env` (see `Next::env`).
+        let middleware: Arc<dyn ErasedMiddleware> = Arc::new(InEnv::new_in(env, middleware));
         for mut entry in routes.entries {
             entry.groups.insert(0, middleware.clone());
             self.push(entry)?;

@@ -1,4 +1,4 @@
-//! `stack![a, b, c]`: the static chain `Chain::new(a, Chain::new(b, Chain::new(c, ())))`, first
+//! `stack![a, b, c]`: the static chain `Chain::new(a, Chain::new(b, InEnv::new(c)))`, first
 //! listed outermost. The same named middleware listed twice is an error.
 
 use proc_macro2::TokenStream;
@@ -101,9 +101,19 @@ impl List {
 /// How many entries one run of plain `Chain`s holds; `Seam::RUN` in pulse-core.
 const RUN: usize = 12;
 
-/// One run: `Chain::new(a, Chain::new(b, ()))`.
+/// One run: `Chain::new(a, Chain::new(b, InEnv::new(c)))`. The last entry is the run's tail
+/// as itself (in the run's environment), not a `Chain` with an empty tail: a link to that empty
+/// tail would carry each hook's arguments once more in every layer's future.
 fn expand_run(entries: &[Expr], env: Option<&Ident>, context: Context<'_>) -> TokenStream {
-    entries.iter().rev().fold(quote!(()), |tail, entry| {
+    let Some((last, rest)) = entries.split_last() else {
+        return quote!(());
+    };
+    let head = context.entry(last);
+    let tail = match env {
+        None => quote_spanned!(last.span()=> ::pulse::__private::InEnv::new(#head)),
+        Some(env) => quote_spanned!(last.span()=> ::pulse::__private::InEnv::new_in(#env, #head)),
+    };
+    rest.iter().rev().fold(tail, |tail, entry| {
         let head = context.entry(entry);
         match env {
             None => quote_spanned!(entry.span()=> ::pulse::__private::Chain::new(#head, #tail)),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use super::{PageJob, RouteEntry, render_route, run_page};
+use super::{PageJob, RouteEntry, render_route, run_page, run_pages};
 use crate::hook::{
     self, ApiArgs, ChannelArgs, ConnectArgs, Hook, MessageArgs, Next, PrerenderRouteArgs,
 };
@@ -68,7 +68,10 @@ macro_rules! erased {
 
         impl<M: PulseMiddleware> ErasedMiddleware for M {
             fn page<'a>(&'a self, job: PageJob<'a>) -> BoxFuture<'a, PrerenderResponse> {
-                Box::pin(run_page(self, job))
+                match job.entries {
+                    [entry] => Box::pin(run_page(self, job, entry)),
+                    _ => Box::pin(run_pages(self, job)),
+                }
             }
 
             fn route<'a>(

@@ -1,7 +1,7 @@
 //! The engine: how one request of each kind runs through the chain. A page request is a
-//! [`PageJob`] run by [`run_page`] (`prerender`, then [`render_route`] per route, each through
-//! the app-wide chain, the route's group middleware and the page); a live view re-renders
-//! through the same [`render_route`]. The app's chain is stored behind [`erased`]'s
+//! [`PageJob`] run by [`run_page`] (one route) or [`run_pages`] (`prerender`, then
+//! [`render_route`] per route, each through the app-wide chain, the route's group middleware and
+//! the page); a live view re-renders through the same [`render_route`]. The app's chain is stored behind [`erased`]'s
 //! `ErasedMiddleware`, the one place a chain is boxed. [`App`](crate::App) is the public face of
 //! this module; the server and the live connections only call `App`.
 
@@ -148,37 +148,58 @@ pub(crate) struct PageJob<'a> {
     pub(crate) session: &'a Session,
 }
 
-/// `prerender` around `prerender_route` per route around each page, through `chain`. The
-/// first `Redirect` or `NotFound` ends the batch.
-pub(crate) async fn run_page<M: PulseMiddleware>(chain: &M, job: PageJob<'_>) -> PrerenderResponse {
+/// `prerender` around `prerender_route` around the page of a request's one route, through
+/// `chain`.
+///
+/// Its own future, not a branch of [`run_pages`] (whose locals padded this one's layout by 56
+/// bytes): this future is boxed on every page request, in one allocation of its size, which
+/// stays under the 1 KiB up to which allocators are fastest (glibc's thread cache) for a chain
+/// of a few middlewares.
+pub(crate) async fn run_page<M: PulseMiddleware>(
+    chain: &M,
+    job: PageJob<'_>,
+    entry: &RouteEntry,
+) -> PrerenderResponse {
     let args = PrerenderArgs {
         payload: job.payload,
         request: job.request,
         session: job.session,
     };
-    if let [entry] = job.entries {
-        // A page request renders one route. Its future is pinned here, beside the `prerender`
-        // chain's rather than boxed inside it; the chain's `next` holds a pinned reference.
-        let route = pin!(render_route(
-            chain,
-            entry,
-            &job.payload.route_info,
-            job.request,
-            job.session,
-            ViewState::default(),
-        ));
-        let render_one = || async move {
-            let mut views = Views::new();
-            if let ControlFlow::Break(stop) = add_view(&mut views, entry, route.await) {
-                return stop;
-            }
-            PrerenderResponse::Ok(Prerender {
-                views,
-                directives: Default::default(),
-            })
-        };
-        return chain.prerender(args, next_fn(render_one)).await;
-    }
+    // The route's future is pinned here, beside the `prerender` chain's rather than boxed
+    // inside it; the chain's `next` holds a pinned reference.
+    let route = pin!(render_route(
+        chain,
+        entry,
+        &job.payload.route_info,
+        job.request,
+        job.session,
+        ViewState::default(),
+    ));
+    let render_one = || async move {
+        let mut views = Views::new();
+        if let ControlFlow::Break(stop) = add_view(&mut views, entry, route.await) {
+            return stop;
+        }
+        PrerenderResponse::Ok(Prerender {
+            views,
+            directives: Default::default(),
+        })
+    };
+    chain.prerender(args, next_fn(render_one)).await
+}
+
+/// `prerender` around `prerender_route` per route around each page, through `chain`, for a
+/// batch of routes (`POST /_pulse/prerender` with nested layouts). The first `Redirect` or
+/// `NotFound` ends the batch.
+pub(crate) async fn run_pages<M: PulseMiddleware>(
+    chain: &M,
+    job: PageJob<'_>,
+) -> PrerenderResponse {
+    let args = PrerenderArgs {
+        payload: job.payload,
+        request: job.request,
+        session: job.session,
+    };
     let render_all = || async move {
         let mut views = Views::new();
         for entry in job.entries {
