@@ -177,8 +177,8 @@ impl<A: PulseMiddleware, B: PulseMiddleware> PulseMiddleware for Chain<A, B> {
 /// A middleware on its own in an environment: a [`Chain`] with an empty tail, without the
 /// [`Link`] to that tail. Its hooks are the middleware's, given the `next` they are called with,
 /// in its environment. A link would carry each hook's arguments once more, in the future of
-/// every layer of the chain around it; this adds one byte. `ps::stack!` ends each run of
-/// middlewares with one, and the app-wide chain and each route group run in one.
+/// every layer of the chain around it; this adds only the environment. `ps::stack!` ends each
+/// run of middlewares with one, and the app-wide chain and each route group run in one.
 ///
 /// ```
 /// use pulse_core as ps;
