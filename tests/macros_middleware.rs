@@ -293,8 +293,8 @@ async fn dev_middleware_runs_only_in_dev() {
     assert_eq!(entries(&session), ["dev-banner"]);
 }
 
-/// The last middleware of a list runs in the list's environment like the others, not in the
-/// environment the app reads from `PULSE_ENV` (unset here: production).
+/// The last middleware of a list runs in the list's environment like the others, whatever
+/// `PULSE_ENV` (which the app reads) says.
 #[tokio::test]
 async fn a_dev_only_middleware_listed_last_runs_in_the_apps_environment() {
     for (env, expected) in [

@@ -92,8 +92,8 @@ for_each_hook!(link_next);
 /// ```
 /// use pulse_core as ps;
 ///
-/// // `a` outermost, `()` ends the chain (`ps::stack![a, b]` builds
-/// // `Chain::new(a, InEnv::new(b))`).
+/// // One middleware, then `()`, the empty chain (`ps::stack![a, b]` builds
+/// // `Chain::new(a, InEnv::new(b))`: see `InEnv`).
 /// let chain = ps::Chain::new(ps::LatencyMiddleware::default(), ());
 /// let routes = ps::Routes::new().route("/", |_: ps::PageContext| async { ps::html! { "home" } });
 /// let app = ps::App::new(routes, chain);

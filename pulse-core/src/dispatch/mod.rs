@@ -1,9 +1,10 @@
 //! The engine: how one request of each kind runs through the chain. A page request is a
-//! [`PageJob`] run by [`run_page`] (one route) or [`run_pages`] (`prerender`, then
-//! [`render_route`] per route, each through the app-wide chain, the route's group middleware and
-//! the page); a live view re-renders through the same [`render_route`]. The app's chain is stored behind [`erased`]'s
-//! `ErasedMiddleware`, the one place a chain is boxed. [`App`](crate::App) is the public face of
-//! this module; the server and the live connections only call `App`.
+//! [`PageJob`]: `prerender`, then [`render_route`] per route, each through the app-wide chain,
+//! the route's group middleware and the page, run by [`run_page`] for a page's one route and by
+//! [`run_pages`] for a batch. A live view re-renders through the same [`render_route`]. The
+//! app's chain is stored behind [`erased`]'s `ErasedMiddleware`, the one place a chain is boxed.
+//! [`App`](crate::App) is the public face of this module; the server and the live connections
+//! only call `App`.
 
 mod erased;
 
