@@ -293,28 +293,52 @@ async fn dev_middleware_runs_only_in_dev() {
     assert_eq!(entries(&session), ["dev-banner"]);
 }
 
+/// What an app's middleware logged while it let a WebSocket connect.
+async fn connect_log(app: &ps::App) -> Vec<String> {
+    let session = ps::Session::new();
+    let verdict = app.connect(&ps::Request::get("/_pulse/ws"), &session).await;
+    assert_eq!(verdict, ps::ConnectResponse::Ok);
+    entries(&session)
+}
+
 /// The last middleware of a list runs in the list's environment like the others, whatever
-/// `PULSE_ENV` (which the app reads) says.
+/// `PULSE_ENV` (which the app reads) says: at the end of a short list, and at the end of the
+/// first run of a list that `pulse_app!` cuts into runs joined by seams.
 #[tokio::test]
 async fn a_dev_only_middleware_listed_last_runs_in_the_apps_environment() {
-    for (env, expected) in [
-        (
-            ps::Env::Dev,
-            &["a-in:connect", "dev-banner", "a-out:connect:Ok"][..],
-        ),
-        (ps::Env::Prod, &["a-in:connect", "a-out:connect:Ok"][..]),
-    ] {
-        let app = ps::pulse_app! {
+    for env in [ps::Env::Dev, ps::Env::Prod] {
+        let banner: &[&str] = if env == ps::Env::Dev {
+            &["dev-banner"]
+        } else {
+            &[]
+        };
+
+        let short = ps::pulse_app! {
             routes: { "/" => page },
             middleware: [Audit { name: "a" }, dev_banner],
             env: env,
         };
-        let session = ps::Session::new();
-        assert_eq!(
-            app.connect(&ps::Request::get("/_pulse/ws"), &session).await,
-            ps::ConnectResponse::Ok
-        );
-        assert_eq!(entries(&session), expected, "in {env:?}");
+        let mut expected = vec!["a-in:connect"];
+        expected.extend(banner);
+        expected.push("a-out:connect:Ok");
+        assert_eq!(connect_log(&short).await, expected, "short list in {env:?}");
+
+        // Eleven, the banner twelfth (the last of the first run of `ps::Seam::RUN`), one more.
+        let long = ps::pulse_app! {
+            routes: { "/" => page },
+            middleware: [
+                Audit { name: "1" }, Audit { name: "2" }, Audit { name: "3" }, Audit { name: "4" },
+                Audit { name: "5" }, Audit { name: "6" }, Audit { name: "7" }, Audit { name: "8" },
+                Audit { name: "9" }, Audit { name: "10" }, Audit { name: "11" }, dev_banner,
+                Audit { name: "13" },
+            ],
+            env: env,
+        };
+        let mut expected: Vec<String> = (1..=11).map(|n| format!("{n}-in:connect")).collect();
+        expected.extend(banner.iter().map(|entry| entry.to_string()));
+        expected.extend(["13-in:connect".into(), "13-out:connect:Ok".into()]);
+        expected.extend((1..=11).rev().map(|n| format!("{n}-out:connect:Ok")));
+        assert_eq!(connect_log(&long).await, expected, "long list in {env:?}");
     }
 }
 
