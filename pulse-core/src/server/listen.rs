@@ -16,8 +16,8 @@ use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
+use super::Built;
 use super::deadline::Deadlines;
-use super::{Built, PulseService};
 use crate::peer::ConnectionSlot;
 
 /// The default time a client has to send a request's headers: 10 s.
@@ -77,12 +77,7 @@ pub(crate) async fn run(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let Built {
-        router,
-        live,
-        direct,
-    } = built;
-    let service = PulseService::new(router, direct);
+    let Built { service, live } = built;
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     // Dropped to tell connections to finish; `done` ends when every connection task ended.
     let (stop, stopped) = watch::channel(());

@@ -382,7 +382,7 @@ impl Server {
     /// limit, a listen backlog, and a shutdown that calls [`Live::shutdown`] (give the server a
     /// [`Live`] with [`Server::live`] and keep a clone).
     pub fn try_into_router(self) -> Result<Router, ConfigError> {
-        self.build().map(|built| built.router)
+        self.build().map(|built| built.service.into_router())
     }
 
     fn build(self) -> Result<Built, ConfigError> {
@@ -444,9 +444,8 @@ impl Server {
             // otherwise a handler of the app's own becomes a route again on every request.
             .with_state(());
         Ok(Built {
-            router,
+            service: PulseService::new(router, direct),
             live,
-            direct,
         })
     }
 
@@ -466,8 +465,7 @@ impl Server {
     /// when every endpoint was given with [`Server::route`] (see [`PulseService`]). Fails as
     /// [`Server::try_into_router`] does.
     pub fn try_into_service(self) -> Result<PulseService, ConfigError> {
-        self.build()
-            .map(|built| PulseService::new(built.router, built.direct))
+        self.build().map(|built| built.service)
     }
 
     /// [`Server::try_into_service`], panicking when the configuration is invalid.
@@ -539,13 +537,12 @@ impl Server {
     }
 }
 
-/// What the server serves: the router (framework routes, the app's endpoints, pages as its
-/// fallback), the live layer, and the pages to call directly when every endpoint's path is
-/// known.
+/// What the server serves: its service (the router, with the framework routes, the app's
+/// endpoints and the pages as its fallback, and the pages to call directly when every
+/// endpoint's path is known) and the live layer.
 pub(crate) struct Built {
-    pub(crate) router: Router,
+    pub(crate) service: PulseService,
     pub(crate) live: Live,
-    pub(crate) direct: Option<page::DirectPages>,
 }
 
 /// The message, not the variant, so `main() -> io::Result<()>` prints which variable to set.

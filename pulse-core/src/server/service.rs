@@ -62,6 +62,11 @@ impl PulseService {
         PulseService { router, direct }
     }
 
+    /// The router alone, which answers every request the same way (pages through its fallback).
+    pub(crate) fn into_router(self) -> Router {
+        self.router
+    }
+
     /// Answers `request`, which came from `peer` on a connection holding `slot`: the accept
     /// loop's per-request call (see `crate::peer` for how each path learns the peer).
     pub(crate) fn answer_from(
